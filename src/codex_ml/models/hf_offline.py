@@ -1,0 +1,131 @@
+"""``gpt2-offline`` and ``tinyllama-offline``: Hugging Face causal LMs from local folders only.
+
+Loading never touches the network: the offline flags are set and
+``local_files_only=True`` is passed. An optional ``SHA256SUMS`` manifest in
+the folder is checked first. Weights are read from, in order of preference,
+``model.safetensors`` (or its sharded index), then ``pytorch_model.bin`` (or
+its sharded index). ``.bin`` files are opened with
+``torch.load(weights_only=True)``: a pickle that would run code is refused
+with :class:`UnsafeCheckpointError`, never executed. A checkpoint that lacks
+some of the model's weights is refused too, instead of being silently filled
+with random values.
+"""
+from __future__ import annotations
+
+import json
+import os
+import pickle
+import zipfile
+from pathlib import Path
+from typing import Any
+
+from codex_ml.catalogue import integrity, paths
+from codex_ml.tokenizers.hf import force_offline
+from codex_ml.utils.dtypes import resolve_dtype
+
+SAFETENSORS = ("model.safetensors", "model.safetensors.index.json")
+TORCH_BIN = ("pytorch_model.bin", "pytorch_model.bin.index.json")
+
+
+class UnsafeCheckpointError(ValueError):
+    """A ``.bin`` checkpoint holds pickled objects other than tensors; it was not loaded."""
+
+
+class IncompleteCheckpointError(ValueError):
+    """A checkpoint does not provide every weight the model needs."""
+
+
+def pick_weights(folder: Path) -> Path:
+    """The weights file (or shard index) to load: safetensors first, then ``.bin``."""
+    for name in (*SAFETENSORS, *TORCH_BIN):
+        if (folder / name).is_file():
+            return folder / name
+    raise FileNotFoundError(
+        f"{folder} has no weights: expected one of {', '.join(SAFETENSORS + TORCH_BIN)}. "
+        "Copy the checkpoint's weight files into the folder."
+    )
+
+
+def safe_torch_load(file: Path) -> dict[str, Any]:
+    """``torch.load(file, weights_only=True)``; anything but plain tensors is refused."""
+    import torch
+
+    mmap = zipfile.is_zipfile(file)
+    try:
+        state = torch.load(file, map_location="cpu", weights_only=True, mmap=mmap)
+    except (pickle.UnpicklingError, RuntimeError, AttributeError, TypeError, EOFError) as exc:
+        raise UnsafeCheckpointError(
+            f"refusing to load {file}: torch.load(weights_only=True) rejected it, so it is not a plain "
+            f"tensor checkpoint and unpickling it could run arbitrary code ({type(exc).__name__}: "
+            f"{str(exc).splitlines()[0] if str(exc) else ''}). Use a safetensors copy "
+            "(model.safetensors) or re-save the weights from a trusted source."
+        ) from exc
+    if not isinstance(state, dict):
+        raise UnsafeCheckpointError(f"refusing {file}: it holds a {type(state).__name__}, not a state dict")
+    return state
+
+
+def _bin_shards(weights: Path) -> list[Path]:
+    if weights.name.endswith(".index.json"):
+        index = json.loads(weights.read_text(encoding="utf-8"))
+        names = sorted(set(index.get("weight_map", {}).values()))
+        if not names:
+            raise ValueError(f"{weights} has an empty weight_map; the shard index is broken")
+        return [weights.parent / n for n in names]
+    return [weights]
+
+
+def _check_complete(info: dict[str, Any], folder: Path) -> None:
+    missing = sorted(info.get("missing_keys") or ())
+    mismatched = sorted(str(k) for k in info.get("mismatched_keys") or ())
+    if missing or mismatched:
+        raise IncompleteCheckpointError(
+            f"the checkpoint in {folder} does not fit its config.json: missing weights {missing[:10]}, "
+            f"mismatched shapes {mismatched[:10]}. The weights and config.json come from different models, "
+            "or the weights file is truncated."
+        )
+
+
+def _load_bin(folder: Path, weights: Path, config: Any, kwargs: dict[str, Any]) -> Any:
+    from transformers.models.auto.modeling_auto import MODEL_FOR_CAUSAL_LM_MAPPING
+
+    state: dict[str, Any] = {}
+    for shard in _bin_shards(weights):
+        state.update(safe_torch_load(shard))
+    cls = MODEL_FOR_CAUSAL_LM_MAPPING[type(config)]
+    return cls.from_pretrained(None, config=config, state_dict=state, output_loading_info=True, **kwargs)
+
+
+def load_local_causal_lm(folder: str | os.PathLike[str], *, dtype: Any = None, device: Any = None,
+                         **kwargs: Any) -> Any:
+    """A causal LM from a local checkpoint folder (config.json + weights), offline."""
+    force_offline()
+    root = Path(folder)
+    integrity.verify_directory(root)
+    weights = pick_weights(root)
+    from transformers import AutoConfig, AutoModelForCausalLM
+
+    config = AutoConfig.from_pretrained(str(root), local_files_only=True)
+    torch_dtype = resolve_dtype(dtype)
+    if torch_dtype is not None:
+        kwargs["dtype"] = torch_dtype
+    if weights.name in SAFETENSORS:
+        model, info = AutoModelForCausalLM.from_pretrained(
+            str(root), config=config, local_files_only=True, use_safetensors=True,
+            output_loading_info=True, **kwargs,
+        )
+    else:
+        model, info = _load_bin(root, weights, config, kwargs)
+    _check_complete(info, root)
+    model.eval()
+    return model.to(device) if device is not None else model
+
+
+def build_gpt2_offline(path: str | os.PathLike[str] | None = None, **kwargs: Any) -> Any:
+    """Catalogue factory of ``gpt2-offline`` (``artifacts/models/gpt2/``); returns the model."""
+    return load_local_causal_lm(paths.resolve("gpt2", path), **kwargs)
+
+
+def build_tinyllama_offline(path: str | os.PathLike[str] | None = None, **kwargs: Any) -> Any:
+    """Catalogue factory of ``tinyllama-offline`` (``artifacts/models/tinyllama/``); returns the model."""
+    return load_local_causal_lm(paths.resolve("tinyllama", path), **kwargs)

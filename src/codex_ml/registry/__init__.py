@@ -1,0 +1,102 @@
+"""codex_ml.registry: one lazy, thread-safe registry per component kind.
+
+Standard library only, cheap to import. Registries are filled from in-process
+code, the built-in offline catalogue, entry points (listed without importing
+plugins) and plugin directories.
+"""
+
+from __future__ import annotations
+
+from ._base import Registry
+from ._discovery import DiscoveryReport, PluginFailure
+from ._entry import Entry, Provenance
+from ._errors import (
+    InterfaceError,
+    InvalidNameError,
+    PluginWarning,
+    RegistryCollisionError,
+    RegistryError,
+    RegistryLoadError,
+    ToolSignatureError,
+    UnknownComponentError,
+)
+from ._interfaces import Interface
+from ._kinds import (
+    agent_registry,
+    all_registries,
+    data_loader_registry,
+    helpers,
+    metric_registry,
+    model_registry,
+    pipeline_registry,
+    print_registry_summary,
+    prompt_registry,
+    register_tool,
+    registries,
+    registry_disabled,
+    reward_model_registry,
+    rl_agent_registry,
+    tokenizer_registry,
+    tool,
+    tool_registry,
+    trainer_registry,
+)
+from ._plugindirs import DirReport, discover_plugins, set_auto_discover
+from ._plugindirs import reset_discovery as _reset_dirs
+
+(register_tokenizer, get_tokenizer, list_tokenizers, search_tokenizers,
+ get_tokenizer_metadata, init_tokenizer_plugins) = helpers(tokenizer_registry)
+(register_model, get_model, list_models, search_models,
+ get_model_metadata, init_model_plugins) = helpers(model_registry)
+(register_metric, get_metric, list_metrics, search_metrics,
+ get_metric_metadata, init_metric_plugins) = helpers(metric_registry)
+(register_data_loader, get_data_loader, list_data_loaders, search_data_loaders,
+ get_data_loader_metadata, init_data_loader_plugins) = helpers(data_loader_registry)
+(register_dataset, get_dataset, list_datasets, search_datasets,
+ get_dataset_metadata, init_dataset_plugins) = helpers(data_loader_registry)
+(register_trainer, get_trainer, list_trainers, search_trainers,
+ get_trainer_metadata, init_trainer_plugins) = helpers(trainer_registry)
+(register_reward_model, get_reward_model, list_reward_models, search_reward_models,
+ get_reward_model_metadata, init_reward_model_plugins) = helpers(reward_model_registry)
+(register_rl_agent, get_rl_agent, list_rl_agents, search_rl_agents,
+ get_rl_agent_metadata, init_rl_agent_plugins) = helpers(rl_agent_registry)
+(register_pipeline, get_pipeline, list_pipelines, search_pipelines,
+ get_pipeline_metadata, init_pipeline_plugins) = helpers(pipeline_registry)
+(_register_tool_plain, get_tool, list_tools, search_tools,
+ get_tool_metadata, init_tool_plugins) = helpers(tool_registry)
+(register_prompt, get_prompt, list_prompts, search_prompts,
+ get_prompt_metadata, init_prompt_plugins) = helpers(prompt_registry)
+(register_agent, get_agent, list_agents, search_agents,
+ get_agent_metadata, init_agent_plugins) = helpers(agent_registry)
+
+
+def reset_discovery() -> None:  # noqa: F811  (extends the plugin-folder reset)
+    """Forget what discovery ran: plugin folders and every ``init_*_plugins()``."""
+    _reset_dirs()
+    for reg in all_registries():
+        reg._inited = False
+
+
+def discover_all(force: bool = False, strict: bool | None = None) -> list[DiscoveryReport]:
+    """Run ``init_*_plugins()`` for every registry (what ``codex-ml doctor`` does)."""
+    return [reg.discover(force=force, strict=strict) for reg in all_registries()]
+
+
+__all__ = [
+    "Registry", "registries", "Entry", "Provenance", "Interface", "DiscoveryReport",
+    "PluginFailure", "DirReport",
+    "RegistryError", "UnknownComponentError", "RegistryCollisionError", "RegistryLoadError",
+    "ToolSignatureError", "InterfaceError", "InvalidNameError", "PluginWarning",
+    "tokenizer_registry", "model_registry", "metric_registry", "data_loader_registry",
+    "trainer_registry", "reward_model_registry", "rl_agent_registry", "pipeline_registry",
+    "tool_registry", "prompt_registry", "agent_registry",
+    "print_registry_summary", "discover_plugins", "set_auto_discover", "reset_discovery",
+    "discover_all", "all_registries", "registry_disabled", "register_tool", "tool",
+]
+for _kind_name in ("tokenizer", "model", "metric", "data_loader", "dataset", "trainer",
+                   "reward_model", "rl_agent", "pipeline", "tool", "prompt", "agent"):
+    __all__ += [f"get_{_kind_name}", f"list_{_kind_name}s", f"search_{_kind_name}s",
+                f"get_{_kind_name}_metadata", f"init_{_kind_name}_plugins"]
+    if _kind_name != "tool":
+        __all__.append(f"register_{_kind_name}")
+del _kind_name

@@ -1,0 +1,221 @@
+"""Entry-point discovery for one registry: factories, hooks and bundles.
+
+* A factory entry point (``name = pkg.mod:build``) becomes a lazy entry:
+  listed at once, imported on first ``get``/``create``.
+* A hook entry point targets a module, or a callable named ``register*``
+  (seed 000); it is run with the registry's register function on
+  ``init_*_plugins()``, ``list(resolve=True)`` and a lookup miss.
+* Bundles (group ``codex_ml.plugins``) register into any kind when run.
+
+Failures are recorded (never raised, unless strict mode asks), warned once,
+and quoted when the broken component is asked for.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import warnings
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from . import _epindex
+from ._context import import_target, loading
+from ._entry import BUILTIN, ENTRY_POINT, Provenance
+from ._errors import PluginWarning, RegistryLoadError, describe_exception
+
+if TYPE_CHECKING:
+    from ._base import Registry
+
+BUNDLE_GROUP = "codex_ml.plugins"
+
+
+@dataclass
+class PluginFailure:
+    """A plugin that could not be loaded, and why."""
+
+    kind: str
+    name: str
+    provenance: Provenance
+    error: BaseException
+
+    @property
+    def cause(self) -> str:
+        return describe_exception(self.error)
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.provenance}): {self.cause}"
+
+
+@dataclass
+class DiscoveryReport:
+    """What ``init_<kind>_plugins()`` found: returned to the caller and shown by ``doctor``."""
+
+    kind: str
+    loaded: list[str] = field(default_factory=list)
+    failed: list[PluginFailure] = field(default_factory=list)
+    disabled: list[str] = field(default_factory=list)
+    shadowed: list[str] = field(default_factory=list)
+    collisions: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed and not self.collisions
+
+    def __str__(self) -> str:
+        return (
+            f"{self.kind}: {len(self.loaded)} loaded, {len(self.failed)} failed, "
+            f"{len(self.disabled)} disabled, {len(self.shadowed)} shadowed, "
+            f"{len(self.collisions)} collisions"
+        )
+
+
+_warned: set[str] = set()
+
+
+def warn_once(message: str, key: str) -> None:
+    if key not in _warned:
+        _warned.add(key)
+        warnings.warn(message, PluginWarning, stacklevel=4)
+
+
+def strict_mode(strict: bool | None = None) -> bool:
+    if strict is not None:
+        return strict
+    return os.environ.get("CODEX_ML_PLUGINS_STRICT", "").strip().lower() in ("1", "true", "yes", "on")
+
+
+# ------------------------------------------------------------ allow / deny
+def _env_list(var: str) -> list[str]:
+    return [p.strip() for p in os.environ.get(var, "").replace(";", ",").split(",") if p.strip()]
+
+
+def _matches(rule: str, rec: _epindex.EPRecord) -> bool:
+    norm = rule.lower().replace("_", "-")
+    if ":" in rule and rule.startswith("codex_ml"):
+        group, _, name = rule.rpartition(":")
+        return group == rec.group and name in (rec.name, "*")
+    return norm == rec.distribution.lower().replace("_", "-")
+
+
+def allowed(rec: _epindex.EPRecord) -> str:
+    """'' if ``rec`` may load, else why not (CODEX_ML_PLUGINS_DISABLE / _ALLOW)."""
+    if _is_builtin(rec):
+        return ""
+    if any(_matches(r, rec) for r in _env_list("CODEX_ML_PLUGINS_DISABLE")):
+        return "disabled by CODEX_ML_PLUGINS_DISABLE"
+    allow = _env_list("CODEX_ML_PLUGINS_ALLOW")
+    if allow and not any(_matches(r, rec) for r in allow):
+        return "not in CODEX_ML_PLUGINS_ALLOW"
+    return ""
+
+
+def _is_builtin(rec: _epindex.EPRecord) -> bool:
+    return rec.distribution.lower().replace("_", "-") == "codex-ml"
+
+
+def provenance_of(rec: _epindex.EPRecord) -> Provenance:
+    module, _, qual = rec.value.split("[", 1)[0].strip().partition(":")
+    return Provenance(
+        BUILTIN if _is_builtin(rec) else ENTRY_POINT,
+        module=module.strip(),
+        qualname=qual.strip(),
+        distribution=rec.distribution,
+        dist_version=rec.version,
+        entry_point=f"{rec.group}:{rec.name} = {rec.value}",
+    )
+
+
+def is_hook_target(value: str) -> bool:
+    """Seed 000's hooks: a module target, or a callable named ``register*``."""
+    spec = value.split("[", 1)[0].strip()
+    if ":" not in spec:
+        return True
+    attr = spec.partition(":")[2].strip().rsplit(".", 1)[-1]
+    return attr == "register" or attr.startswith("register_")
+
+
+def takes_register_fn(obj: Any) -> bool:
+    """A callable found behind a factory-looking name that is really a hook."""
+    if isinstance(obj, type) or not callable(obj):
+        return False
+    code = getattr(obj, "__code__", None)
+    names = code.co_varnames[: code.co_argcount] if code is not None else ()
+    return bool(names) and names[0] in ("register_fn", "register")
+
+
+# ------------------------------------------------------------------- hooks
+def run_hook(registry: Registry[Any], rec: _epindex.EPRecord, kind: str | None) -> PluginFailure | None:
+    """Load a hook entry point and call it with the registry's register function."""
+    provenance = provenance_of(rec)
+    with loading(provenance, kind) as frame:
+        try:
+            call_hook(import_target(rec.value), registry.register)
+        except KeyboardInterrupt:
+            raise
+        except BaseException as exc:  # SystemExit too: one plugin never ends the app
+            return PluginFailure(registry.kind, rec.name, provenance, exc)
+    for refused in frame.refused:
+        return PluginFailure(registry.kind, rec.name, provenance, RegistryLoadError(rec.name, registry.kind, str(provenance), refused))
+    return None
+
+
+def call_hook(target: Any, register_fn: Any) -> None:
+    import types
+
+    if isinstance(target, types.ModuleType):
+        hook = getattr(target, "register", None)
+        if callable(hook):
+            hook(register_fn)
+    elif callable(target):
+        target(register_fn)
+    else:
+        raise TypeError(f"hook target {target!r} is neither a module nor callable")
+
+
+class Bundles:
+    """The ``codex_ml.plugins`` group: run once per process, for every kind."""
+
+    def __init__(self) -> None:
+        self.lock = threading.RLock()
+        self.ran = False
+        self.failures: list[PluginFailure] = []
+        self.loaded: list[str] = []
+
+    def run(self, force: bool = False) -> None:
+        with self.lock:
+            if self.ran and not force:
+                return
+            self.ran, self.failures, self.loaded = True, [], []
+            for rec in _epindex.records(BUNDLE_GROUP):
+                self._run_one(rec)
+
+    def _run_one(self, rec: _epindex.EPRecord) -> None:
+        provenance = provenance_of(rec)
+        if allowed(rec):
+            return
+        with loading(provenance, None):
+            try:
+                target = import_target(rec.value)
+                _call_bundle(target)
+                self.loaded.append(rec.name)
+            except KeyboardInterrupt:
+                raise
+            except BaseException as exc:
+                failure = PluginFailure("plugins", rec.name, provenance, exc)
+                self.failures.append(failure)
+                warn_once(f"Skipped plugin bundle {failure}", key=f"bundle:{rec.group}:{rec.name}")
+
+
+def _call_bundle(target: Any) -> None:
+    """A bundle registers on import; a ``register()`` it exposes is called too."""
+    import types
+
+    hook = getattr(target, "register", None) if isinstance(target, types.ModuleType) else target
+    if callable(hook) and not isinstance(hook, type):
+        code = getattr(hook, "__code__", None)
+        if code is None or code.co_argcount == 0:
+            hook()
+
+
+BUNDLES = Bundles()

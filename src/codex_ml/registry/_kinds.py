@@ -1,0 +1,158 @@
+"""The registries of SPEC section 1, the registry of registries, and helpers."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable
+from typing import IO, Any
+
+from . import _base, _interfaces, _plugindirs, _tools
+from ._base import Registry
+from ._entry import BUILTIN, Entry, Provenance
+from ._names import normalise
+
+registries: Registry[Registry[Any]] = Registry(
+    "registries", entry_point_group="codex_ml.registries", factory=False, label="registry", publish=False
+)
+
+
+def _publish(reg: Registry[Any]) -> None:
+    """Every Registry() shows up in ``registries`` (the CLI and docs read it).
+
+    A registry built for a test under a built-in kind's name stays private, so
+    it can never hide the real one.
+    """
+    existing = registries._entries.get(normalise(reg.kind))
+    if existing is not None and existing.provenance.source == BUILTIN:
+        return
+    registries.register(reg.kind, reg, override=True, description=f"registry of {reg.kind}",
+                        entry_point_group=reg.entry_point_group)
+
+
+_base._publish_hook.append(_publish)
+
+
+def _kind(kind: str, label: str, *, factory: bool = True, **kw: Any) -> Registry[Any]:
+    reg: Registry[Any] = Registry(kind, entry_point_group=f"codex_ml.{kind}", factory=factory,
+                                  label=label, publish=False, **kw)
+    provenance = Provenance(BUILTIN, module=__name__, qualname=f"{kind}", distribution="codex-ml")
+    meta = {"version": None, "author": "codex_ml", "description": f"registry of {kind}",
+            "tags": ("registry",), "entry_point_group": reg.entry_point_group}
+    registries._insert(Entry(kind, reg, provenance, False, metadata=meta), override=False)
+    return reg
+
+
+def _check_tool(entry: Entry) -> None:
+    schema = entry.metadata.get("schema")
+    if schema is None:  # a tool from an entry point: its first sight is its schema
+        entry.metadata["schema"] = schema = _tools.schema_from_signature(entry.obj)
+    _tools.check(entry.name, entry.obj, schema, str(entry.provenance))
+
+
+tokenizer_registry: Registry[Any] = _kind("tokenizers", "tokenizer")
+model_registry: Registry[Any] = _kind("models", "model", interface=_interfaces.MODEL)
+metric_registry: Registry[Any] = _kind("metrics", "metric", factory=False)
+data_loader_registry: Registry[Any] = _kind("data_loaders", "dataset", interface=_interfaces.DATASET)
+trainer_registry: Registry[Any] = _kind("trainers", "trainer", interface=_interfaces.TRAINER)
+reward_model_registry: Registry[Any] = _kind("reward_models", "reward model")
+rl_agent_registry: Registry[Any] = _kind("rl_agents", "RL agent")
+pipeline_registry: Registry[Any] = _kind("pipelines", "pipeline", interface=_interfaces.PIPELINE)
+tool_registry: Registry[Any] = _kind("tools", "tool", factory=False, on_access=_check_tool)
+prompt_registry: Registry[Any] = _kind("prompts", "prompt", factory=False)
+agent_registry: Registry[Any] = _kind("agents", "agent")
+
+
+def _drop_plugin_files() -> None:
+    for reg in [registries.get(n) for n in registries.list()]:
+        if isinstance(reg, Registry):
+            reg.drop_plugin_files()
+
+
+_plugindirs.STATE.before_rescan = _drop_plugin_files
+
+
+# ----------------------------------------------------------------- helpers
+def helpers(reg: Registry[Any]) -> tuple[Callable[..., Any], ...]:
+    """``register_x, get_x, list_xs, search_xs, get_x_metadata, init_x_plugins`` of a kind."""
+
+    def register(name: str, obj: Any = None, **kwargs: Any) -> Any:
+        return reg.register(name, obj, **kwargs)
+
+    def get(name: str, **kwargs: Any) -> Any:
+        obj = reg[name]
+        if not kwargs and isinstance(obj, type) and _needs_arguments(obj):
+            return obj  # seed 003: ``model_class = get_model("my-model")``
+        return reg.create(name, **kwargs)
+
+    def list_(**kwargs: Any) -> list[str]:
+        return reg.list(**kwargs)
+
+    def search(query: str, **kwargs: Any) -> list[str]:
+        return reg.search(query, **kwargs)
+
+    def metadata(name: str) -> dict[str, Any]:
+        return reg.metadata(name)
+
+    def init(force: bool = False, strict: bool | None = None) -> Any:
+        return reg.discover(force=force, strict=strict)
+
+    get.__doc__ = (f"Build the {reg.label} ``name`` with ``kwargs`` (``{reg.kind}.create``); a class "
+                   "whose constructor needs arguments is returned as is when none are given.")
+    return register, get, list_, search, metadata, init
+
+
+def _needs_arguments(cls: type) -> bool:
+    import inspect
+
+    try:
+        params = inspect.signature(cls).parameters.values()
+    except (TypeError, ValueError):
+        return False
+    required = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD,
+                inspect.Parameter.KEYWORD_ONLY)
+    return any(p.default is p.empty and p.kind in required for p in params)
+
+
+def register_tool(name: str, fn: Any = None, *, schema: dict[str, Any] | None = None, **kwargs: Any) -> Any:
+    """Register a tool with its parameter schema (from ``schema=`` or its signature)."""
+    if fn is None:
+        return lambda f: register_tool(name, f, schema=schema, **kwargs)
+    if not callable(fn):
+        raise TypeError(f"tool {name!r} must be callable, got {type(fn).__name__}")
+    given = schema is not None
+    schema = schema if given else _tools.schema_from_signature(fn)
+    tool_registry.register(name, fn, schema=schema, schema_source="author" if given else "signature", **kwargs)
+    _check_tool(tool_registry.entry(name))
+    return fn
+
+
+def tool(fn: Any = None, *, name: str | None = None, schema: dict[str, Any] | None = None, **kwargs: Any) -> Any:
+    """Decorator: ``@tool`` or ``@tool(name=..., schema=...)`` registers a tool."""
+    def decorate(f: Any) -> Any:
+        return register_tool(name or f.__name__, f, schema=schema, **kwargs)
+
+    return decorate(fn) if fn is not None else decorate
+
+
+def registry_disabled() -> bool:
+    """``CODEX_MODEL_REGISTRY_DISABLE=1``: loaders skip registered model factories."""
+    return os.environ.get("CODEX_MODEL_REGISTRY_DISABLE", "").strip().lower() in ("1", "true", "yes", "on")
+
+
+def all_registries() -> list[Registry[Any]]:
+    return [r for r in (registries.get(n) for n in registries.list()) if isinstance(r, Registry)]
+
+
+def print_registry_summary(file: IO[str] | None = None) -> None:
+    """Print every registry with its count and names (seed 003)."""
+    out = file or sys.stdout
+    print("codex_ml registries", file=out)
+    for reg in all_registries():
+        names = reg.list()
+        group = f" [{reg.entry_point_group}]" if reg.entry_point_group else ""
+        print(f"  {reg.kind}{group}: {len(names)}", file=out)
+        for name in names:
+            meta = reg.metadata(name)
+            desc = f" - {meta['description']}" if meta.get("description") else ""
+            print(f"    {name} ({meta['provenance']['source']}){desc}", file=out)

@@ -1,0 +1,25 @@
+"""Component names: validation and the normalised lookup key."""
+
+from __future__ import annotations
+
+from ._errors import InvalidNameError
+
+ALLOWED_PUNCT = frozenset("-_.:@/")
+
+
+def validate_name(name: object, kind: str) -> str:
+    """Return ``name`` stripped, or raise for a non-string or a bad character."""
+    if not isinstance(name, str):
+        raise TypeError(f"{kind} name must be a str, got {type(name).__name__}: {name!r}")
+    stripped = name.strip()
+    if not stripped:
+        raise InvalidNameError(name, "", kind)
+    for char in stripped:
+        if not (char.isascii() and char.isalnum()) and char not in ALLOWED_PUNCT:
+            raise InvalidNameError(name, char, kind)
+    return stripped
+
+
+def normalise(name: str) -> str:
+    """The lookup key: case-insensitive, '-' and '_' alike (no validation)."""
+    return name.strip().lower().replace("-", "_")

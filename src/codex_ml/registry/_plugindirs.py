@@ -1,0 +1,255 @@
+"""Directory plugins (seed 003): import every ``.py`` file under plugin roots.
+
+Roots come from ``CODEX_ML_PLUGIN_PATH`` (``os.pathsep``-separated), else
+``./plugins`` when it exists. Each file is imported under a module name made
+from its full path, so two ``model.py`` files in different folders never
+collide. Files and folders that other users could write are refused, as ssh
+refuses a world-writable key: importing them would run anyone's code.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import stat
+import sys
+import threading
+import warnings
+import zlib
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+
+from ._context import loading
+from ._entry import PLUGIN_FILE, Provenance
+from ._errors import PluginWarning, describe_exception
+
+
+@dataclass
+class DirReport:
+    """What one discovery pass over the plugin directories did."""
+
+    roots: list[str] = field(default_factory=list)
+    loaded: list[str] = field(default_factory=list)
+    failed: dict[str, BaseException] = field(default_factory=dict)
+    refused: dict[str, str] = field(default_factory=dict)
+
+
+class _State:
+    def __init__(self) -> None:
+        self.lock = threading.RLock()
+        self.auto = True
+        self.ran = False
+        self.running = False
+        self.report = DirReport()
+        self.stamps: dict[str, int] = {}
+        self.warned: set[str] = set()
+        self.before_rescan: Callable[[], None] | None = None  # set by the kinds module
+        self.runs = 0
+
+
+STATE = _State()
+
+
+def default_roots() -> list[str]:
+    env = os.environ.get("CODEX_ML_PLUGIN_PATH")
+    if env is not None:
+        return [p for p in env.split(os.pathsep) if p.strip()]
+    return ["plugins"] if os.path.isdir("plugins") else []
+
+
+def set_auto_discover(enabled: bool) -> None:
+    """Turn discovery on first registry access on or off."""
+    STATE.auto = bool(enabled)
+
+
+def reset_discovery() -> None:
+    """Forget what ran: the next access or ``discover_plugins()`` scans again."""
+    with STATE.lock:
+        STATE.ran = False
+        STATE.report = DirReport()
+        STATE.stamps = {}
+
+
+def ensure_discovered() -> None:
+    """Auto-discovery on first access (cheap when done or disabled)."""
+    if STATE.ran or not STATE.auto or STATE.running:
+        return
+    discover_plugins()
+
+
+def discover_plugins(paths: Sequence[str | os.PathLike[str]] | None = None, force: bool = False) -> DirReport:
+    """Import every plugin file under ``paths`` (default roots when None)."""
+    with STATE.lock:
+        if STATE.running or (STATE.ran and not force and paths is None):
+            return STATE.report
+        STATE.running = True
+        try:
+            if force and STATE.before_rescan is not None:
+                STATE.before_rescan()
+            roots = [os.fspath(p) for p in paths] if paths is not None else default_roots()
+            report = _discover(roots)
+            STATE.report, STATE.ran, STATE.runs = report, True, STATE.runs + 1
+            STATE.stamps = snapshot_stamps(roots)
+            return report
+        finally:
+            STATE.running = False
+
+
+def _discover(roots: list[str]) -> DirReport:
+    report = DirReport(roots=list(roots))
+    for root in roots:
+        for path in _plugin_files(root, report):
+            _import_file(path, report)
+    return report
+
+
+def _plugin_files(root: str, report: DirReport) -> Iterable[str]:
+    if not os.path.isdir(root):
+        return []
+    problem = unsafe_reason(root)
+    if problem:
+        _refuse(root, problem, report)
+        return []
+    files: list[str] = []
+    visited: set[str] = set()
+    for dirpath, dirnames, filenames in os.walk(root, followlinks=True):
+        real = os.path.realpath(dirpath)
+        if real in visited:  # a symlink loop
+            dirnames[:] = []
+            continue
+        visited.add(real)
+        dirnames[:] = sorted(d for d in dirnames if _wanted_dir(os.path.join(dirpath, d), report))
+        files.extend(os.path.join(dirpath, f) for f in sorted(filenames) if f.endswith(".py"))
+    return [f for f in files if _safe_file(f, report)]
+
+
+def _wanted_dir(path: str, report: DirReport) -> bool:
+    name = os.path.basename(path)
+    if name.startswith(".") or name == "__pycache__":
+        return False
+    problem = unsafe_reason(path)
+    if problem:
+        _refuse(path, problem, report)
+    return not problem
+
+
+def _safe_file(path: str, report: DirReport) -> bool:
+    problem = unsafe_reason(path)
+    if problem:
+        _refuse(path, problem, report)
+    return not problem
+
+
+def unsafe_reason(path: str) -> str:
+    """Why ``path`` (or what its symlink points at) is unsafe to import, or ''."""
+    if not hasattr(os, "getuid"):
+        return ""
+    try:
+        link, target = os.lstat(path), os.stat(path)
+    except OSError as exc:
+        return f"cannot be read ({describe_exception(exc)})"
+    for st, what in ((target, "it"), (link, "the symlink")):
+        if st.st_uid not in (os.getuid(), 0):
+            return f"{what} is owned by uid {st.st_uid}, not by you or root"
+    if stat.S_ISLNK(link.st_mode) and _replaceable(os.path.dirname(os.path.realpath(path))):
+        return f"its symlink target {os.path.realpath(path)} lies in a folder others can write"
+    if _unsafe_mode(target):
+        return f"it is writable by other users (mode {stat.S_IMODE(target.st_mode):o})"
+    return ""
+
+
+def _unsafe_mode(st: os.stat_result) -> bool:
+    if st.st_mode & stat.S_IWOTH:
+        return True
+    return bool(st.st_mode & stat.S_IWGRP) and not _private_group(st.st_gid)
+
+
+def _replaceable(folder: str) -> bool:
+    """Others could swap a file in ``folder`` (writable, no sticky bit as /tmp has)."""
+    try:
+        st = os.stat(folder)
+    except OSError:
+        return True
+    return _unsafe_mode(st) and not st.st_mode & stat.S_ISVTX
+
+
+def _private_group(gid: int) -> bool:
+    """A group only the user belongs to (user-private groups, umask 002)."""
+    try:
+        import grp
+        import pwd
+
+        user = pwd.getpwuid(os.getuid()).pw_name
+        return gid == os.getgid() and set(grp.getgrgid(gid).gr_mem) <= {user}
+    except (ImportError, KeyError):
+        return False
+
+
+def _refuse(path: str, problem: str, report: DirReport) -> None:
+    report.refused[path] = problem
+    _warn_once(
+        f"Refused plugin {_display(path)}: {problem}. Importing it would run code others can "
+        f"change. Fix: chmod go-w {_display(path)} (and its folders), or remove it.",
+        key=f"refused:{path}",
+    )
+
+
+def _import_file(path: str, report: DirReport) -> None:
+    name = module_name(path)
+    provenance = Provenance(PLUGIN_FILE, module=name, file=os.path.abspath(path))
+    try:
+        spec = importlib.util.spec_from_file_location(name, path)
+        if spec is None or spec.loader is None:
+            raise ImportError(f"no loader for {path}")
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        with loading(provenance):
+            spec.loader.exec_module(module)
+        report.loaded.append(path)
+    except KeyboardInterrupt:
+        raise
+    except BaseException as exc:  # SystemExit too: a plugin never ends the application
+        sys.modules.pop(name, None)
+        report.failed[path] = exc
+        _warn_once(
+            f"Failed to import plugin {_display(path)}: {describe_exception(exc)}. "
+            "Check your plugin file for errors; `codex-ml doctor` lists every broken plugin.",
+            key=f"failed:{path}:{describe_exception(exc)}",
+        )
+
+
+def module_name(path: str) -> str:
+    """A module name unique to the file's absolute path."""
+    absolute = os.path.abspath(path)
+    stem = "".join(c if c.isalnum() else "_" for c in os.path.splitext(os.path.basename(path))[0])
+    return f"codex_ml_plugin_{stem}_{zlib.crc32(absolute.encode()):08x}"
+
+
+def _display(path: str) -> str:
+    rel = os.path.relpath(path) if os.path.isabs(path) else path
+    return path if rel.startswith("..") else rel
+
+
+def _warn_once(message: str, key: str) -> None:
+    if key in STATE.warned:
+        return
+    STATE.warned.add(key)
+    warnings.warn(message, PluginWarning, stacklevel=3)
+
+
+def snapshot_stamps(roots: Iterable[str]) -> dict[str, int]:
+    """mtime of every folder and .py file under the roots (for auto-refresh)."""
+    stamps: dict[str, int] = {}
+    for root in roots:
+        for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
+            dirnames[:] = [d for d in dirnames if not d.startswith(".") and d != "__pycache__"]
+            for p in [dirpath, *(os.path.join(dirpath, f) for f in filenames if f.endswith(".py"))]:
+                try:
+                    stamps[p] = os.stat(p).st_mtime_ns
+                except OSError:
+                    pass
+    return stamps
+
+
+def changed() -> bool:
+    return STATE.ran and snapshot_stamps(STATE.report.roots) != STATE.stamps

@@ -1,0 +1,7 @@
+"""``codex_ml.registry.base.Registry`` (seed 001's path): the one Registry class."""
+
+from __future__ import annotations
+
+from ._base import Registry
+
+__all__ = ["Registry"]

@@ -1,0 +1,18 @@
+"""Seed 000's tokenizer helpers: views of ``codex_ml.registry.tokenizer_registry``."""
+
+from __future__ import annotations
+
+from . import (
+    get_tokenizer,
+    get_tokenizer_metadata,
+    init_tokenizer_plugins,
+    list_tokenizers,
+    register_tokenizer,
+    search_tokenizers,
+    tokenizer_registry,
+)
+
+__all__ = [
+    "tokenizer_registry", "register_tokenizer", "get_tokenizer", "list_tokenizers",
+    "search_tokenizers", "get_tokenizer_metadata", "init_tokenizer_plugins",
+]

@@ -1,0 +1,176 @@
+"""The parts of a run, each built BY NAME through its registry.
+
+Nothing here names a concrete class: ``model.name=decoder_only`` and a
+pip-installed plugin's ``model.name=my-model`` take the same path, which is
+what lets a plugin work from the command line with no code change. Unknown
+names raise the registry's ``UnknownComponentError`` (with its "did you
+mean"); arguments a component rejects become a :class:`TrainingConfigError`
+that names the config section to fix.
+"""
+from __future__ import annotations
+
+import inspect
+from collections.abc import Mapping
+from typing import Any
+
+from codex_ml.training.errors import TrainingConfigError
+
+
+def _registries() -> Any:
+    # Imported late so that importing codex_ml.training stays free of discovery work.
+    import codex_ml.registry as registry
+
+    return registry
+
+
+def _signature_problem(target: Any, kwargs: Mapping[str, Any]) -> str:
+    """Why ``target(**kwargs)`` cannot bind, or an empty string."""
+    try:
+        sig = inspect.signature(target)
+    except (TypeError, ValueError):  # builtins and C callables: let the call decide
+        return ""
+    try:
+        sig.bind(**kwargs)
+    except TypeError as exc:
+        accepted = [p for p in sig.parameters if p not in ("self", "args", "kwargs")]
+        return f"{exc}; it accepts: {', '.join(accepted) or '(no arguments)'}"
+    return ""
+
+
+def create(registry: Any, name: str, kwargs: Mapping[str, Any], section: str) -> Any:
+    """``registry.create(name, **kwargs)`` with errors that point at ``section`` of the config."""
+    target = registry[name]  # UnknownComponentError (a KeyError) with close matches
+    entry = registry.entry(name)
+    if entry.factory and callable(target):
+        problem = _signature_problem(target, kwargs)
+        if problem:
+            raise TrainingConfigError(
+                f"{registry.label} {name!r} cannot take the arguments in {section}: {problem}. "
+                f"Fix {section} in the config or on the command line.")
+    try:
+        return registry.create(name, **dict(kwargs))
+    except (TypeError, ValueError) as exc:
+        if isinstance(exc, KeyError):
+            raise
+        raise TrainingConfigError(
+            f"{registry.label} {name!r} could not be built from {section}: {exc}. "
+            f"Fix {section} in the config or on the command line.") from exc
+
+
+def section(cfg: Mapping[str, Any], key: str) -> dict[str, Any]:
+    value = cfg.get(key)
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        raise TrainingConfigError(f"config key {key!r} must be a mapping, found {value!r}.")
+    return dict(value)
+
+
+def _kwargs(part: Mapping[str, Any], key: str = "kwargs") -> dict[str, Any]:
+    value = part.get(key) or {}
+    if not isinstance(value, Mapping):
+        raise TrainingConfigError(f"{key} must be a mapping of argument names to values.")
+    return dict(value)
+
+
+def _required_name(part: Mapping[str, Any], where: str) -> str:
+    name = part.get("name")
+    if not isinstance(name, str) or not name:
+        raise TrainingConfigError(f"{where}.name is not set: choose a registered {where}, e.g. "
+                                  f"{where}.name=... (`codex-ml ls` lists them).")
+    return name
+
+
+def build_tokenizer(cfg: Mapping[str, Any]) -> Any:
+    """``tokenizer.name`` with ``tokenizer.kwargs`` (and ``name_or_path`` when set)."""
+    part = section(cfg, "tokenizer")
+    kwargs = _kwargs(part)
+    if part.get("name_or_path") is not None:
+        kwargs["name_or_path"] = part["name_or_path"]
+    if part.get("path") is not None:
+        kwargs["path"] = part["path"]
+    name = _required_name(part, "tokenizer")
+    return create(_registries().tokenizer_registry, name, kwargs, "tokenizer.kwargs")
+
+
+def vocab_size_of(tokenizer: Any) -> int:
+    """The number of ids a tokenizer can emit (``len`` counts added tokens, HF style)."""
+    sizes = [getattr(tokenizer, "vocab_size", None)]
+    if hasattr(tokenizer, "__len__"):
+        sizes.append(len(tokenizer))
+    known = [int(s) for s in sizes if isinstance(s, int)]
+    if not known:
+        raise TrainingConfigError(f"tokenizer {type(tokenizer).__name__} has no vocab_size; "
+                                  "tokenizers must expose vocab_size.")
+    return max(known)
+
+
+def build_model(cfg: Mapping[str, Any], tokenizer: Any) -> tuple[Any, Any]:
+    """``model.name`` with ``model.kwargs``; returns ``(model, tokenizer)``.
+
+    ``model.vocab_size: tokenizer`` passes the tokenizer's size, so a model
+    trained from scratch fits whatever tokenizer the config picked. A factory
+    may return a ``(model, tokenizer)`` pair (seed 000); its tokenizer then wins.
+    """
+    part = section(cfg, "model")
+    kwargs = _kwargs(part)
+    if part.get("path") is not None:
+        kwargs["path"] = part["path"]
+    vocab = part.get("vocab_size")
+    if vocab == "tokenizer":
+        kwargs["vocab_size"] = vocab_size_of(tokenizer)
+    elif vocab is not None:
+        kwargs["vocab_size"] = vocab
+    name = _required_name(part, "model")
+    product = create(_registries().model_registry, name, kwargs, "model.kwargs")
+    model, own_tokenizer = split_model_product(product)
+    return model, own_tokenizer if own_tokenizer is not None else tokenizer
+
+
+def split_model_product(product: Any) -> tuple[Any, Any]:
+    """A model factory's result as ``(model, tokenizer or None)``: pair, mapping or object."""
+    if isinstance(product, tuple) and len(product) == 2:
+        return product[0], product[1]
+    if isinstance(product, Mapping):
+        return product.get("model"), product.get("tokenizer")
+    if hasattr(product, "model") and hasattr(product, "tokenizer") and not hasattr(product, "forward"):
+        return product.model, product.tokenizer
+    return product, None
+
+
+def build_records(cfg: Mapping[str, Any]) -> Any:
+    """``dataset_loader.name`` with ``path`` and ``kwargs``: an iterable of text records."""
+    part = section(cfg, "dataset_loader")
+    kwargs = _kwargs(part)
+    if part.get("path") is not None:
+        kwargs["path"] = part["path"]
+    name = _required_name(part, "dataset_loader")
+    return create(_registries().data_loader_registry, name, kwargs, "dataset_loader")
+
+
+def build_metrics(cfg: Mapping[str, Any]) -> dict[str, tuple[Any, str]]:
+    """``{key: (metric callable, input kind)}`` from the ``metrics`` section."""
+    metrics: dict[str, tuple[Any, str]] = {}
+    for key, spec in section(cfg, "metrics").items():
+        if spec is None:  # metrics.token_accuracy=null switches one off
+            continue
+        if not isinstance(spec, Mapping):
+            raise TrainingConfigError(f"metrics.{key} must be a mapping with name, inputs and "
+                                      f"kwargs, found {spec!r}.")
+        name = _required_name(spec, f"metrics.{key}")
+        fn = create(_registries().metric_registry, name, _kwargs(spec), f"metrics.{key}.kwargs")
+        metrics[key] = (fn, str(spec.get("inputs", "token_ids")))
+    return metrics
+
+
+def build_optional(cfg: Mapping[str, Any], key: str) -> Any:
+    """The reward model or RL agent named by ``<key>.plugin``, or ``None`` when unset."""
+    part = section(cfg, key)
+    name = part.get("plugin")
+    if not name:
+        return None
+    registry = {"reward_model": "reward_model_registry", "rl_agent": "rl_agent_registry"}[key]
+    kwargs = _kwargs(part)
+    if part.get("path") is not None:
+        kwargs["path"] = part["path"]
+    return create(getattr(_registries(), registry), str(name), kwargs, f"{key}.kwargs")

@@ -1,0 +1,25 @@
+"""Errors the training stack raises for things a user can fix.
+
+The CLI prints these as one paragraph (no traceback) and exits 1, so every
+message names the thing, where it looked and what to do.
+"""
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+
+
+class TrainingConfigError(ValueError):
+    """A training or evaluation setting is wrong: bad key, bad value, wrong shape."""
+
+
+class CheckpointError(RuntimeError):
+    """A checkpoint is missing, incomplete or does not fit the model."""
+
+
+def did_you_mean(word: str, choices: Iterable[str]) -> str:
+    """`` Did you mean 'x'?`` for the closest choices, or an empty string."""
+    close = difflib.get_close_matches(word, list(choices), n=3, cutoff=0.6)
+    if not close:
+        return ""
+    return " Did you mean " + " or ".join(repr(c) for c in close) + "?"

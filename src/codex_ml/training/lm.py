@@ -1,0 +1,73 @@
+"""Causal language-model arithmetic shared by training and evaluation (torch).
+
+Models follow the Hugging Face convention: ``model(input_ids)`` returns logits
+``[batch, time, vocab]``, or an output object with ``.logits``, or a tuple
+whose first item is the logits.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+
+from codex_ml.training.errors import TrainingConfigError
+
+
+def logits_of(output: Any) -> torch.Tensor:
+    """The logits inside whatever a model's forward returned."""
+    if isinstance(output, torch.Tensor):
+        return output
+    logits = getattr(output, "logits", None)
+    if logits is None and isinstance(output, (tuple, list)) and output:
+        logits = output[0]
+    if not isinstance(logits, torch.Tensor):
+        raise TrainingConfigError(
+            f"the model returned {type(output).__name__}, not logits: a model trained by "
+            "offline:functional must return a [batch, time, vocab] tensor or an object with "
+            ".logits from forward(input_ids).")
+    return logits
+
+
+def _check_shape(logits: torch.Tensor, targets: torch.Tensor) -> None:
+    if logits.dim() != 3 or logits.shape[:2] != targets.shape:
+        raise TrainingConfigError(
+            f"the model returned logits of shape {tuple(logits.shape)} for input "
+            f"{tuple(targets.shape)}; expected [batch, time, vocab] = "
+            f"[{targets.shape[0]}, {targets.shape[1]}, vocab_size].")
+
+
+def causal_lm_loss(model: torch.nn.Module, batch: tuple[torch.Tensor, torch.Tensor]) -> torch.Tensor:
+    """Mean next-token cross-entropy of ``model`` on ``(inputs, targets)``."""
+    inputs, targets = batch
+    logits = logits_of(model(inputs))
+    _check_shape(logits, targets)
+    return F.cross_entropy(logits.reshape(-1, logits.size(-1)).float(), targets.reshape(-1))
+
+
+@torch.no_grad()
+def token_nll_and_predictions(model: torch.nn.Module, batch: tuple[torch.Tensor, torch.Tensor]
+                              ) -> tuple[torch.Tensor, torch.Tensor]:
+    """Per-token negative log-likelihood (nats) and the argmax prediction, both [B, T]."""
+    inputs, targets = batch
+    logits = logits_of(model(inputs)).float()
+    _check_shape(logits, targets)
+    nll = F.cross_entropy(logits.transpose(1, 2), targets, reduction="none")
+    return nll, logits.argmax(dim=-1)
+
+
+@torch.no_grad()
+def generate(model: torch.nn.Module, ids: list[int], max_new_tokens: int, block_size: int,
+             temperature: float = 0.0, generator: torch.Generator | None = None) -> list[int]:
+    """Continue ``ids`` token by token (greedy at temperature 0), nanoGPT's ``generate``."""
+    device = next(model.parameters()).device
+    seq = torch.tensor([ids], dtype=torch.long, device=device)
+    for _ in range(max_new_tokens):
+        logits = logits_of(model(seq[:, -block_size:]))[:, -1, :].float()
+        if temperature <= 0:
+            nxt = logits.argmax(dim=-1, keepdim=True)
+        else:
+            probs = torch.softmax(logits / temperature, dim=-1)
+            nxt = torch.multinomial(probs, 1, generator=generator)
+        seq = torch.cat([seq, nxt], dim=1)
+    return [int(t) for t in seq[0, len(ids):].tolist()]

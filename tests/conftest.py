@@ -1,0 +1,29 @@
+"""Shared test set-up: no network, offline Hugging Face, helpers for subprocesses."""
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+NETBLOCK = Path(__file__).parent / "netblock"
+
+# Every process the suite starts imports sitecustomize from here: the network
+# is blocked in subprocesses and torchrun workers too, not only in this one.
+os.environ["PYTHONPATH"] = os.pathsep.join(
+    p for p in (str(NETBLOCK), os.environ.get("PYTHONPATH", "")) if p
+)
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
+# Keep the user's real cache out of the tests.
+os.environ.setdefault("CODEX_ML_CACHE", "0")
+sys.path.insert(0, str(NETBLOCK))
+import sitecustomize as _netblock  # noqa: E402,F401  (blocks this process too)
+
+if getattr(_netblock, "NetworkBlockedError", None) is None:  # another sitecustomize won
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("_codex_netblock", NETBLOCK / "sitecustomize.py")
+    assert spec and spec.loader
+    _mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(_mod)

@@ -27,3 +27,26 @@ if getattr(_netblock, "NetworkBlockedError", None) is None:  # another sitecusto
     assert spec and spec.loader
     _mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(_mod)
+
+
+import pytest  # noqa: E402
+
+from _support import EXAMPLES, pip_install  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def installed_examples(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Every example plugin of examples/plugins pip-installed into one --target folder."""
+    target = tmp_path_factory.mktemp("site")
+    for project in sorted(EXAMPLES.iterdir()):
+        if (project / "pyproject.toml").exists():
+            pip_install(project, target)
+    return target
+
+
+@pytest.fixture
+def fresh() -> "Registry":
+    """A private registry (not published in the registry of registries)."""
+    from codex_ml.registry import Registry
+
+    return Registry("widgets", entry_point_group="codex_ml.test_widgets", publish=False)

@@ -201,7 +201,7 @@ class Registry(Generic[T]):
         if new.provenance.is_plugin:
             self._note_collision(new, old)
             return False
-        raise RegistryCollisionError(new.name, self.label, str(old.provenance), str(new.provenance))
+        raise RegistryCollisionError(new.name, self.label, str(old.provenance), str(new.provenance), old.name)
 
     def _set_aliases(self, key: str, entry: Entry) -> None:
         for alias in entry.aliases:

@@ -83,11 +83,12 @@ class UnknownComponentError(RegistryError, KeyError):
 class RegistryCollisionError(RegistryError, ValueError):
     """A different object was registered under a name that is taken."""
 
-    def __init__(self, name: str, kind: str, existing: str, new: str) -> None:
+    def __init__(self, name: str, kind: str, existing: str, new: str, existing_name: str = "") -> None:
         self.name, self.kind = name, kind
         self.existing_provenance, self.new_provenance = existing, new
+        taken = f" (as {existing_name!r})" if existing_name and existing_name != name else ""
         super().__init__(
-            f"{kind} name {name!r} is already registered by {existing}; "
+            f"{kind} name {name!r} is already registered{taken} by {existing}; "
             f"refusing a different object from {new}. Fix: pass override=True to replace "
             "it, or register under another name."
         )

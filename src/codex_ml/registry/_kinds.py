@@ -12,9 +12,7 @@ from ._base import Registry
 from ._entry import BUILTIN, Entry, Provenance
 from ._names import normalise
 
-registries: Registry[Registry[Any]] = Registry(
-    "registries", entry_point_group="codex_ml.registries", factory=False, label="registry", publish=False
-)
+registries: Registry[Registry[Any]] = Registry("registries", factory=False, label="registry", publish=False)
 
 
 def _publish(reg: Registry[Any]) -> None:
@@ -64,9 +62,8 @@ agent_registry: Registry[Any] = _kind("agents", "agent")
 
 
 def _drop_plugin_files() -> None:
-    for reg in [registries.get(n) for n in registries.list()]:
-        if isinstance(reg, Registry):
-            reg.drop_plugin_files()
+    for reg in all_registries():
+        reg.drop_plugin_files()
 
 
 _plugindirs.STATE.before_rescan = _drop_plugin_files
@@ -141,7 +138,9 @@ def registry_disabled() -> bool:
 
 
 def all_registries() -> list[Registry[Any]]:
-    return [r for r in (registries.get(n) for n in registries.list()) if isinstance(r, Registry)]
+    """Every published registry, sorted by kind; triggers no discovery."""
+    entries = sorted(registries._entries.values(), key=lambda e: e.name)
+    return [e.obj for e in entries if isinstance(e.obj, Registry)]
 
 
 def print_registry_summary(file: IO[str] | None = None) -> None:

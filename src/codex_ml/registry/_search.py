@@ -32,7 +32,7 @@ def score(q: str, entry: Entry) -> int:
     text = " ".join(_texts(entry)).lower().replace("-", "_")
     if q in text:
         return TEXT
-    return FUZZY if close_matches(q, keys, cutoff=0.75) else 0
+    return FUZZY if close_matches(q, keys, cutoff=0.6) else 0
 
 
 def _name_score(q: str, key: str) -> int:

@@ -3,74 +3,89 @@
 Layout inside a run directory::
 
     checkpoints/
-      step-000100/model.safetensors   weights (safetensors: no pickle to load)
+      step-000100/model.safetensors   weights (safetensors: loading runs no pickle)
       step-000100/state.pt            optimizer, scheduler, RNG and step state
       latest                          the name of the newest complete checkpoint
 
-Every file is written to a temporary name, flushed with ``fsync`` and moved
-into place with ``os.replace``, and ``latest`` is replaced only after both
-files of its checkpoint are on disk. A process killed mid-write therefore
-leaves the previous checkpoint as ``latest``, never a torn one.
+(a model that is not PyTorch, the tiny sequence model, writes ``model.json``
+instead of the two files). Every file is written to a temporary name,
+flushed with ``fsync`` and moved into place with ``os.replace``, and
+``latest`` is replaced only after all files of its checkpoint are on disk. A
+process killed mid-write therefore leaves the previous checkpoint as
+``latest``, never a torn one.
+
+torch and safetensors are imported inside the functions that need them, so
+the torch-free tiny-fixture path can use the same layout.
 """
 from __future__ import annotations
 
-import os
 import random
 import shutil
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import torch
-from safetensors.torch import load_model, save_model
-
+from codex_ml.training.atomic import atomic_save, atomic_write_text
 from codex_ml.training.errors import CheckpointError
 
 WEIGHTS = "model.safetensors"
 STATE = "state.pt"
+JSON_MODEL = "model.json"
 LATEST = "latest"
 
 
-def _fsync_dir(path: Path) -> None:
-    # The rename itself lives in the directory entry: flush it too (POSIX only).
-    if os.name != "posix":
-        return
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+def folder_for(root: Path, step: int) -> Path:
+    return root / f"step-{step:06d}"
 
 
-@contextmanager
-def atomic_path(path: Path) -> Iterator[Path]:
-    """Yield a temporary path to write; on success it replaces ``path`` atomically."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    try:
-        yield tmp
-        with open(tmp, "rb+") as handle:
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-        _fsync_dir(path.parent)
-    finally:
-        tmp.unlink(missing_ok=True)
+def commit(root: Path, folder: Path, keep: int) -> Path:
+    """Point ``latest`` at ``folder`` (whose files are written) and prune older ones."""
+    atomic_write_text(root / LATEST, folder.name + "\n")
+    folders = sorted(p for p in root.glob("step-*") if p.is_dir())
+    for old in folders[:-max(keep, 1)]:
+        if old.name != folder.name:
+            shutil.rmtree(old, ignore_errors=True)
+    return folder
 
 
-def atomic_write_text(path: Path, text: str) -> None:
-    with atomic_path(path) as tmp:
-        tmp.write_text(text, encoding="utf-8")
+def drop_after(root: Path, step: int) -> None:
+    """Delete checkpoints newer than ``step``: leftovers of a run killed after it."""
+    for folder in root.glob("step-*"):
+        if folder.is_dir() and folder.name > folder_for(root, step).name:
+            shutil.rmtree(folder, ignore_errors=True)
 
 
-def atomic_save(write: Callable[[Path], None], path: Path) -> None:
-    """Run ``write(tmp)`` and move the result to ``path`` atomically."""
-    with atomic_path(path) as tmp:
-        write(tmp)
+def latest_checkpoint(root: Path, required: tuple[str, ...] = (WEIGHTS, STATE)) -> Path | None:
+    """The newest complete checkpoint folder under ``root``, or ``None`` if there is none."""
+    pointer = root / LATEST
+    if not pointer.is_file():
+        return None
+    folder = root / pointer.read_text(encoding="utf-8").strip()
+    missing = [name for name in required if not (folder / name).is_file()]
+    if missing:
+        raise CheckpointError(
+            f"{pointer} names {folder.name}, but {folder} lacks {', '.join(missing)}. The run "
+            "directory was changed by hand; restore that folder or delete the pointer.")
+    return folder
 
 
+def step_of(folder: Path) -> int:
+    return int(folder.name.split("-", 1)[1])
+
+
+def save_json_model(root: Path, step: int, state: dict[str, Any], keep: int,
+                    dump: Callable[[dict[str, Any]], str]) -> Path:
+    """Checkpoint a model whose state is JSON (the tiny sequence model)."""
+    folder = folder_for(root, step)
+    atomic_write_text(folder / JSON_MODEL, dump(state))
+    return commit(root, folder, keep)
+
+
+# ----------------------------------------------------------------- PyTorch
 def capture_rng() -> dict[str, Any]:
-    """Every random state that training consumes (dropout, data order fallbacks)."""
+    """Every random state training consumes (dropout, sampling in evaluation)."""
+    import torch
+
     state: dict[str, Any] = {"python": random.getstate(), "torch": torch.get_rng_state()}
     if torch.cuda.is_available():
         state["cuda"] = torch.cuda.get_rng_state_all()
@@ -78,59 +93,45 @@ def capture_rng() -> dict[str, Any]:
 
 
 def restore_rng(state: dict[str, Any]) -> None:
+    import torch
+
     random.setstate(state["python"])
     torch.set_rng_state(state["torch"])
     if "cuda" in state and torch.cuda.is_available():
         torch.cuda.set_rng_state_all(state["cuda"])
 
 
-def save_checkpoint(root: Path, step: int, model: torch.nn.Module, state: dict[str, Any],
-                    keep: int) -> Path:
-    """Write weights and ``state`` for ``step``, point ``latest`` at them, prune old ones."""
-    folder = root / f"step-{step:06d}"
+def save_torch(root: Path, step: int, model: Any, state: dict[str, Any], keep: int) -> Path:
+    """Write weights and ``state`` for ``step``, then point ``latest`` at them."""
+    import torch
+    from safetensors.torch import save_model
+
+    folder = folder_for(root, step)
     folder.mkdir(parents=True, exist_ok=True)
+    # save_model (not save_file) de-duplicates tied weights such as lm_head/embeddings.
     atomic_save(lambda tmp: save_model(model, str(tmp), metadata={"step": str(step)}),
                 folder / WEIGHTS)
     atomic_save(lambda tmp: torch.save({**state, "step": step}, tmp), folder / STATE)
-    atomic_write_text(root / LATEST, folder.name + "\n")
-    _prune(root, keep=max(keep, 1), current=folder.name)
-    return folder
+    return commit(root, folder, keep)
 
 
-def _prune(root: Path, keep: int, current: str) -> None:
-    """Drop all but the newest ``keep`` complete checkpoints (never the current one)."""
-    folders = sorted(p for p in root.glob("step-*") if p.is_dir())
-    for old in folders[:-keep]:
-        if old.name != current:
-            shutil.rmtree(old, ignore_errors=True)
-
-
-def latest_checkpoint(root: Path) -> Path | None:
-    """The newest complete checkpoint folder under ``root``, or ``None``."""
-    pointer = root / LATEST
-    if not pointer.is_file():
-        return None
-    folder = root / pointer.read_text(encoding="utf-8").strip()
-    if not (folder / WEIGHTS).is_file() or not (folder / STATE).is_file():
-        raise CheckpointError(
-            f"{pointer} names {folder.name}, but {folder} lacks {WEIGHTS} or {STATE}. "
-            "The run directory was edited by hand; delete the pointer or restore the folder.")
-    return folder
-
-
-def load_weights(folder: Path, model: torch.nn.Module) -> None:
+def load_weights(folder: Path, model: Any) -> None:
     """Load ``model.safetensors`` into ``model``, explaining a mismatch."""
+    from safetensors.torch import load_model
+
     try:
         load_model(model, str(folder / WEIGHTS), strict=True)
     except (RuntimeError, OSError, ValueError) as exc:
         raise CheckpointError(
-            f"the weights in {folder / WEIGHTS} do not fit the model "
-            f"{type(model).__name__}: {str(exc).splitlines()[0]}. The model config must match "
-            "the one the run was trained with (see config.yaml in the run directory).") from exc
+            f"the weights in {folder / WEIGHTS} do not fit the model {type(model).__name__}: "
+            f"{str(exc).splitlines()[0]}. The model config must match the one the run was "
+            "trained with (config.yaml in the run directory).") from exc
 
 
 def load_state(folder: Path) -> dict[str, Any]:
-    """The optimizer/scheduler/RNG/step state (tensors and plain data only)."""
+    """The optimizer/scheduler/RNG/step state: tensors and plain data only (weights_only)."""
+    import torch
+
     try:
         state: dict[str, Any] = torch.load(folder / STATE, map_location="cpu", weights_only=True)
     except (RuntimeError, OSError, EOFError) as exc:

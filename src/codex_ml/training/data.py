@@ -1,9 +1,9 @@
 """Text in, token ids out: the data half of training, without torch.
 
 A dataset entry of the registry returns records (strings, or mappings with a
-``text`` field); they are joined by newlines and encoded once, the way
-nanoGPT's ``prepare.py`` turns a corpus into one stream of ids, then the tail
-``val_fraction`` is held out for evaluation.
+``text`` field). The last ``val_fraction`` of them is held out; each side is
+joined by newlines and encoded once, the way nanoGPT's ``prepare.py`` turns a
+corpus into one stream of ids.
 """
 from __future__ import annotations
 
@@ -18,11 +18,12 @@ _TEXT_FIELDS = ("text", "content", "prompt")
 
 @dataclass(frozen=True)
 class TokenSplits:
-    """The training and validation token streams, plus the texts they came from."""
+    """Training and validation token streams, and the held-out lines (prompts for sampling)."""
 
     train: list[int]
     val: list[int]
-    texts: list[str]
+    train_texts: list[str]
+    val_texts: list[str]
 
 
 def record_text(record: Any, index: int) -> str:
@@ -55,31 +56,30 @@ def encode_texts(tokenizer: Any, texts: Sequence[str]) -> list[int]:
     return [int(i) for i in ids]
 
 
-def split_tokens(ids: list[int], val_fraction: float, min_val: int) -> tuple[list[int], list[int]]:
-    """Hold out the tail of the stream, at least ``min_val`` tokens of it."""
+def split_records(texts: list[str], val_fraction: float) -> tuple[list[str], list[str]]:
+    """Hold out the last ``val_fraction`` of the records (at least one) for evaluation."""
     if not 0 < val_fraction < 1:
         raise TrainingConfigError(
             f"dataset_loader.val_fraction must be between 0 and 1, found {val_fraction}.")
-    n_val = max(int(len(ids) * val_fraction), min_val)
-    if len(ids) - n_val < min_val:
+    if len(texts) < 2:
         raise TrainingConfigError(
-            f"the dataset encodes to {len(ids)} tokens: too few for a training and a validation "
-            f"split of at least {min_val} tokens each (block_size + 1). Use a larger corpus "
-            "(dataset_loader.path=...) or a smaller training.block_size.")
-    return ids[:-n_val], ids[-n_val:]
+            f"the dataset has {len(texts)} non-empty record(s); training needs at least two, one "
+            "of them held out for evaluation. Point dataset_loader.path at a file with more lines.")
+    n_val = min(max(int(len(texts) * val_fraction), 1), len(texts) - 1)
+    return texts[:-n_val], texts[-n_val:]
 
 
-def make_splits(records: Iterable[Any], tokenizer: Any, val_fraction: float,
-                block_size: int) -> TokenSplits:
-    texts = record_texts(records)
-    if not texts:
-        raise TrainingConfigError("the dataset has no text records; point dataset_loader.path "
-                                  "at a file with at least one non-empty line.")
-    train, val = split_tokens(encode_texts(tokenizer, texts), val_fraction, block_size + 1)
-    return TokenSplits(train=train, val=val, texts=texts)
+def make_splits(records: Iterable[Any], tokenizer: Any, val_fraction: float) -> TokenSplits:
+    """Split the records by line, then encode each side as one stream."""
+    train_texts, val_texts = split_records(record_texts(records), val_fraction)
+    return TokenSplits(train=encode_texts(tokenizer, train_texts),
+                       val=encode_texts(tokenizer, val_texts),
+                       train_texts=train_texts, val_texts=val_texts)
 
 
-def window_starts(n_tokens: int, block_size: int, stride: int) -> list[int]:
-    """Start offsets of every full ``block_size + 1`` window (input plus shifted target)."""
-    last = n_tokens - (block_size + 1)
-    return list(range(0, last + 1, max(stride, 1)))
+def require_tokens(ids: list[int], needed: int, split: str) -> None:
+    if len(ids) < needed:
+        raise TrainingConfigError(
+            f"the {split} split encodes to {len(ids)} tokens, fewer than one window of "
+            f"training.block_size + 1 = {needed}. Use a larger corpus (dataset_loader.path=...), "
+            "a larger dataset_loader.val_fraction, or a smaller training.block_size.")

@@ -6,12 +6,14 @@ whose first item is the logits.
 """
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import torch
 import torch.nn.functional as F
 
 from codex_ml.training.errors import TrainingConfigError
+from codex_ml.training.scoring import Evidence
 
 
 def logits_of(output: Any) -> torch.Tensor:
@@ -71,3 +73,58 @@ def generate(model: torch.nn.Module, ids: list[int], max_new_tokens: int, block_
             nxt = torch.multinomial(probs, 1, generator=generator)
         seq = torch.cat([seq, nxt], dim=1)
     return [int(t) for t in seq[0, len(ids):].tolist()]
+
+
+def loss_value(output: Any) -> torch.Tensor:
+    """The loss a training/validation step returned: a tensor, or a mapping with ``loss``."""
+    if isinstance(output, torch.Tensor):
+        return output
+    if isinstance(output, Mapping) and isinstance(output.get("loss"), torch.Tensor):
+        return output["loss"]
+    raise TrainingConfigError(
+        f"a trainer step returned {type(output).__name__}; training_step and validation_step "
+        "must return the loss tensor or a mapping with a 'loss' tensor.")
+
+
+@torch.no_grad()
+def collect_evidence(model: torch.nn.Module, batches: list[tuple[torch.Tensor, torch.Tensor]],
+                     id_to_text: Callable[[int], str]) -> Evidence:
+    """Per-token NLL and argmax predictions of a causal LM over ``batches``."""
+    nll, preds, targets = [], [], []
+    was_training = model.training
+    model.eval()
+    try:
+        for batch in batches:
+            token_nll, token_pred = token_nll_and_predictions(model, batch)
+            nll.append(token_nll.flatten())
+            preds.append(token_pred.flatten())
+            targets.append(batch[1].flatten())
+    finally:
+        model.train(was_training)
+    return Evidence(nll=torch.cat(nll).tolist(), predictions=torch.cat(preds).tolist(),
+                    targets=torch.cat(targets).tolist(), id_to_text=id_to_text)
+
+
+@torch.no_grad()
+def step_evidence(trainer: Any, batches: list[tuple[torch.Tensor, torch.Tensor]]) -> Evidence:
+    """A class trainer's own ``validation_step`` losses, one per batch."""
+    losses = [float(loss_value(trainer.validation_step(b, i))) for i, b in enumerate(batches)]
+    return Evidence(nll=losses)
+
+
+class TorchSampler:
+    """Greedy text continuations from a causal LM, for samples, rewards and rollouts."""
+
+    def __init__(self, model: torch.nn.Module, tokenizer: Any, block_size: int) -> None:
+        self.model, self.tokenizer, self.block_size = model, tokenizer, block_size
+
+    def __call__(self, prompt: str, max_new_tokens: int) -> str:
+        ids = self.tokenizer.encode(prompt)
+        was_training = self.model.training
+        self.model.eval()
+        try:
+            new = generate(self.model, ids, max_new_tokens, self.block_size)
+        finally:
+            self.model.train(was_training)
+        # One line per sample: stop at the first line break the model writes.
+        return str(self.tokenizer.decode(new)).split("\n", 1)[0]

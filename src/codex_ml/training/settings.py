@@ -25,8 +25,10 @@ class TrainSettings:
 
     seed: int = 1337
     max_steps: int = 300
-    batch_size: int = 16  # per process, per micro-step
-    grad_accum_steps: int = 1  # over all processes (nanoGPT): divided by the world size
+    # Sequences per optimizer step over ALL processes: the global batch, so one
+    # config gives the same numbers on 1 process or N (each takes batch_size / N).
+    batch_size: int = 16
+    grad_accum_steps: int = 1  # micro-steps each process splits its share into
     block_size: int = 64
     learning_rate: float = 3e-3
     min_learning_rate: float = 3e-4
@@ -68,7 +70,17 @@ class TrainSettings:
     @property
     def tokens_per_step(self) -> int:
         """Tokens in one optimizer step, whatever the number of processes."""
-        return self.batch_size * self.grad_accum_steps * self.block_size
+        return self.batch_size * self.block_size
+
+    def micro_batch(self, world_size: int) -> int:
+        """Sequences per forward pass on one process."""
+        share = world_size * self.grad_accum_steps
+        if self.batch_size % share:
+            raise TrainingConfigError(
+                f"training.batch_size={self.batch_size} (the global batch) must be divisible by "
+                f"processes x training.grad_accum_steps = {world_size} x {self.grad_accum_steps}."
+                f" Pick a batch_size that is a multiple of {share}.")
+        return self.batch_size // share
 
     def as_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

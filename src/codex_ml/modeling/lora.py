@@ -1,0 +1,90 @@
+"""Applying LoRA adapters with peft: options, default target modules, wrapping.
+
+LoRA options are a mapping with ``r`` (rank, default 8), ``alpha`` (or
+``lora_alpha``, default 16), ``dropout`` (or ``lora_dropout``, default 0.05),
+``target_modules`` (default: ``q_proj``/``v_proj`` when the model has them,
+else GPT-2's ``c_attn``) and ``bias`` (default ``"none"``); ``True`` means
+all defaults; a ``peft.LoraConfig`` is used as is.
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+_ALIASES = {"lora_alpha": "alpha", "lora_dropout": "dropout", "rank": "r", "lora_r": "r",
+            "lora_target_modules": "target_modules"}
+_DEFAULTS: dict[str, Any] = {"r": 8, "alpha": 16, "dropout": 0.05, "target_modules": None, "bias": "none"}
+_PREFERRED = (("q_proj", "v_proj"), ("c_attn",), ("query", "value"))
+
+
+def lora_options(lora: Any) -> dict[str, Any]:
+    """Validated LoRA options from ``True`` or a mapping (aliases accepted)."""
+    if lora is True:
+        return dict(_DEFAULTS)
+    if not isinstance(lora, Mapping):
+        raise TypeError(f"lora must be True, a mapping of LoRA options or a peft.LoraConfig, got {lora!r}")
+    opts = dict(_DEFAULTS)
+    for key, value in lora.items():
+        name = _ALIASES.get(key, key)
+        if name not in _DEFAULTS:
+            raise ValueError(f"unknown LoRA option {key!r}; accepted: {sorted(_DEFAULTS)} (aliases {sorted(_ALIASES)})")
+        opts[name] = value
+    r = opts["r"]
+    if isinstance(r, bool) or not isinstance(r, int) or r < 1:
+        raise ValueError(f"LoRA rank r must be a positive integer, got {r!r}")
+    if not 0.0 <= float(opts["dropout"]) < 1.0:
+        raise ValueError(f"LoRA dropout must be in [0, 1), got {opts['dropout']!r}")
+    if isinstance(opts["target_modules"], str):
+        opts["target_modules"] = [opts["target_modules"]]
+    return opts
+
+
+def linear_module_names(model: Any) -> set[str]:
+    """Last name component of every linear-like leaf module (``nn.Linear``, GPT-2's ``Conv1D``)."""
+    names = set()
+    for full, module in model.named_modules():
+        if type(module).__name__ in ("Linear", "Conv1D") and full:
+            names.add(full.rsplit(".", 1)[-1])
+    return names
+
+
+def default_target_modules(model: Any) -> list[str]:
+    """``q_proj``/``v_proj`` (Llama, codex decoder), ``c_attn`` (GPT-2) or ``query``/``value``."""
+    present = linear_module_names(model)
+    for group in _PREFERRED:
+        if all(name in present for name in group):
+            return list(group)
+    raise ValueError(
+        f"cannot guess LoRA target modules for {type(model).__name__}; pass lora={{'target_modules': [...]}} "
+        f"with some of its linear layers: {sorted(present)}"
+    )
+
+
+def _is_hf_model(model: Any) -> bool:
+    try:
+        from transformers import PreTrainedModel
+    except ImportError:  # pragma: no cover - transformers is a dependency of peft
+        return False
+    return isinstance(model, PreTrainedModel)
+
+
+def apply_lora(model: Any, lora: Any) -> Any:
+    """Wrap ``model`` with LoRA adapters (peft); only the adapters stay trainable."""
+    from peft import LoraConfig, get_peft_model
+
+    if isinstance(lora, LoraConfig):
+        return get_peft_model(model, lora)
+    opts = lora_options(lora)
+    targets = opts["target_modules"] or default_target_modules(model)
+    missing = [t for t in targets if t not in linear_module_names(model)]
+    if missing:
+        raise ValueError(
+            f"LoRA target modules {missing} are not linear layers of {type(model).__name__}; "
+            f"choose from {sorted(linear_module_names(model))}"
+        )
+    config = LoraConfig(
+        r=opts["r"], lora_alpha=opts["alpha"], lora_dropout=float(opts["dropout"]),
+        target_modules=list(targets), bias=opts["bias"],
+        task_type="CAUSAL_LM" if _is_hf_model(model) else None,
+    )
+    return get_peft_model(model, config)

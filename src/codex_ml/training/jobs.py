@@ -1,0 +1,163 @@
+"""``train(cfg)``: a config in, a trained run directory out.
+
+This is what ``codex-ml train`` calls after Hydra composed the config; it is a
+function of the config alone (a plain mapping or an OmegaConf ``DictConfig``),
+so notebooks and tests call it the same way. It builds every part by name
+through the registries, then hands a PyTorch model to
+:mod:`codex_ml.training.loop` and anything else to :mod:`codex_ml.training.tiny`.
+torch is imported only on the first path.
+"""
+from __future__ import annotations
+
+import importlib.util
+import inspect
+import random
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from codex_ml.training import components
+from codex_ml.training.data import TokenSplits, make_splits
+from codex_ml.training.errors import TrainingConfigError
+from codex_ml.training.scoring import check_kinds
+from codex_ml.training.settings import TrainSettings, merge_settings
+
+# Keys of the ``training`` section that choose the trainer rather than tune it.
+TRAINER_KEYS = ("trainer", "config_path", "trainer_kwargs")
+
+
+@dataclass
+class Parts:
+    """Everything a run is made of, built from the config."""
+
+    cfg: dict[str, Any]
+    settings: TrainSettings
+    trainer: Any
+    tokenizer: Any
+    model: Any
+    splits: TokenSplits
+    metrics: dict[str, tuple[Any, str]]
+
+
+def plain_config(cfg: Any) -> dict[str, Any]:
+    """A resolved, plain-dict copy of ``cfg`` (OmegaConf or any mapping)."""
+    if type(cfg).__module__.startswith("omegaconf"):
+        from omegaconf import OmegaConf
+
+        data = OmegaConf.to_container(cfg, resolve=True)
+    else:
+        import copy
+
+        data = copy.deepcopy(dict(cfg))
+    if not isinstance(data, dict):
+        raise TrainingConfigError(f"a run config must be a mapping, found {type(cfg).__name__}.")
+    return data
+
+
+def is_torch_model(model: Any) -> bool:
+    torch = sys.modules.get("torch")  # not imported: cannot be a torch module
+    return torch is not None and isinstance(model, torch.nn.Module)
+
+
+def seed_everything(seed: int, with_torch: bool) -> None:
+    """Seed Python and, unless the model is declared torch-free, torch (all devices)."""
+    random.seed(seed)
+    if with_torch and importlib.util.find_spec("torch") is not None:
+        import torch
+
+        torch.manual_seed(seed)
+
+
+def _functional_style(target: Any) -> bool:
+    """A trainer factory that takes ``config_path`` gets the settings as keyword overrides."""
+    try:
+        return "config_path" in inspect.signature(target).parameters
+    except (TypeError, ValueError):
+        return False
+
+
+def _trainer_section(cfg: Mapping[str, Any]) -> tuple[str, dict[str, Any], dict[str, Any]]:
+    part = components.section(cfg, "training")
+    name = part.get("trainer") or "offline:functional"
+    extra = part.get("trainer_kwargs") or {}
+    if not isinstance(extra, Mapping):
+        raise TrainingConfigError("training.trainer_kwargs must be a mapping of arguments.")
+    overrides = {k: v for k, v in part.items() if k not in TRAINER_KEYS}
+    return str(name), overrides, dict(extra)
+
+
+def settings_and_trainer(cfg: Mapping[str, Any]) -> tuple[TrainSettings, Any]:
+    """The loop settings, and the trainer if it can be built before the model.
+
+    A functional-style trainer (``offline:functional`` or a plugin factory with
+    a ``config_path`` parameter) owns the settings. A class trainer (a
+    ``BaseTrainer`` subclass) is built later, once the model exists, and the
+    settings come from the ``training`` section.
+    """
+    from codex_ml.registry import trainer_registry
+
+    name, overrides, extra = _trainer_section(cfg)
+    if _functional_style(trainer_registry[name]):
+        kwargs = {"config_path": components.section(cfg, "training").get("config_path"),
+                  **overrides, **extra}
+        trainer = components.create(trainer_registry, name, kwargs, "training")
+        settings = getattr(trainer, "settings", None)
+        if isinstance(settings, TrainSettings):
+            return settings, trainer
+    return merge_settings(("training config", overrides)), None
+
+
+def build_class_trainer(cfg: Mapping[str, Any], model: Any) -> Any:
+    """Instantiate a plugin's trainer class, handing it the model if it takes one."""
+    from codex_ml.registry import trainer_registry
+
+    name, _, extra = _trainer_section(cfg)
+    target = trainer_registry[name]
+    try:
+        params = inspect.signature(target).parameters
+    except (TypeError, ValueError):
+        params = {}
+    if "model" in params and "model" not in extra:
+        extra["model"] = model
+    trainer = components.create(trainer_registry, name, extra, "training.trainer_kwargs")
+    if getattr(trainer, "model", None) is None:
+        trainer.model = model
+    return trainer
+
+
+def _val_fraction(cfg: Mapping[str, Any]) -> float:
+    value = components.section(cfg, "dataset_loader").get("val_fraction", 0.1)
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TrainingConfigError(f"dataset_loader.val_fraction must be a number, found {value!r}.")
+    return float(value)
+
+
+def build_parts(cfg: dict[str, Any], *, with_data: bool = True) -> Parts:
+    """Settings, seed, tokenizer, model, data, metrics and trainer, in that order."""
+    settings, trainer = settings_and_trainer(cfg)
+    torch_free = components.section(cfg, "model").get("framework") == "python"
+    seed_everything(settings.seed, with_torch=not torch_free)
+    tokenizer = components.build_tokenizer(cfg)
+    model, tokenizer = components.build_model(cfg, tokenizer)
+    splits = TokenSplits([], [], [], [])
+    if with_data:
+        records = components.build_records(cfg)
+        splits = make_splits(records, tokenizer, _val_fraction(cfg))
+    metrics = components.build_metrics(cfg)
+    check_kinds(metrics)
+    if trainer is None:
+        trainer = build_class_trainer(cfg, model)
+    return Parts(cfg, settings, trainer, tokenizer, model, splits, metrics)
+
+
+def train(cfg: Any) -> dict[str, Any]:
+    """Train what ``cfg`` describes; return the run summary (also in summary.json)."""
+    parts = build_parts(plain_config(cfg))
+    if is_torch_model(parts.model):
+        from codex_ml.training.loop import train as train_torch
+
+        return train_torch(parts)
+    from codex_ml.training.tiny import train_tiny
+
+    return train_tiny(parts)

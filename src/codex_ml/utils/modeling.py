@@ -1,0 +1,128 @@
+"""``load_model_and_tokenizer``: the registry first, then a local Hugging Face checkpoint (seed 000).
+
+A name registered in :data:`codex_ml.registry.model_registry` is built by its
+factory, which may return a ``(model, tokenizer)`` tuple, a mapping with
+``model``/``tokenizer`` keys, an object with ``model`` and ``tokenizer``
+attributes, or just the model (the tokenizer then comes from the tokenizer
+registry entry of the same name, if there is one). With
+``CODEX_MODEL_REGISTRY_DISABLE=1`` the registry is skipped. Otherwise
+``name_or_path`` must be a local checkpoint folder (or a model already in
+the local Hugging Face cache): nothing is downloaded.
+"""
+from __future__ import annotations
+
+import os
+import warnings
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from codex_ml.catalogue.paths import RESOURCES
+
+
+def split_model_and_tokenizer(result: Any) -> tuple[Any, Any]:
+    """Normalise what a model factory returned into ``(model, tokenizer or None)``."""
+    if isinstance(result, tuple):
+        if len(result) != 2:
+            raise TypeError(f"a model factory returned a tuple of {len(result)} items; expected (model, tokenizer)")
+        return result[0], result[1]
+    if isinstance(result, Mapping):
+        if "model" not in result:
+            raise TypeError(f"a model factory returned a mapping without a 'model' key (keys: {sorted(result)})")
+        return result["model"], result.get("tokenizer")
+    if hasattr(result, "model") and (hasattr(result, "tokenizer") or not hasattr(result, "forward")):
+        return result.model, getattr(result, "tokenizer", None)
+    return result, None
+
+
+def registered_model(name: str) -> bool:
+    """Whether ``name`` should be built by the model registry (``False`` when it is disabled)."""
+    from codex_ml import registry
+
+    if registry.registry_disabled():
+        return False
+    try:
+        return name in registry.model_registry
+    except (ValueError, TypeError):  # not a valid registry name, e.g. a path with spaces
+        return False
+
+
+def hints(dtype: Any, device: Any) -> dict[str, Any]:
+    """The dtype/device hints a factory receives (only those given)."""
+    return {k: v for k, v in (("dtype", dtype), ("device", device)) if v is not None}
+
+
+def load_tokenizer(name_or_path: str | os.PathLike[str]) -> Any:
+    """A tokenizer by registry name, else from a local folder with the ``hf`` loader."""
+    from codex_ml import registry
+    from codex_ml.tokenizers.hf import build_hf_tokenizer
+
+    name = os.fspath(name_or_path)
+    try:
+        known = name in registry.tokenizer_registry
+    except (ValueError, TypeError):
+        known = False
+    return registry.tokenizer_registry.create(name) if known else build_hf_tokenizer(name)
+
+
+def _has_tokenizer_files(folder: Path) -> bool:
+    return any((folder / m).is_file() for m in RESOURCES["gpt2_tokenizer"].markers)
+
+
+def local_model(name: str, *, dtype: Any = None, device: Any = None, **kwargs: Any) -> Any:
+    """A causal LM from a local folder or the local HF cache; a clear error if it is neither."""
+    from codex_ml.models.hf_offline import load_local_causal_lm
+    from codex_ml.tokenizers.hf import force_offline
+    from codex_ml.utils.dtypes import resolve_dtype
+
+    folder = Path(os.path.expanduser(name))
+    if folder.is_dir():
+        return load_local_causal_lm(folder, dtype=dtype, device=device, **kwargs)
+    force_offline()
+    from transformers import AutoModelForCausalLM
+
+    if resolve_dtype(dtype) is not None:
+        kwargs["dtype"] = resolve_dtype(dtype)
+    try:
+        model = AutoModelForCausalLM.from_pretrained(name, local_files_only=True, **kwargs)
+    except (OSError, ValueError) as exc:
+        from codex_ml import registry
+
+        known = ", ".join(registry.model_registry.list())
+        raise FileNotFoundError(
+            f"model {name!r} is not a registered model ({known}) nor a local checkpoint folder "
+            f"(looked for {folder.resolve()}), nor in the local Hugging Face cache. codex_ml never "
+            "downloads: pass a registered name or the path of a folder with config.json and weights."
+        ) from exc
+    return model.to(device) if device is not None else model
+
+
+def _tokenizer_for(name: str, tokenizer_name_or_path: Any, from_registry: bool) -> Any:
+    from codex_ml import registry
+
+    if tokenizer_name_or_path is not None:
+        return load_tokenizer(tokenizer_name_or_path)
+    if from_registry:
+        return registry.tokenizer_registry.create(name) if name in registry.tokenizer_registry else None
+    folder = Path(os.path.expanduser(name))
+    if folder.is_dir() and not _has_tokenizer_files(folder):
+        warnings.warn(f"{folder} has no tokenizer files; returning tokenizer=None", stacklevel=3)
+        return None
+    return load_tokenizer(name)
+
+
+def load_model_and_tokenizer(name_or_path: str | os.PathLike[str], *, tokenizer_name_or_path: Any = None,
+                             dtype: Any = None, device: Any = None, **kwargs: Any) -> tuple[Any, Any]:
+    """``(model, tokenizer)`` for a registered model name or a local checkpoint folder."""
+    from codex_ml import registry
+
+    name = os.fspath(name_or_path)
+    if registered_model(name):
+        model, tokenizer = split_model_and_tokenizer(
+            registry.model_registry.create(name, **hints(dtype, device), **kwargs)
+        )
+        if tokenizer is None:
+            tokenizer = _tokenizer_for(name, tokenizer_name_or_path, True)
+        return model, tokenizer
+    model = local_model(name, dtype=dtype, device=device, **kwargs)
+    return model, _tokenizer_for(name, tokenizer_name_or_path, False)

@@ -1,0 +1,75 @@
+"""Helpers shared by the tests: real distributions, real subprocesses."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+EXAMPLES = REPO / "examples" / "plugins"
+
+
+def pip_install(source: Path, target: Path) -> Path:
+    """``pip install --no-deps --target`` a real distribution (no network, no isolation)."""
+    cmd = [sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--no-build-isolation",
+           "--no-index", "--disable-pip-version-check", "--target", str(target), str(source)]
+    subprocess.run(cmd, check=True, capture_output=True, text=True, cwd=source)
+    return target
+
+
+def make_package(root: Path, name: str, entry_points: dict[str, dict[str, str]],
+                 modules: dict[str, str], version: str = "0.1.0") -> Path:
+    """Write a tiny installable project: ``modules`` maps file paths under src/ to code."""
+    project = root / f"{name}-{version}-src"
+    eps = "\n".join(
+        f'[project.entry-points."{group}"]\n' + "\n".join(f'"{k}" = "{v}"' for k, v in items.items())
+        for group, items in entry_points.items()
+    )
+    py_modules = [rel[:-3] for rel in modules if "/" not in rel and rel.endswith(".py")]
+    (project / "src").mkdir(parents=True, exist_ok=True)
+    (project / "pyproject.toml").write_text(textwrap.dedent(f"""\
+        [build-system]
+        requires = ["setuptools>=61"]
+        build-backend = "setuptools.build_meta"
+
+        [project]
+        name = "{name}"
+        version = "{version}"
+
+        [tool.setuptools.packages.find]
+        where = ["src"]
+        """) + f"\n[tool.setuptools]\npy-modules = {py_modules!r}\n\n" + eps + "\n")
+    for rel, code in modules.items():
+        path = project / "src" / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(code))
+    return project
+
+
+def env_with(*paths: Path | str, **extra: str) -> dict[str, str]:
+    """os.environ with ``paths`` prepended to PYTHONPATH (keeping the network block)."""
+    env = dict(os.environ)
+    parts = [str(p) for p in paths] + [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p]
+    env["PYTHONPATH"] = os.pathsep.join(parts)
+    env.update(extra)
+    return env
+
+
+def run_py(code: str, *, env: dict[str, str] | None = None, cwd: Path | str | None = None,
+           check: bool = True) -> subprocess.CompletedProcess[str]:
+    """Run ``code`` in a fresh interpreter; on failure show its output."""
+    proc = subprocess.run([sys.executable, "-c", textwrap.dedent(code)], env=env or dict(os.environ),
+                          cwd=cwd, capture_output=True, text=True, timeout=300)
+    if check and proc.returncode != 0:
+        raise AssertionError(f"subprocess failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
+    return proc
+
+
+def run_json(code: str, **kwargs: object) -> object:
+    """Run ``code`` that prints one JSON document as its last line; return it parsed."""
+    proc = run_py(code, **kwargs)  # type: ignore[arg-type]
+    return json.loads(proc.stdout.strip().splitlines()[-1])

@@ -4,6 +4,10 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from codex_ml.registry import Registry
 
 NETBLOCK = Path(__file__).parent / "netblock"
 
@@ -18,7 +22,7 @@ os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
 # Keep the user's real cache out of the tests.
 os.environ.setdefault("CODEX_ML_CACHE", "0")
 sys.path.insert(0, str(NETBLOCK))
-import sitecustomize as _netblock  # noqa: E402,F401  (blocks this process too)
+import sitecustomize as _netblock
 
 if getattr(_netblock, "NetworkBlockedError", None) is None:  # another sitecustomize won
     import importlib.util
@@ -29,9 +33,8 @@ if getattr(_netblock, "NetworkBlockedError", None) is None:  # another sitecusto
     spec.loader.exec_module(_mod)
 
 
-import pytest  # noqa: E402
-
-from _support import EXAMPLES, pip_install  # noqa: E402
+import pytest
+from _support import EXAMPLES, pip_install
 
 
 @pytest.fixture(scope="session")
@@ -45,7 +48,7 @@ def installed_examples(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def fresh() -> "Registry":
+def fresh() -> Registry:
     """A private registry (not published in the registry of registries)."""
     from codex_ml.registry import Registry
 

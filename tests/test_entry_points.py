@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from _support import env_with, make_package, pip_install, run_json, run_py
 
 

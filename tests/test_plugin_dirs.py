@@ -6,7 +6,6 @@ import os
 from pathlib import Path
 
 import pytest
-
 from _support import env_with, run_json, run_py
 
 MODEL = '''

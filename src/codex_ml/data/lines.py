@@ -6,8 +6,9 @@ iterated once per epoch. Line breaks (``\\n`` or ``\\r\\n``) are removed.
 """
 from __future__ import annotations
 
+import itertools
 import os
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 
@@ -45,15 +46,17 @@ class LinesDataset:
         self.limit = limit
 
     def __iter__(self) -> Iterator[str]:
-        count = 0
         with open(self.path, encoding=self.encoding, newline=None) as handle:
-            for raw in handle:
-                if self.limit is not None and count >= self.limit:
-                    return
-                line = raw.strip() if self.strip else raw.rstrip("\n")
-                if self.skip_blank and not line.strip():
-                    continue
-                count += 1
+            if not (self.strip or self.skip_blank or self.limit is not None):
+                for raw in handle:  # the common case, kept as cheap as a plain loop
+                    yield raw.rstrip("\n")
+                return
+            yield from itertools.islice(self._filtered(handle), self.limit)
+
+    def _filtered(self, handle: Iterable[str]) -> Iterator[str]:
+        for raw in handle:
+            line = raw.strip() if self.strip else raw.rstrip("\n")
+            if not (self.skip_blank and not line.strip()):
                 yield line
 
     def __repr__(self) -> str:

@@ -82,9 +82,11 @@ def apply_lora(model: Any, lora: Any) -> Any:
             f"LoRA target modules {missing} are not linear layers of {type(model).__name__}; "
             f"choose from {sorted(linear_module_names(model))}"
         )
+    conv1d = any(type(m).__name__ == "Conv1D" and n.rsplit(".", 1)[-1] in targets
+                 for n, m in model.named_modules())
     config = LoraConfig(
         r=opts["r"], lora_alpha=opts["alpha"], lora_dropout=float(opts["dropout"]),
-        target_modules=list(targets), bias=opts["bias"],
+        target_modules=list(targets), bias=opts["bias"], fan_in_fan_out=conv1d,
         task_type="CAUSAL_LM" if _is_hf_model(model) else None,
     )
     return get_peft_model(model, config)

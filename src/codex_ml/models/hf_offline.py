@@ -46,6 +46,15 @@ def pick_weights(folder: Path) -> Path:
     )
 
 
+def _reason(exc: BaseException) -> str:
+    """The informative line of torch's weights_only error (which global was refused)."""
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    for line in lines:
+        if "GLOBAL" in line or "Unsupported" in line or "WeightsUnpickler error" in line:
+            return line.split(". Please use")[0]
+    return f"{type(exc).__name__}: {lines[0] if lines else ''}"
+
+
 def safe_torch_load(file: Path) -> dict[str, Any]:
     """``torch.load(file, weights_only=True)``; anything but plain tensors is refused."""
     import torch
@@ -56,9 +65,9 @@ def safe_torch_load(file: Path) -> dict[str, Any]:
     except (pickle.UnpicklingError, RuntimeError, AttributeError, TypeError, EOFError) as exc:
         raise UnsafeCheckpointError(
             f"refusing to load {file}: torch.load(weights_only=True) rejected it, so it is not a plain "
-            f"tensor checkpoint and unpickling it could run arbitrary code ({type(exc).__name__}: "
-            f"{str(exc).splitlines()[0] if str(exc) else ''}). Use a safetensors copy "
-            "(model.safetensors) or re-save the weights from a trusted source."
+            f"tensor checkpoint and unpickling it could run arbitrary code ({_reason(exc)}). Nothing in "
+            "it was executed. Use a safetensors copy (model.safetensors) or re-save the weights from a "
+            "trusted source."
         ) from exc
     if not isinstance(state, dict):
         raise UnsafeCheckpointError(f"refusing {file}: it holds a {type(state).__name__}, not a state dict")

@@ -70,7 +70,7 @@ from ._plugindirs import reset_discovery as _reset_dirs
  get_agent_metadata, init_agent_plugins) = helpers(agent_registry)
 
 
-def reset_discovery() -> None:  # noqa: F811  (extends the plugin-folder reset)
+def reset_discovery() -> None:
     """Forget what discovery ran: plugin folders and every ``init_*_plugins()``."""
     _reset_dirs()
     for reg in all_registries():
@@ -83,15 +83,42 @@ def discover_all(force: bool = False, strict: bool | None = None) -> list[Discov
 
 
 __all__ = [
-    "Registry", "registries", "Entry", "Provenance", "Interface", "DiscoveryReport",
-    "PluginFailure", "DirReport",
-    "RegistryError", "UnknownComponentError", "RegistryCollisionError", "RegistryLoadError",
-    "ToolSignatureError", "InterfaceError", "InvalidNameError", "PluginWarning",
-    "tokenizer_registry", "model_registry", "metric_registry", "data_loader_registry",
-    "trainer_registry", "reward_model_registry", "rl_agent_registry", "pipeline_registry",
-    "tool_registry", "prompt_registry", "agent_registry",
-    "print_registry_summary", "discover_plugins", "set_auto_discover", "reset_discovery",
-    "discover_all", "all_registries", "registry_disabled", "register_tool", "tool",
+    "DirReport",
+    "DiscoveryReport",
+    "Entry",
+    "Interface",
+    "InterfaceError",
+    "InvalidNameError",
+    "PluginFailure",
+    "PluginWarning",
+    "Provenance",
+    "Registry",
+    "RegistryCollisionError",
+    "RegistryError",
+    "RegistryLoadError",
+    "ToolSignatureError",
+    "UnknownComponentError",
+    "agent_registry",
+    "all_registries",
+    "data_loader_registry",
+    "discover_all",
+    "discover_plugins",
+    "metric_registry",
+    "model_registry",
+    "pipeline_registry",
+    "print_registry_summary",
+    "prompt_registry",
+    "register_tool",
+    "registries",
+    "registry_disabled",
+    "reset_discovery",
+    "reward_model_registry",
+    "rl_agent_registry",
+    "set_auto_discover",
+    "tokenizer_registry",
+    "tool",
+    "tool_registry",
+    "trainer_registry",
 ]
 for _kind_name in ("tokenizer", "model", "metric", "data_loader", "dataset", "trainer",
                    "reward_model", "rl_agent", "pipeline", "tool", "prompt", "agent"):

@@ -2,29 +2,47 @@
 
 from __future__ import annotations
 
-import functools
+import _thread
+import builtins
 import os
-import threading
 import warnings
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
-from dataclasses import replace
-from typing import Any, Generic, TypeVar, overload
 
 from . import _context, _discovery, _epindex, _plugindirs, _search
 from ._discovery import BUNDLES, DiscoveryReport, PluginFailure
-from ._entry import BUILTIN, IN_PROCESS, NOT_LOADED, PLUGIN_FILE, Entry, Provenance, object_provenance
+from ._entry import (
+    BUILTIN,
+    IN_PROCESS,
+    NOT_LOADED,
+    PLUGIN_FILE,
+    Entry,
+    Provenance,
+    object_provenance,
+)
 from ._errors import (
     RegistryCollisionError,
     RegistryLoadError,
     UnknownComponentError,
-    describe_exception,
 )
 from ._interfaces import Interface
 from ._names import normalise, validate_name
+from ._once import Once
+from ._precedence import Decision, decide, target_of
 
-T = TypeVar("T")
-_MISSING: Any = object()
+TYPE_CHECKING = False  # typing costs milliseconds to import: only the checker sees it
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator, Mapping, Sequence
+    from typing import Any, Generic, TypeVar
+
+    T = TypeVar("T")
+else:
+    class Generic:
+        """``Registry[Model]`` works at run time without importing typing."""
+
+        def __class_getitem__(cls, item):
+            return cls
+
+    T = None
+
 _STANDARD_META = ("version", "author", "description", "tags")
 
 
@@ -59,9 +77,7 @@ class Registry(Generic[T]):
         self.default_factory = factory
         self.interface = interface
         self._on_access = on_access
-        self._lock = threading.RLock()
-        self._scan_lock = threading.RLock()
-        self._hook_lock = threading.RLock()
+        self._lock = _thread.RLock()
         self._reset_state()
         self.scan_count = 0  # how often entry points were scanned (tests, benchmarks)
         if publish:
@@ -77,20 +93,17 @@ class Registry(Generic[T]):
         self._fast: dict[str, Any] = {}
         self._gen = 0
         self._seen_index: object = None
-        self._hooks: list[_epindex.EPRecord] = []
+        self._hooks: builtins.list[_epindex.EPRecord] = []
         self._failures: dict[str, PluginFailure] = {}
         self._report = DiscoveryReport(self.kind)
-        self._scanned = self._scanning = self._hooks_ran = self._inited = False
+        self._scan_once, self._hooks_once = Once(), Once()
+        self._inited = False
 
     def __repr__(self) -> str:
         group = f", entry_point_group={self.entry_point_group!r}" if self.entry_point_group else ""
         return f"Registry({self.kind!r}{group})"
 
     # ------------------------------------------------------------ register
-    @overload
-    def register(self, name: str, obj: None = None, **kw: Any) -> Callable[[T], T]: ...
-    @overload
-    def register(self, name: str, obj: T, **kw: Any) -> T: ...
     def register(
         self,
         name: str,
@@ -98,12 +111,12 @@ class Registry(Generic[T]):
         *,
         override: bool = False,
         factory: bool | None = None,
-        aliases: tuple[str, ...] | list[str] = (),
+        aliases: Sequence[str] = (),
         **metadata: Any,
     ) -> Any:
         """Register ``obj`` under ``name``; without ``obj``, return a decorator."""
         if obj is None:
-            def decorator(target: T) -> T:
+            def decorator(target: Any) -> Any:
                 self.register(name, target, override=override, factory=factory, aliases=aliases, **metadata)
                 return target
 
@@ -133,7 +146,7 @@ class Registry(Generic[T]):
         builtin: bool = False,
         override: bool = False,
         factory: bool | None = None,
-        aliases: tuple[str, ...] | list[str] = (),
+        aliases: Sequence[str] = (),
         **metadata: Any,
     ) -> None:
         """Register ``"module:attr"`` without importing it (the built-in catalogue's way)."""
@@ -152,12 +165,12 @@ class Registry(Generic[T]):
         own = object_provenance(obj)
         if frame is None:
             return own
-        return replace(frame.provenance, module=own.module, qualname=own.qualname,
-                       file=frame.provenance.file or own.file, line=own.line)
+        return frame.provenance.replace(module=own.module, qualname=own.qualname,
+                                        file=frame.provenance.file or own.file, line=own.line)
 
     def _make_entry(
         self, name: str, obj: Any, provenance: Provenance, factory: bool | None,
-        aliases: tuple[str, ...] | list[str], metadata: Mapping[str, Any],
+        aliases: Sequence[str], metadata: Mapping[str, Any],
     ) -> Entry:
         meta: dict[str, Any] = {k: None for k in _STANDARD_META}
         meta["tags"] = ()
@@ -171,37 +184,23 @@ class Registry(Generic[T]):
         key = normalise(entry.name)
         with self._lock:
             old = self._entries.get(key)
-            if old is None or self._replaces(old, entry, override):
+            decision = Decision(True) if old is None else decide(old, entry, override, self.label)
+            if decision.fill_lazy and old is not None:
+                old.obj = entry.obj
+            if decision.replace:
                 self._entries[key] = entry
                 self._set_aliases(key, entry)
                 self._failures.pop(key, None)
             self._invalidate()
+        if decision.shadowed:
+            self._report.shadowed.append(decision.shadowed)
+        if decision.collision:
+            self._note_collision(entry.name, decision.collision)
 
     def _invalidate(self) -> None:
         with self._lock:
             self._gen += 1
             self._fast.clear()
-
-    def _replaces(self, old: Entry, new: Entry, override: bool) -> bool:
-        """Decide a clash of names; True if ``new`` takes the name."""
-        if old.obj is new.obj and (old.loaded or old.target == new.target):
-            return False  # the same registration again: re-imports are safe
-        if not old.loaded and old.target and _target_of(new.obj) == old.target.split("[")[0].strip():
-            old.obj = new.obj  # the lazy entry's own module registering it while it loads
-            return False
-        if override or new.provenance.rank > old.provenance.rank:
-            if old.provenance != new.provenance:
-                self._note_shadow(f"{new.name!r} from {new.provenance} replaces {old.provenance}")
-            return True
-        if new.provenance.rank < old.provenance.rank:
-            self._note_shadow(f"{new.name!r} from {new.provenance} ignored: {old.provenance} takes precedence (pass override=True to replace)")
-            return False
-        if new.provenance.source == old.provenance.source == PLUGIN_FILE and new.provenance.file == old.provenance.file:
-            return True  # the same plugin file imported again
-        if new.provenance.is_plugin:
-            self._note_collision(new, old)
-            return False
-        raise RegistryCollisionError(new.name, self.label, str(old.provenance), str(new.provenance), old.name)
 
     def _set_aliases(self, key: str, entry: Entry) -> None:
         for alias in entry.aliases:
@@ -211,14 +210,10 @@ class Registry(Generic[T]):
                 raise RegistryCollisionError(alias, self.label, str(owner.provenance), f"an alias of {entry.name!r}")
             self._aliases[akey] = key
 
-    def _note_shadow(self, message: str) -> None:
-        self._report.shadowed.append(message)
-
-    def _note_collision(self, new: Entry, old: Entry) -> None:
-        message = f"{new.name!r}: {new.provenance} collides with {old.provenance}; keeping the first"
+    def _note_collision(self, name: str, message: str) -> None:
         self._report.collisions.append(message)
         if _discovery.strict_mode():
-            raise RegistryCollisionError(new.name, self.label, str(old.provenance), str(new.provenance))
+            raise RegistryCollisionError(name, self.label, message, "strict mode (CODEX_ML_PLUGINS_STRICT=1)")
         _discovery.warn_once(f"Plugin collision in {self.kind}: {message}", key=f"collide:{self.kind}:{message}")
 
     def deprecate(self, old: str, new: str, message: str | None = None) -> None:
@@ -266,7 +261,11 @@ class Registry(Generic[T]):
         obj = self[name]
         entry = self._find(name)
         if entry is None or not entry.factory:
-            return functools.partial(obj, **kwargs) if kwargs and callable(obj) else obj
+            if kwargs and callable(obj):
+                import functools
+
+                return functools.partial(obj, **kwargs)
+            return obj
         product = obj(**kwargs) if callable(obj) else obj
         if self.interface is not None and not isinstance(obj, type):
             self.interface.check_product(product, source=f"returned by {entry.provenance}")
@@ -293,7 +292,7 @@ class Registry(Generic[T]):
             warnings.warn(note, DeprecationWarning, stacklevel=4)
             key = normalise(new)
         found = self._key(key)
-        if found is None and not self._hooks_ran:
+        if found is None and not self._hooks_once.done:
             self._run_hooks()
             found = self._key(key)
         if found is None and key in self._failures:  # a broken hook of that very name
@@ -364,7 +363,7 @@ class Registry(Generic[T]):
             failures=[str(f) for f in self._failures.values()],
         )
 
-    def searched_places(self) -> list[str]:
+    def searched_places(self) -> builtins.list[str]:
         places = [f"{len(self._entries)} registered {self.kind}"]
         if self.entry_point_group:
             places.append(f"entry-point group {self.entry_point_group!r} on sys.path")
@@ -372,12 +371,12 @@ class Registry(Generic[T]):
         places.append(f"plugin folders {roots}" if roots else "no plugin folders (set CODEX_ML_PLUGIN_PATH)")
         return places
 
-    def _all_names(self) -> list[str]:
+    def _all_names(self) -> builtins.list[str]:
         names = [e.name for e in self._entries.values()]
         return names + [a for e in self._entries.values() for a in e.aliases]
 
     # ------------------------------------------------------------- listing
-    def list(self, *, tags: Any = None, resolve: bool = False, include_deprecated: bool = False) -> list[str]:
+    def list(self, *, tags: Any = None, resolve: bool = False, include_deprecated: bool = False) -> builtins.list[str]:
         """Sorted names; ``resolve=True`` runs hook plugins first."""
         self._ensure_scanned()
         if resolve:
@@ -394,11 +393,11 @@ class Registry(Generic[T]):
     def __len__(self) -> int:
         return len(self.list())
 
-    def values(self) -> list[T]:
+    def values(self) -> builtins.list[T]:
         """Every component, loaded; broken plugins are skipped (they were warned)."""
         return [obj for _, obj in self.items()]
 
-    def items(self) -> list[tuple[str, T]]:
+    def items(self) -> builtins.list[tuple[str, T]]:
         out = []
         for name in self.list():
             try:
@@ -411,7 +410,7 @@ class Registry(Generic[T]):
         """``{name: obj}`` of the components for which ``predicate(obj)`` is true."""
         return {name: obj for name, obj in self.items() if predicate(obj)}
 
-    def search(self, query: str, *, limit: int | None = None) -> list[str]:
+    def search(self, query: str, *, limit: int | None = None) -> builtins.list[str]:
         """Names ranked exact > prefix > substring > fuzzy over name, aliases, description, tags."""
         self._ensure_scanned()
         return _search.rank(query, list(self._entries.values()), limit)
@@ -427,7 +426,7 @@ class Registry(Generic[T]):
         failure = self._failures.get(normalise(entry.name))
         meta.update(
             name=entry.name, kind=self.kind, aliases=entry.aliases, factory=entry.factory,
-            loaded=entry.loaded, target=entry.target or _target_of(entry.obj),
+            loaded=entry.loaded, target=entry.target or target_of(entry.obj),
             provenance=entry.provenance.as_dict(), error=failure.cause if failure else None,
         )
         return meta
@@ -441,20 +440,12 @@ class Registry(Generic[T]):
 
     # ----------------------------------------------------------- discovery
     def _ensure_scanned(self) -> None:
-        if self._scanned:
+        if self._scan_once.done:
             if _auto_refresh() and self._stale():
                 self.refresh()
             return
         _plugindirs.ensure_discovered()
-        with self._scan_lock:
-            if self._scanned or self._scanning:
-                return
-            self._scanning = True
-            try:
-                self._scan_entry_points()
-                self._scanned = True
-            finally:
-                self._scanning = False
+        self._scan_once.run(self._scan_entry_points)
 
     def _stale(self) -> bool:
         if _epindex.changed():
@@ -489,19 +480,16 @@ class Registry(Generic[T]):
 
     def _run_hooks(self) -> None:
         self._ensure_scanned()
-        if self._hooks_ran:
-            return
-        with self._hook_lock:
-            if self._hooks_ran:
-                return
-            self._hooks_ran = True
-            BUNDLES.run()
-            for rec in list(self._hooks):
-                failure = _discovery.run_hook(self, rec, self.kind)
-                if failure is not None:
-                    self._record_failure(failure)
-                else:
-                    self._report.loaded.append(f"{rec.name} ({rec.distribution})")
+        self._hooks_once.run(self._run_hooks_now)
+
+    def _run_hooks_now(self) -> None:
+        BUNDLES.run()
+        for rec in builtins.list(self._hooks):
+            failure = _discovery.run_hook(self, rec, self.kind)
+            if failure is not None:
+                self._record_failure(failure)
+            else:
+                self._report.loaded.append(f"{rec.name} ({rec.distribution})")
 
     def discover(self, force: bool = False, strict: bool | None = None) -> DiscoveryReport:
         """``init_<kind>_plugins()``: scan and run every hook once per process."""
@@ -529,10 +517,9 @@ class Registry(Generic[T]):
     def report(self) -> DiscoveryReport:
         rep = self._report
         failed = rep.failed + [f for f in BUNDLES.failures if f not in rep.failed]
-        return DiscoveryReport(self.kind, list(rep.loaded), failed, list(rep.disabled),
-                               list(rep.shadowed), list(rep.collisions))
+        return DiscoveryReport(self.kind, rep.loaded, failed, rep.disabled, rep.shadowed, rep.collisions)
 
-    def failures(self) -> list[PluginFailure]:
+    def failures(self) -> builtins.list[PluginFailure]:
         return list(self._failures.values())
 
     def refresh(self) -> None:
@@ -563,38 +550,42 @@ class Registry(Generic[T]):
             self._entries = {k: e for k, e in self._entries.items() if e.provenance.source != PLUGIN_FILE}
             self._invalidate()
 
-    @contextmanager
-    def snapshot(self) -> Iterator[Registry[T]]:
-        """Restore this registry's whole state on exit (test isolation)."""
-        with self._lock:
-            state = {k: _copy_state(v) for k, v in self.__dict__.items()}
-        try:
-            yield self
-        finally:
-            with self._lock:
-                self.__dict__.update(state)
-                self._invalidate()
+    def snapshot(self) -> _Snapshot[T]:
+        """``with reg.snapshot(): ...`` restores this registry's whole state on exit."""
+        return _Snapshot(self)
+
+
+class _Snapshot(Generic[T]):
+    """Saves a registry's state on enter, restores it on exit (test isolation)."""
+
+    def __init__(self, registry: Registry[T]) -> None:
+        self.registry = registry
+        self.state: dict[str, Any] = {}
+
+    def __enter__(self) -> Registry[T]:
+        reg = self.registry
+        with reg._lock:
+            self.state = {k: _copy_state(v) for k, v in reg.__dict__.items()}
+        return reg
+
+    def __exit__(self, *exc: object) -> None:
+        reg = self.registry
+        with reg._lock:
+            reg.__dict__.update(self.state)
+            reg._invalidate()
 
 
 def _copy_state(value: Any) -> Any:
     """A copy deep enough that changes made inside ``snapshot()`` do not leak out."""
     if isinstance(value, dict):
-        return {k: replace(v) if isinstance(v, Entry) else v for k, v in value.items()}
+        return {k: v.copy() if isinstance(v, Entry) else v for k, v in value.items()}
     if isinstance(value, (list, set)):
         return type(value)(value)
     if isinstance(value, DiscoveryReport):
-        return replace(value, loaded=list(value.loaded), failed=list(value.failed),
-                       disabled=list(value.disabled), shadowed=list(value.shadowed),
-                       collisions=list(value.collisions))
+        return value.copy()
     return value
 
 
-def _target_of(obj: Any) -> str:
-    module, qual = getattr(obj, "__module__", None), getattr(obj, "__qualname__", None)
-    return f"{module}:{qual}" if module and qual else ""
-
-
-_registries: list[Registry[Any]] = []
 _publish_hook: list[Callable[[Registry[Any]], None]] = []
 
 

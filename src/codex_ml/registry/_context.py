@@ -7,25 +7,29 @@ entry point that registers into a different kind is caught.
 
 from __future__ import annotations
 
+import _thread
 import importlib
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass, field
-from typing import Any
+TYPE_CHECKING = False  # typing itself costs milliseconds to import
 
-from ._entry import Provenance
+if TYPE_CHECKING:
+    from typing import Any
+
+    from ._entry import Provenance
 
 
-@dataclass
 class LoadFrame:
-    provenance: Provenance
-    kind: str | None  # the registry an entry-point hook belongs to; None: any kind
-    registered: list[tuple[str, str]] = field(default_factory=list)  # (kind, name)
-    refused: list[str] = field(default_factory=list)
+    """One plugin being loaded: what it registered and what was refused."""
+
+    __slots__ = ("provenance", "kind", "registered", "refused")
+
+    def __init__(self, provenance: Provenance, kind: str | None) -> None:
+        self.provenance = provenance
+        self.kind = kind  # the registry an entry-point hook belongs to; None: any kind
+        self.registered: list[tuple[str, str]] = []
+        self.refused: list[str] = []
 
 
-_local = threading.local()
+_local = _thread._local()
 
 
 def _stack() -> list[LoadFrame]:
@@ -40,15 +44,18 @@ def current() -> LoadFrame | None:
     return stack[-1] if stack else None
 
 
-@contextmanager
-def loading(provenance: Provenance, kind: str | None = None) -> Iterator[LoadFrame]:
-    frame = LoadFrame(provenance, kind)
-    stack = _stack()
-    stack.append(frame)
-    try:
-        yield frame
-    finally:
-        stack.pop()
+class loading:  # noqa: N801 - used like a function: ``with loading(prov): ...``
+    """Context manager: code run inside registers with ``provenance``."""
+
+    def __init__(self, provenance: Provenance, kind: str | None = None) -> None:
+        self.frame = LoadFrame(provenance, kind)
+
+    def __enter__(self) -> LoadFrame:
+        _stack().append(self.frame)
+        return self.frame
+
+    def __exit__(self, *exc: object) -> None:
+        _stack().pop()
 
 
 def import_target(target: str) -> Any:

@@ -13,31 +13,34 @@ and quoted when the broken component is asked for.
 
 from __future__ import annotations
 
+import _thread
 import os
-import threading
 import warnings
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
 
 from . import _epindex
 from ._context import import_target, loading
 from ._entry import BUILTIN, ENTRY_POINT, Provenance
 from ._errors import PluginWarning, RegistryLoadError, describe_exception
 
+TYPE_CHECKING = False  # typing itself costs milliseconds to import
 if TYPE_CHECKING:
+    from typing import Any
+
     from ._base import Registry
 
 BUNDLE_GROUP = "codex_ml.plugins"
 
 
-@dataclass
 class PluginFailure:
     """A plugin that could not be loaded, and why."""
 
-    kind: str
-    name: str
-    provenance: Provenance
-    error: BaseException
+    __slots__ = ("kind", "name", "provenance", "error")
+
+    def __init__(self, kind: str, name: str, provenance: Provenance, error: BaseException) -> None:
+        self.kind, self.name, self.provenance, self.error = kind, name, provenance, error
+
+    def __repr__(self) -> str:
+        return f"PluginFailure({self})"
 
     @property
     def cause(self) -> str:
@@ -47,16 +50,23 @@ class PluginFailure:
         return f"{self.name} ({self.provenance}): {self.cause}"
 
 
-@dataclass
 class DiscoveryReport:
     """What ``init_<kind>_plugins()`` found: returned to the caller and shown by ``doctor``."""
 
-    kind: str
-    loaded: list[str] = field(default_factory=list)
-    failed: list[PluginFailure] = field(default_factory=list)
-    disabled: list[str] = field(default_factory=list)
-    shadowed: list[str] = field(default_factory=list)
-    collisions: list[str] = field(default_factory=list)
+    __slots__ = ("kind", "loaded", "failed", "disabled", "shadowed", "collisions")
+
+    def __init__(self, kind: str, loaded: list[str] | None = None, failed: list[PluginFailure] | None = None,
+                 disabled: list[str] | None = None, shadowed: list[str] | None = None,
+                 collisions: list[str] | None = None) -> None:
+        self.kind = kind
+        self.loaded: list[str] = list(loaded or ())
+        self.failed: list[PluginFailure] = list(failed or ())
+        self.disabled: list[str] = list(disabled or ())
+        self.shadowed: list[str] = list(shadowed or ())
+        self.collisions: list[str] = list(collisions or ())
+
+    def copy(self) -> DiscoveryReport:
+        return DiscoveryReport(self.kind, self.loaded, self.failed, self.disabled, self.shadowed, self.collisions)
 
     @property
     def ok(self) -> bool:
@@ -140,7 +150,7 @@ def takes_register_fn(obj: Any) -> bool:
     if isinstance(obj, type) or not callable(obj):
         return False
     code = getattr(obj, "__code__", None)
-    names = code.co_varnames[: code.co_argcount] if code is not None else ()
+    names: tuple[str, ...] = code.co_varnames[: code.co_argcount] if code is not None else ()
     return bool(names) and names[0] in ("register_fn", "register")
 
 
@@ -155,8 +165,9 @@ def run_hook(registry: Registry[Any], rec: _epindex.EPRecord, kind: str | None) 
             raise
         except BaseException as exc:  # SystemExit too: one plugin never ends the app
             return PluginFailure(registry.kind, rec.name, provenance, exc)
-    for refused in frame.refused:
-        return PluginFailure(registry.kind, rec.name, provenance, RegistryLoadError(rec.name, registry.kind, str(provenance), refused))
+    if frame.refused:
+        error = RegistryLoadError(rec.name, registry.label, str(provenance), "; ".join(frame.refused))
+        return PluginFailure(registry.kind, rec.name, provenance, error)
     return None
 
 
@@ -177,7 +188,7 @@ class Bundles:
     """The ``codex_ml.plugins`` group: run once per process, for every kind."""
 
     def __init__(self) -> None:
-        self.lock = threading.RLock()
+        self.lock = _thread.RLock()
         self.ran = False
         self.failures: list[PluginFailure] = []
         self.loaded: list[str] = []

@@ -1,10 +1,16 @@
-"""What the registry stores: an entry with its provenance."""
+"""What the registry stores: an entry with its provenance.
+
+Plain ``__slots__`` classes, not dataclasses: ``dataclasses`` imports
+``inspect`` and ``re``, which alone would triple the core's import time.
+"""
 
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass, field
-from typing import Any
+TYPE_CHECKING = False  # typing itself costs milliseconds to import
+
+if TYPE_CHECKING:
+    from typing import Any
 
 # Where a registration came from decides precedence: in-process code and the
 # built-in catalogue outrank plugins, so an installed plugin can never silently
@@ -15,21 +21,56 @@ ENTRY_POINT = "entry-point"
 PLUGIN_FILE = "plugin-file"
 _RANK = {IN_PROCESS: 2, BUILTIN: 2, ENTRY_POINT: 1, PLUGIN_FILE: 1}
 
-NOT_LOADED: Any = type("NotLoaded", (), {"__repr__": lambda self: "<not loaded>"})()
+
+class _NotLoaded:
+    def __repr__(self) -> str:
+        return "<not loaded>"
 
 
-@dataclass(frozen=True)
+NOT_LOADED: Any = _NotLoaded()
+
+_PROVENANCE_FIELDS = ("source", "module", "qualname", "file", "line", "distribution", "dist_version", "entry_point")
+
+
 class Provenance:
-    """Where an entry came from; quoted by every error about it."""
+    """Where an entry came from; quoted by every error about it (immutable)."""
+
+    __slots__ = _PROVENANCE_FIELDS
 
     source: str
-    module: str = ""
-    qualname: str = ""
-    file: str = ""
-    line: int = 0
-    distribution: str = ""
-    dist_version: str = ""
-    entry_point: str = ""  # "group:name = module:attr"
+    module: str
+    qualname: str
+    file: str
+    line: int
+    distribution: str
+    dist_version: str
+    entry_point: str  # "group:name = module:attr"
+
+    def __init__(self, source: str, module: str = "", qualname: str = "", file: str = "", line: int = 0,
+                 distribution: str = "", dist_version: str = "", entry_point: str = "") -> None:
+        values = (source, module, qualname, file, line, distribution, dist_version, entry_point)
+        for name, value in zip(_PROVENANCE_FIELDS, values):
+            object.__setattr__(self, name, value)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError("Provenance is immutable; use replace()")
+
+    def _values(self) -> tuple[Any, ...]:
+        return tuple(getattr(self, f) for f in _PROVENANCE_FIELDS)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Provenance) and self._values() == other._values()
+
+    def __hash__(self) -> int:
+        return hash(self._values())
+
+    def __repr__(self) -> str:
+        return f"Provenance({str(self)!r})"
+
+    def replace(self, **changes: Any) -> Provenance:
+        values = dict(zip(_PROVENANCE_FIELDS, self._values()))
+        values.update(changes)
+        return Provenance(**values)
 
     @property
     def rank(self) -> int:
@@ -40,29 +81,29 @@ class Provenance:
         return self.source in (ENTRY_POINT, PLUGIN_FILE)
 
     def __str__(self) -> str:
-        if self.source == ENTRY_POINT or (self.source == BUILTIN and self.entry_point):
+        if self.entry_point:
             dist = f"{self.distribution} {self.dist_version}".strip()
             return f"entry point {self.entry_point} of distribution {dist}"
         where = f"{self.module}:{self.qualname}" if self.qualname else self.module
-        loc = f" ({self.file}:{self.line})" if self.file and self.line else ""
-        label = {PLUGIN_FILE: "plugin file", BUILTIN: "built-in"}.get(self.source, "")
         if self.source == PLUGIN_FILE:
             return f"plugin file {self.file}" + (f" ({where})" if where else "")
-        return f"{label + ' ' if label else ''}{where}{loc}".strip() or self.source
+        loc = f" ({self.file}:{self.line})" if self.file and self.line else ""
+        label = "built-in " if self.source == BUILTIN else ""
+        return f"{label}{where}{loc}".strip() or self.source
 
     def as_dict(self) -> dict[str, Any]:
-        data = {k: v for k, v in self.__dict__.items() if v not in ("", 0)}
+        data = {k: v for k, v in zip(_PROVENANCE_FIELDS, self._values()) if v not in ("", 0)}
         data["source"] = self.source
         data["summary"] = str(self)
         return data
 
 
-def caller_location(skip_prefixes: tuple[str, ...] = ("codex_ml.registry",)) -> tuple[str, int]:
+def caller_location() -> tuple[str, int]:
     """File and line of the first frame outside the registry machinery."""
     frame = sys._getframe(1)
     while frame is not None:
         module = frame.f_globals.get("__name__", "")
-        if not module.startswith(skip_prefixes) and module not in _VIEW_MODULES:
+        if not module.startswith("codex_ml.registry") and module not in _VIEW_MODULES:
             return frame.f_code.co_filename, frame.f_lineno
         frame = frame.f_back  # type: ignore[assignment]
     return "", 0
@@ -82,23 +123,29 @@ def object_provenance(obj: Any, source: str = IN_PROCESS) -> Provenance:
     return Provenance(source, module=str(module), qualname=str(qualname), file=file, line=line)
 
 
-@dataclass
 class Entry:
     """One registered component, possibly not imported yet (``target``)."""
 
-    name: str
-    obj: Any
-    provenance: Provenance
-    factory: bool
-    target: str = ""  # "module:attr" for lazy entries
-    metadata: dict[str, Any] = field(default_factory=dict)
-    aliases: tuple[str, ...] = ()
-    error: BaseException | None = None
-    hook: bool = False  # an entry point that registers others instead of being one
+    __slots__ = ("name", "obj", "provenance", "factory", "target", "metadata", "aliases")
+
+    def __init__(self, name: str, obj: Any, provenance: Provenance, factory: bool, target: str = "",
+                 metadata: dict[str, Any] | None = None, aliases: tuple[str, ...] = ()) -> None:
+        self.name = name
+        self.obj = obj
+        self.provenance = provenance
+        self.factory = factory
+        self.target = target  # "module:attr" for lazy entries
+        self.metadata: dict[str, Any] = metadata if metadata is not None else {}
+        self.aliases = aliases
 
     @property
     def loaded(self) -> bool:
         return self.obj is not NOT_LOADED
 
-    def describe(self) -> str:
-        return str(self.provenance)
+    def copy(self) -> Entry:
+        return Entry(self.name, self.obj, self.provenance, self.factory, self.target,
+                     dict(self.metadata), self.aliases)
+
+    def __repr__(self) -> str:
+        state = "loaded" if self.loaded else f"lazy {self.target}"
+        return f"<Entry {self.name!r} ({state}) from {self.provenance}>"

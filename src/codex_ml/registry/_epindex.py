@@ -24,27 +24,56 @@ import os
 import sys
 import time
 import zlib
-from collections.abc import Iterable
-from typing import NamedTuple
+
+TYPE_CHECKING = False  # typing itself costs milliseconds to import
+if TYPE_CHECKING:
+    from collections.abc import Iterable
 
 PREFIX = "codex_ml"
 _MAGIC = "codex-ml-epindex 1"
 _RACY_NS = 2_000_000_000
 
 
-class EPRecord(NamedTuple):
-    group: str
-    name: str
-    value: str
-    distribution: str
-    version: str
+class EPRecord(tuple):  # type: ignore[type-arg]
+    """(group, name, value, distribution, version) of one entry point."""
+
+    __slots__ = ()
+
+    def __new__(cls, group: str, name: str, value: str, distribution: str, version: str) -> EPRecord:
+        return tuple.__new__(cls, (group, name, value, distribution, version))
+
+    @property
+    def group(self) -> str:
+        return str(self[0])
+
+    @property
+    def name(self) -> str:
+        return str(self[1])
+
+    @property
+    def value(self) -> str:
+        return str(self[2])
+
+    @property
+    def distribution(self) -> str:
+        return str(self[3])
+
+    @property
+    def version(self) -> str:
+        return str(self[4])
 
 
-class Index(NamedTuple):
-    key: str
-    stamps: tuple[tuple[str, int], ...]
-    records: tuple[EPRecord, ...]
-    source: str  # "scan" or "cache": reported by the benchmarks and `doctor`
+class Index:
+    """Every codex_ml entry point for one interpreter and ``sys.path``."""
+
+    __slots__ = ("key", "stamps", "records", "source")
+
+    def __init__(self, key: str, stamps: tuple[tuple[str, int], ...], records: tuple[EPRecord, ...],
+                 source: str) -> None:
+        self.key = key
+        self.stamps = stamps
+        self.records = records
+        self.source = source  # "scan" or "cache": reported by the benchmarks and `doctor`
 
 
 _memo: Index | None = None

@@ -7,18 +7,21 @@ attributes and builds its message from them, so callers can catch the builtin
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
+TYPE_CHECKING = False  # typing itself costs milliseconds to import
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from typing import Any
 
 __all__ = [
-    "RegistryError",
-    "InvalidNameError",
-    "UnknownComponentError",
-    "RegistryCollisionError",
-    "RegistryLoadError",
     "InterfaceError",
-    "ToolSignatureError",
+    "InvalidNameError",
     "PluginWarning",
+    "RegistryCollisionError",
+    "RegistryError",
+    "RegistryLoadError",
+    "ToolSignatureError",
+    "UnknownComponentError",
 ]
 
 

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any
+TYPE_CHECKING = False  # typing itself costs milliseconds to import
 
 from ._errors import InterfaceError
 
+if TYPE_CHECKING:
+    from typing import Any
 
-@dataclass(frozen=True)
+
 class Interface:
     """Methods a component of one kind must implement.
 
@@ -17,8 +17,14 @@ class Interface:
     (a dataset needs ``__len__`` and ``__getitem__``, or ``__iter__``).
     """
 
-    label: str
-    alternatives: tuple[tuple[str, ...], ...]
+    __slots__ = ("label", "alternatives")
+
+    def __init__(self, label: str, alternatives: tuple[tuple[str, ...], ...]) -> None:
+        self.label = label
+        self.alternatives = alternatives
+
+    def __repr__(self) -> str:
+        return f"Interface({self.label!r}, {self.alternatives!r})"
 
     def missing(self, cls: type) -> tuple[str, ...]:
         first_missing: tuple[str, ...] = ()
@@ -54,12 +60,14 @@ def _implements(cls: type, name: str) -> bool:
 
 def _model_part(product: Any) -> Any:
     """The model inside a (model, tokenizer) tuple, mapping or object (seed 000)."""
+    from collections.abc import Mapping
+
     if isinstance(product, tuple) and len(product) == 2:
         return product[0]
     if isinstance(product, Mapping):
         return product.get("model")
     if hasattr(product, "model") and hasattr(product, "tokenizer"):
-        return getattr(product, "model")
+        return product.model
     return product
 
 

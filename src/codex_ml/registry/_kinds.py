@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable
-from typing import IO, Any
+
+TYPE_CHECKING = False  # typing itself costs milliseconds to import
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import IO, Any
 
 from . import _base, _interfaces, _plugindirs, _tools
 from ._base import Registry

@@ -9,37 +9,40 @@ refuses a world-writable key: importing them would run anyone's code.
 
 from __future__ import annotations
 
-import importlib.util
+import _thread
 import os
 import stat
 import sys
-import threading
 import warnings
 import zlib
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
 
 from ._context import loading
 from ._entry import PLUGIN_FILE, Provenance
 from ._errors import PluginWarning, describe_exception
 
+TYPE_CHECKING = False  # typing itself costs milliseconds to import
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable, Sequence
 
-@dataclass
+
 class DirReport:
     """What one discovery pass over the plugin directories did."""
 
-    roots: list[str] = field(default_factory=list)
-    loaded: list[str] = field(default_factory=list)
-    failed: dict[str, BaseException] = field(default_factory=dict)
-    refused: dict[str, str] = field(default_factory=dict)
+    __slots__ = ("roots", "loaded", "failed", "refused")
+
+    def __init__(self, roots: list[str] | None = None) -> None:
+        self.roots: list[str] = list(roots or ())
+        self.loaded: list[str] = []
+        self.failed: dict[str, BaseException] = {}
+        self.refused: dict[str, str] = {}
 
 
 class _State:
     def __init__(self) -> None:
-        self.lock = threading.RLock()
+        self.lock = _thread.RLock()
         self.auto = True
         self.ran = False
-        self.running = False
+        self.owner: int | None = None  # the thread running discovery now
         self.report = DirReport()
         self.stamps: dict[str, int] = {}
         self.warned: set[str] = set()
@@ -71,8 +74,12 @@ def reset_discovery() -> None:
 
 
 def ensure_discovered() -> None:
-    """Auto-discovery on first access (cheap when done or disabled)."""
-    if STATE.ran or not STATE.auto or STATE.running:
+    """Auto-discovery on first access (cheap when done or disabled).
+
+    Other threads wait on the lock for a run in progress; a plugin file that
+    calls back into the registry from its own import returns at once.
+    """
+    if STATE.ran or not STATE.auto or STATE.owner == _thread.get_ident():
         return
     discover_plugins()
 
@@ -80,9 +87,9 @@ def ensure_discovered() -> None:
 def discover_plugins(paths: Sequence[str | os.PathLike[str]] | None = None, force: bool = False) -> DirReport:
     """Import every plugin file under ``paths`` (default roots when None)."""
     with STATE.lock:
-        if STATE.running or (STATE.ran and not force and paths is None):
+        if STATE.owner is not None or (STATE.ran and not force and paths is None):
             return STATE.report
-        STATE.running = True
+        STATE.owner = _thread.get_ident()
         try:
             if force and STATE.before_rescan is not None:
                 STATE.before_rescan()
@@ -92,7 +99,7 @@ def discover_plugins(paths: Sequence[str | os.PathLike[str]] | None = None, forc
             STATE.stamps = snapshot_stamps(roots)
             return report
         finally:
-            STATE.running = False
+            STATE.owner = None
 
 
 def _discover(roots: list[str]) -> DirReport:
@@ -195,6 +202,8 @@ def _refuse(path: str, problem: str, report: DirReport) -> None:
 
 
 def _import_file(path: str, report: DirReport) -> None:
+    import importlib.util
+
     name = module_name(path)
     provenance = Provenance(PLUGIN_FILE, module=name, file=os.path.abspath(path))
     try:

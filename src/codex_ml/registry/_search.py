@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING
+TYPE_CHECKING = False  # typing itself costs milliseconds to import
 
 from ._names import normalise
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable, Sequence
+
     from ._entry import Entry
 
 EXACT, PREFIX, SUBSTRING, TEXT, FUZZY = 5, 4, 3, 2, 1

@@ -8,9 +8,12 @@ added or retyped parameter) is caught before an agent calls the tool wrongly.
 
 from __future__ import annotations
 
-from typing import Any
+TYPE_CHECKING = False  # typing itself costs milliseconds to import
 
 from ._errors import ToolSignatureError
+
+if TYPE_CHECKING:
+    from typing import Any
 
 _JSON_TYPES = {
     "int": "integer",

@@ -13,6 +13,11 @@ from . import (
 )
 
 __all__ = [
-    "tokenizer_registry", "register_tokenizer", "get_tokenizer", "list_tokenizers",
-    "search_tokenizers", "get_tokenizer_metadata", "init_tokenizer_plugins",
+    "get_tokenizer",
+    "get_tokenizer_metadata",
+    "init_tokenizer_plugins",
+    "list_tokenizers",
+    "register_tokenizer",
+    "search_tokenizers",
+    "tokenizer_registry",
 ]

@@ -19,7 +19,7 @@ from codex_ml.catalogue import paths
 from codex_ml.catalogue.jsonfile import FixtureError, load_json_object
 
 _WORD = re.compile(r"\w+|[^\w\s]")
-_PUNCT_GAP = re.compile(r" ([^\w\s])")
+_PUNCT = re.compile(r"[^\w\s]")
 SPECIALS = {"pad": "<pad>", "unk": "<unk>", "bos": "<bos>", "eos": "<eos>"}
 
 
@@ -119,7 +119,7 @@ class VocabTokenizer:
         """Text of ``ids``: tokens joined by spaces, punctuation attached; specials skipped by default."""
         skip = self.special_ids if skip_special_tokens else frozenset()
         words = [self.id_to_token(int(i)) for i in ids if int(i) not in skip]
-        return _PUNCT_GAP.sub(r"\1", " ".join(words))
+        return "".join(w if i == 0 or _PUNCT.fullmatch(w) else " " + w for i, w in enumerate(words))
 
     def save(self, path: str | os.PathLike[str]) -> Path:
         """Write ``vocab.json`` (a folder gets ``vocab.json`` inside it); return the file written."""

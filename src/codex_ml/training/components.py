@@ -105,6 +105,15 @@ def vocab_size_of(tokenizer: Any) -> int:
     return max(known)
 
 
+def torch_free_model(cfg: Mapping[str, Any]) -> bool:
+    """Whether the configured model's entry is tagged ``no-torch`` (so seeding skips torch)."""
+    name = section(cfg, "model").get("name")
+    if not isinstance(name, str) or not name:
+        return False
+    registry = _registries().model_registry
+    return name in registry and "no-torch" in (registry.metadata(name).get("tags") or ())
+
+
 def build_model(cfg: Mapping[str, Any], tokenizer: Any) -> tuple[Any, Any]:
     """``model.name`` with ``model.kwargs``; returns ``(model, tokenizer)``.
 
@@ -123,19 +132,10 @@ def build_model(cfg: Mapping[str, Any], tokenizer: Any) -> tuple[Any, Any]:
         kwargs["vocab_size"] = vocab
     name = _required_name(part, "model")
     product = create(_registries().model_registry, name, kwargs, "model.kwargs")
-    model, own_tokenizer = split_model_product(product)
+    from codex_ml.utils.modeling import split_model_and_tokenizer
+
+    model, own_tokenizer = split_model_and_tokenizer(product)
     return model, own_tokenizer if own_tokenizer is not None else tokenizer
-
-
-def split_model_product(product: Any) -> tuple[Any, Any]:
-    """A model factory's result as ``(model, tokenizer or None)``: pair, mapping or object."""
-    if isinstance(product, tuple) and len(product) == 2:
-        return product[0], product[1]
-    if isinstance(product, Mapping):
-        return product.get("model"), product.get("tokenizer")
-    if hasattr(product, "model") and hasattr(product, "tokenizer") and not hasattr(product, "forward"):
-        return product.model, product.tokenizer
-    return product, None
 
 
 def build_records(cfg: Mapping[str, Any]) -> Any:

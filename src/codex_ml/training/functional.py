@@ -17,16 +17,18 @@ import os
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from codex_ml.training import BaseTrainer
 from codex_ml.training.errors import TrainingConfigError
 from codex_ml.training.settings import TrainSettings, merge_settings, read_settings_file
 
 
-class FunctionalTrainer:
+class FunctionalTrainer(BaseTrainer):
     """Causal-LM steps plus the settings that drive the loop."""
 
     def __init__(self, settings: TrainSettings | None = None, source: str = "built-in defaults",
                  model: Any = None) -> None:
-        self.settings = settings or TrainSettings()
+        super().__init__(config=settings or TrainSettings())
+        self.settings: TrainSettings = self.config
         self.source = source
         self.model = model  # set by the loop (DDP-wrapped when data-parallel)
 

@@ -61,7 +61,7 @@ def is_torch_model(model: Any) -> bool:
 
 
 def seed_everything(seed: int, with_torch: bool) -> None:
-    """Seed Python and, unless the model is declared torch-free, torch (all devices)."""
+    """Seed Python and, unless the model is tagged ``no-torch``, torch (all devices)."""
     random.seed(seed)
     if with_torch and importlib.util.find_spec("torch") is not None:
         import torch
@@ -120,6 +120,8 @@ def build_class_trainer(cfg: Mapping[str, Any], model: Any) -> Any:
         params = {}
     if "model" in params and "model" not in extra:
         extra["model"] = model
+    if "config" in params and "config" not in extra:  # BaseTrainer(config=...): its section
+        extra["config"] = components.section(cfg, "training")
     trainer = components.create(trainer_registry, name, extra, "training.trainer_kwargs")
     if getattr(trainer, "model", None) is None:
         trainer.model = model
@@ -136,8 +138,7 @@ def _val_fraction(cfg: Mapping[str, Any]) -> float:
 def build_parts(cfg: dict[str, Any], *, with_data: bool = True) -> Parts:
     """Settings, seed, tokenizer, model, data, metrics and trainer, in that order."""
     settings, trainer = settings_and_trainer(cfg)
-    torch_free = components.section(cfg, "model").get("framework") == "python"
-    seed_everything(settings.seed, with_torch=not torch_free)
+    seed_everything(settings.seed, with_torch=not components.torch_free_model(cfg))
     tokenizer = components.build_tokenizer(cfg)
     model, tokenizer = components.build_model(cfg, tokenizer)
     splits = TokenSplits([], [], [], [])
@@ -157,7 +158,7 @@ def train(cfg: Any) -> dict[str, Any]:
     if is_torch_model(parts.model):
         from codex_ml.training.loop import train as train_torch
 
-        return train_torch(parts)
+        return train_torch(parts.cfg, parts)
     from codex_ml.training.tiny import train_tiny
 
     return train_tiny(parts)

@@ -7,12 +7,13 @@ whose first item is the logits.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import Any
 
 import torch
 import torch.nn.functional as F
 
-from codex_ml.training.errors import TrainingConfigError
+from codex_ml.training.errors import CheckpointError, TrainingConfigError
 from codex_ml.training.scoring import Evidence
 
 
@@ -128,3 +129,34 @@ class TorchSampler:
             self.model.train(was_training)
         # One line per sample: stop at the first line break the model writes.
         return str(self.tokenizer.decode(new)).split("\n", 1)[0]
+
+
+def id_to_text(tokenizer: Any) -> Callable[[int], str]:
+    """One token id as text (for metrics that compare token strings)."""
+    return lambda i: str(tokenizer.decode([i]))
+
+
+def evaluate_model(parts: Any, es: Any, run_dir: Path | None) -> tuple[dict[str, float], Any, str]:
+    """Metrics of the model (with the run's latest weights when ``run_dir`` is given)."""
+    from codex_ml.training import checkpoint
+    from codex_ml.training.batches import eval_batches
+    from codex_ml.training.distributed import pick_device
+    from codex_ml.training.evaluate import periodic_samples
+    from codex_ml.training.scoring import score
+
+    s = parts.settings
+    device = pick_device(s.device, 0)
+    model = parts.model.to(device)
+    source = "as built by the model factory (no run_dir given)"
+    if run_dir is not None:
+        folder = checkpoint.latest_checkpoint(run_dir / "checkpoints")
+        if folder is None:
+            raise CheckpointError(f"{run_dir} has no checkpoint yet ({run_dir}/checkpoints/latest "
+                                  "is missing); train longer or pick another run.")
+        checkpoint.load_weights(folder, model)
+        source = str(folder)
+    val = eval_batches(parts.splits.val, s.block_size, s.batch_size, es.max_batches, device)
+    evidence = collect_evidence(model, val, id_to_text(parts.tokenizer))
+    sampler = TorchSampler(model, parts.tokenizer, s.block_size)
+    periodic_samples(parts, evidence, sampler, es)
+    return score(parts.metrics, evidence), sampler, source

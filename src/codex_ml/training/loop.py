@@ -29,7 +29,8 @@ from codex_ml.training.distributed import DistContext
 from codex_ml.training.evaluate import EvalSettings, eval_settings, final_report, periodic_samples
 from codex_ml.training.functional import FunctionalTrainer
 from codex_ml.training.jobs import Parts, build_parts, plain_config
-from codex_ml.training.lm import TorchSampler, collect_evidence, loss_value, step_evidence
+from codex_ml.training.lm import (TorchSampler, collect_evidence, id_to_text, loss_value,
+                                  step_evidence)
 from codex_ml.training.progress import Progress, format_values, make_progress
 from codex_ml.training.rundir import Run, choose_run_dir
 from codex_ml.training.scoring import score
@@ -52,6 +53,7 @@ def _train(parts: Parts, ctx: DistContext) -> dict[str, Any]:
     micro_batch = s.micro_batch(ctx.world_size)
     run = open_run(parts.cfg, s, ctx)
     raw_model = parts.model.to(ctx.device)
+    raw_model.train()  # Hugging Face factories hand models over in eval mode
     model = distributed.wrap_model(raw_model, ctx)
     trainer = parts.trainer
     trainer.model = model
@@ -253,10 +255,6 @@ def _swap(trainer: Any, model: torch.nn.Module) -> Iterator[Any]:
         yield trainer
     finally:
         trainer.model = wrapped
-
-
-def id_to_text(tokenizer: Any) -> Callable[[int], str]:
-    return lambda i: str(tokenizer.decode([i]))
 
 
 def log_eval(run: Run, progress: Progress, step: int, values: dict[str, float]) -> dict[str, Any]:

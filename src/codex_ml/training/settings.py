@@ -8,7 +8,6 @@ found through the catalogue), and explicit keyword overrides (the Hydra
 from __future__ import annotations
 
 import dataclasses
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -124,14 +123,9 @@ def check_keys(data: Mapping[str, Any], source: str, extra: tuple[str, ...] = ()
 
 def read_settings_file(path: Path) -> dict[str, Any]:
     """The settings a trainer JSON file holds (its descriptive keys dropped)."""
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise TrainingConfigError(
-            f"trainer configuration {path} could not be read as JSON ({exc}). "
-            "Fix the file or point CODEX_ML_FUNCTIONAL_TRAINER_CONFIG at another one.") from exc
-    if not isinstance(data, dict):
-        raise TrainingConfigError(f"trainer configuration {path} must hold a JSON object.")
+    from codex_ml.catalogue.jsonfile import load_json_object
+
+    data = load_json_object(path, "trainer configuration")
     check_keys(data, f"trainer configuration {path}", extra=_DESCRIPTIVE)
     return {k: v for k, v in data.items() if k not in _DESCRIPTIVE}
 

@@ -1,0 +1,107 @@
+"""Start-up: run the common listing invocations without building the Typer app.
+
+Typer 0.29 coerces every non-boolean parameter through a pydantic
+``TypeAdapter``, which imports pydantic (about 50 ms) on each run. The
+invocations people run most (``ls``, ``list KIND``, ``search``, ``explain``,
+``doctor``, each with its documented flags) are recognised here by a small
+table-driven parser and handed straight to ``_actions``, the same functions
+the Typer commands call. Anything else (``--help``, an unknown or misspelt
+option, a missing argument, ``docs build``) goes to Typer, which owns the
+help text and the usage errors. ``CODEX_ML_CLI_FASTPATH=0`` turns the fast
+path off (the tests compare both ways).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+JSON = {"--json": "as_json"}
+
+
+@dataclass(frozen=True)
+class Spec:
+    """A command's arguments: positionals, boolean flags, options taking a value."""
+
+    positionals: tuple[str, ...]
+    flags: dict[str, str] = field(default_factory=dict)
+    options: dict[str, str] = field(default_factory=dict)
+    repeated: frozenset[str] = frozenset()
+
+
+SPECS: dict[str, Spec] = {
+    "ls": Spec((), {**JSON, "--resolve": "resolve"}),
+    "list": Spec(("kind",), {**JSON, "--resolve": "resolve"}, {"--tag": "tag", "-t": "tag"},
+                 frozenset({"tag"})),
+    "search": Spec(("query",), JSON, {"--kind": "kind", "-k": "kind"}),
+    "explain": Spec(("name",), {**JSON, "--no-load": "no_load"}, {"--kind": "kind", "-k": "kind"}),
+    "doctor": Spec((), {**JSON, "--all": "load_all"}),
+}
+
+
+def parse(argv: list[str]) -> tuple[str, dict[str, Any]] | None:
+    """``(command, kwargs)`` for an invocation the fast path handles, else None."""
+    if not argv or argv[0] not in SPECS:
+        return None
+    spec, kwargs, positionals = SPECS[argv[0]], {}, []  # type: ignore[var-annotated]
+    args = iter(argv[1:])
+    for arg in args:
+        name, has_value, value = arg.partition("=")
+        if name in spec.options:
+            value = value if has_value else next(args, None)  # type: ignore[arg-type]
+            if value is None or value.startswith("-") and not has_value:
+                return None
+            _store(kwargs, spec, spec.options[name], value)
+        elif arg in spec.flags:
+            kwargs[spec.flags[arg]] = True
+        elif arg.startswith("-"):
+            return None  # --help, a typo, ``--``: Typer explains
+        else:
+            positionals.append(arg)
+    if len(positionals) != len(spec.positionals):
+        return None
+    kwargs.update(zip(spec.positionals, positionals))
+    return argv[0], kwargs
+
+
+def _store(kwargs: dict[str, Any], spec: Spec, key: str, value: str) -> None:
+    if key in spec.repeated:
+        kwargs.setdefault(key, []).append(value)
+    else:
+        kwargs[key] = value
+
+
+def actions() -> dict[str, Callable[..., int]]:
+    from . import _actions
+
+    return {"ls": _actions.ls_action, "list": _actions.list_action, "search": _actions.search_action,
+            "explain": _actions.explain_action, "doctor": _actions.doctor_action}
+
+
+def enabled() -> bool:
+    return os.environ.get("CODEX_ML_CLI_FASTPATH", "1").strip().lower() not in ("0", "false", "no", "off")
+
+
+def dispatch(argv: list[str], prog: str, *, hydra_commands: bool = False) -> int:
+    """Run one command line: fast path when it applies, else the Typer app."""
+    parsed = parse(argv) if enabled() else None
+    if parsed is not None:
+        command, kwargs = parsed
+        status = actions()[command](**kwargs)
+    else:
+        from ._commands import build_app, invoke
+
+        status = invoke(build_app(hydra_commands=hydra_commands), argv, prog)
+    silence_broken_pipe()
+    return status
+
+
+def silence_broken_pipe() -> None:
+    """``codex-ml ls | head -1``: the reader went away; do not print a traceback."""
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())

@@ -1,0 +1,196 @@
+"""What the listing commands show, as JSON-ready dicts (no printing here).
+
+Nothing in this module loads a component: it reads registry metadata and
+provenance, and stats catalogue files. Only ``resolve=True`` runs hook and
+bundle plugins (that is what the flag is for).
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from codex_ml.registry import Registry
+
+from ._kinds import every_registry, resolve_kind
+
+SOURCE_LABELS = {"built-in": "built-in", "in-process": "in-process"}
+
+
+def describe(exc: BaseException) -> str:
+    """``Type: first line of the message``."""
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+def short_path(path: str) -> str:
+    """``path`` relative to the working directory when it lies below it."""
+    if not path:
+        return path
+    rel = os.path.relpath(path) if os.path.isabs(path) else path
+    return path if rel.startswith("..") else rel
+
+
+def source_label(prov: dict[str, Any]) -> str:
+    """One phrase for the SOURCE column: where an entry came from."""
+    source = str(prov.get("source", ""))
+    if source == "entry-point":
+        dist = f"{prov.get('distribution', '')} {prov.get('dist_version', '')}".strip()
+        return f"entry point ({dist})" if dist else "entry point"
+    if source == "plugin-file":
+        return f"plugin file {short_path(str(prov.get('file', '')))}".strip()
+    return SOURCE_LABELS.get(source, source)
+
+
+# ------------------------------------------------------------------ files
+def files_info(meta: dict[str, Any]) -> list[dict[str, Any]]:
+    """Status of every catalogue resource an entry reads (``metadata["resource"]``)."""
+    ids = meta.get("resource")
+    if not ids:
+        return []
+    return [resource_status(str(r)) for r in ([ids] if isinstance(ids, str) else ids)]
+
+
+def resource_status(resource_id: str) -> dict[str, Any]:
+    """Whether a resource's files are present; where they were looked for."""
+    from codex_ml.catalogue import paths
+
+    try:
+        found, searched = paths.status(resource_id)
+    except KeyError as exc:
+        return {"resource": resource_id, "present": False, "path": None, "searched": [],
+                "error": str(exc.args[0]) if exc.args else str(exc)}
+    where = [{"where": label, "path": str(p), "exists": p.exists()} for label, p in searched]
+    return {"resource": resource_id, "present": found is not None,
+            "path": str(found) if found is not None else None, "searched": where}
+
+
+def files_label(files: list[dict[str, Any]]) -> str:
+    if not files:
+        return "-"
+    return "present" if all(f["present"] for f in files) else "missing"
+
+
+# ---------------------------------------------------------------- entries
+_SHOWN = ("name", "kind", "aliases", "factory", "loaded", "target", "provenance", "error",
+          "version", "author", "description", "tags", "resource")
+
+
+def entry_info(reg: Registry[Any], name: str) -> dict[str, Any]:
+    """One entry, as ``list --json`` prints it; never loads it."""
+    meta = reg.metadata(name)
+    prov = dict(meta["provenance"])
+    info: dict[str, Any] = {
+        "name": meta["name"], "kind": reg.kind, "source": prov.get("source"),
+        "source_label": source_label(prov), "distribution": prov.get("distribution") or None,
+        "dist_version": prov.get("dist_version") or None, "entry_point": prov.get("entry_point") or None,
+        "file": prov.get("file") or None, "module": prov.get("module") or None,
+        "target": meta.get("target") or None, "loaded": bool(meta["loaded"]),
+        "status": _status(meta), "error": meta.get("error"), "aliases": list(meta.get("aliases") or ()),
+        "tags": [str(t) for t in meta.get("tags") or ()], "version": meta.get("version"),
+        "author": meta.get("author"), "description": meta.get("description"),
+        "factory": bool(meta.get("factory")), "files": files_info(meta), "provenance": prov,
+    }
+    info["metadata"] = {k: v for k, v in meta.items() if k not in _SHOWN}
+    return info
+
+
+def _status(meta: dict[str, Any]) -> str:
+    if meta.get("error"):
+        return "error"
+    return "loaded" if meta.get("loaded") else "not loaded"
+
+
+def list_data(reg: Registry[Any], tags: list[str] | None = None, resolve: bool = False) -> dict[str, Any]:
+    """``list KIND``: every entry of one registry, plus what is pending or broken."""
+    names = reg.list(tags=tags or None, resolve=resolve)
+    report = reg.report()
+    return {
+        "kind": reg.kind, "label": reg.label, "entry_point_group": reg.entry_point_group,
+        "tags": list(tags or []), "count": len(names),
+        "entries": [entry_info(reg, n) for n in names],
+        "hooks": hook_rows(reg), "disabled": list(report.disabled),
+        "failures": [failure_info(f) for f in report.failed],
+        "collisions": list(report.collisions), "plugin_files": plugin_files(),
+    }
+
+
+def hook_rows(reg: Registry[Any]) -> list[dict[str, Any]]:
+    """Hook entry points of the kind's group: what they register shows once they ran."""
+    try:
+        from codex_ml.registry import _discovery, _epindex
+    except ImportError:
+        return []
+    if not reg.entry_point_group:
+        return []
+    report = reg.report()
+    failed = {(f.name, f.provenance.distribution) for f in report.failed}
+    rows = []
+    for rec in _epindex.records(reg.entry_point_group):
+        if not _discovery.is_hook_target(rec.value) or _discovery.allowed(rec):
+            continue
+        state = "failed" if (rec.name, rec.distribution) in failed else (
+            "ran" if f"{rec.name} ({rec.distribution})" in report.loaded else "not run")
+        rows.append({"name": rec.name, "target": rec.value, "distribution": rec.distribution,
+                     "dist_version": rec.version, "state": state})
+    return rows
+
+
+def failure_info(failure: Any) -> dict[str, Any]:
+    """A PluginFailure as JSON: what broke, where it came from, why."""
+    prov = failure.provenance.as_dict()
+    return {
+        "kind": failure.kind, "name": failure.name, "source": prov.get("source"),
+        "source_label": source_label(prov), "distribution": prov.get("distribution") or None,
+        "dist_version": prov.get("dist_version") or None, "entry_point": prov.get("entry_point") or None,
+        "file": prov.get("file") or None, "provenance": prov["summary"],
+        "cause": describe(failure.error), "raised_at": raised_at(failure.error),
+    }
+
+
+def raised_at(exc: BaseException) -> str | None:
+    """``file:line`` of the innermost frame of ``exc`` (where the plugin broke)."""
+    tb = exc.__traceback__
+    if tb is None:
+        return None
+    while tb.tb_next is not None:
+        tb = tb.tb_next
+    return f"{short_path(tb.tb_frame.f_code.co_filename)}:{tb.tb_lineno}"
+
+
+def plugin_files() -> dict[str, Any]:
+    """What the plugin-folder pass did: roots, files loaded, failed and refused."""
+    from codex_ml.registry._plugindirs import STATE
+
+    rep = STATE.report
+    return {
+        "roots": [short_path(r) for r in rep.roots], "loaded": [short_path(p) for p in rep.loaded],
+        "failed": [{"path": short_path(p), "cause": describe(e), "raised_at": raised_at(e)}
+                   for p, e in rep.failed.items()],
+        "refused": [{"path": short_path(p), "reason": why} for p, why in rep.refused.items()],
+    }
+
+
+# -------------------------------------------------------------- ls, search
+def ls_data(resolve: bool = False) -> dict[str, Any]:
+    """``ls``: every registry with its count and names."""
+    regs = every_registry()
+    rows = []
+    for reg in regs:
+        names = reg.list(resolve=resolve)
+        rows.append({"kind": reg.kind, "label": reg.label, "entry_point_group": reg.entry_point_group,
+                     "count": len(names), "names": names})
+    return {"registries": rows, "total": sum(r["count"] for r in rows), "plugin_files": plugin_files()}
+
+
+def search_data(query: str, kind: str | None = None) -> dict[str, Any]:
+    """``search QUERY``: ranked hits over every registry (or one kind)."""
+    regs = [resolve_kind(kind)] if kind else every_registry()
+    results = []
+    for reg in regs:
+        for rank, name in enumerate(reg.search(query)):
+            info = entry_info(reg, name)
+            results.append({k: info[k] for k in ("kind", "name", "source", "source_label",
+                                                  "distribution", "description", "tags")} | {"rank": rank})
+    return {"query": query, "kind": regs[0].kind if kind else None, "count": len(results),
+            "results": results}

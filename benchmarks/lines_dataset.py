@@ -14,6 +14,7 @@ the file afterwards (unless ``--keep``)::
     python benchmarks/lines_dataset.py                 # 1 GB
     python benchmarks/lines_dataset.py --size-mb 64    # quicker
 """
+
 from __future__ import annotations
 
 import argparse
@@ -62,7 +63,9 @@ def corpus_lines() -> list[str]:
 def generate(path: Path, size_mb: int) -> int:
     """Write about ``size_mb`` MiB of varied English lines; return the bytes written."""
     lines = corpus_lines()
-    block_lines = [f"{i} {lines[i % len(lines)]} {lines[(i * 7) % len(lines)]}" for i in range(20_000)]
+    block_lines = [
+        f"{i} {lines[i % len(lines)]} {lines[(i * 7) % len(lines)]}" for i in range(20_000)
+    ]
     block = ("\n".join(block_lines) + "\n").encode("utf-8")
     target, written = size_mb * 1024 * 1024, 0
     with open(path, "wb") as handle:
@@ -77,7 +80,12 @@ def generate(path: Path, size_mb: int) -> int:
 
 
 def measure(method: str, path: Path) -> dict[str, float]:
-    proc = subprocess.run([sys.executable, "-c", CHILD, method, str(path)], capture_output=True, text=True)
+    proc = subprocess.run(
+        [sys.executable, "-c", CHILD, method, str(path)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     if proc.returncode != 0:
         raise RuntimeError(f"{method} run failed:\n{proc.stderr}")
     return json.loads(proc.stdout)
@@ -86,24 +94,38 @@ def measure(method: str, path: Path) -> dict[str, float]:
 def baseline_kb() -> int:
     """Peak RSS of a child that only starts Python and imports the dataset module."""
     code = "import resource, codex_ml.data.lines; print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)"
-    return int(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout)
+    return int(
+        subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, check=True
+        ).stdout
+    )
 
 
 def print_table(rows: list[dict[str, float]], size_bytes: int, base_kb: int) -> None:
-    print(f"\nfile: {size_bytes / 1e6:.0f} MB; interpreter + import baseline RSS: {base_kb / 1024:.1f} MiB\n")
-    print(f"| method    | lines       | seconds | lines/s     | peak RSS (MiB) |")
-    print(f"|-----------|-------------|---------|-------------|----------------|")
+    print(
+        f"\nfile: {size_bytes / 1e6:.0f} MB; interpreter + import baseline RSS: {base_kb / 1024:.1f} MiB\n"
+    )
+    print("| method    | lines       | seconds | lines/s     | peak RSS (MiB) |")
+    print("|-----------|-------------|---------|-------------|----------------|")
     for r in rows:
         rate = r["lines"] / r["seconds"] if r["seconds"] else float("inf")
-        print(f"| {r['method']:<9} | {int(r['lines']):>11,} | {r['seconds']:>7.2f} | {rate:>11,.0f} "
-              f"| {r['peak_kb'] / 1024:>14.1f} |")
+        print(
+            f"| {r['method']:<9} | {int(r['lines']):>11,} | {r['seconds']:>7.2f} | {rate:>11,.0f} "
+            f"| {r['peak_kb'] / 1024:>14.1f} |"
+        )
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--size-mb", type=int, default=1024, help="size of the generated file (MiB)")
-    parser.add_argument("--dir", default=None, help="where to write the file (default: a temp folder)")
-    parser.add_argument("--readlines", action="store_true", help="also time readlines() (uses RAM ~ file size)")
+    parser.add_argument(
+        "--size-mb", type=int, default=1024, help="size of the generated file (MiB)"
+    )
+    parser.add_argument(
+        "--dir", default=None, help="where to write the file (default: a temp folder)"
+    )
+    parser.add_argument(
+        "--readlines", action="store_true", help="also time readlines() (uses RAM ~ file size)"
+    )
     parser.add_argument("--keep", action="store_true", help="keep the generated file")
     args = parser.parse_args(argv)
     if args.size_mb < 1:

@@ -1,4 +1,5 @@
 """The tiny, dependency-free fixtures: tokenizers, sequence model, datasets, rewards, agent, manifests."""
+
 from __future__ import annotations
 
 import hashlib
@@ -131,15 +132,21 @@ def test_state_roundtrip(tmp_path: Path) -> None:
     assert again.generate("") == model.generate("")
 
 
-@pytest.mark.parametrize(("content", "message"), [
-    ("{", r"model\.json is not valid JSON"),
-    ({"vocab": ["a"], "order": 0}, "order must be an integer from 1 to 8"),
-    ({"vocab": ["a", "b"], "counts": {"a": {"zzz": 1}}}, "token 'zzz' in counts is not in its vocab"),
-    ({"vocab": ["a"], "format": "other/v9"}, "format 'other/v9' is not supported"),
-    ({"vocab": ["a"], "ordr": 2}, r"unknown key\(s\) \['ordr'\]"),
-    ({"order": 2}, "missing required key 'vocab'"),
-    ({"vocab": ["a"], "counts": {"": {"a": -1}}}, "non-negative integers"),
-])
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("{", r"model\.json is not valid JSON"),
+        ({"vocab": ["a"], "order": 0}, "order must be an integer from 1 to 8"),
+        (
+            {"vocab": ["a", "b"], "counts": {"a": {"zzz": 1}}},
+            "token 'zzz' in counts is not in its vocab",
+        ),
+        ({"vocab": ["a"], "format": "other/v9"}, "format 'other/v9' is not supported"),
+        ({"vocab": ["a"], "ordr": 2}, r"unknown key\(s\) \['ordr'\]"),
+        ({"order": 2}, "missing required key 'vocab'"),
+        ({"vocab": ["a"], "counts": {"": {"a": -1}}}, "non-negative integers"),
+    ],
+)
 def test_malformed_model_json(tmp_path: Path, content: object, message: str) -> None:
     path = write(tmp_path / "model.json", content)
     with pytest.raises(FixtureError, match=message):
@@ -183,6 +190,11 @@ def test_lines_errors(tmp_path: Path) -> None:
         LinesDataset()
     with pytest.raises(ValueError, match="not a regular file"):
         LinesDataset(tmp_path)
+    binary = tmp_path / "latin.txt"
+    binary.write_bytes("caf\u00e9\n".encode("latin-1"))
+    with pytest.raises(ValueError, match=r"latin\.txt is not valid utf-8 text"):
+        list(LinesDataset(binary))
+    assert list(LinesDataset(binary, encoding="latin-1")) == ["caf\u00e9"]
 
 
 # -------------------------------------------------------------------- rewards
@@ -196,18 +208,23 @@ def test_length_reward_by_hand() -> None:
 
 
 def test_length_reward_characters(tmp_path: Path) -> None:
-    path = write(tmp_path / "lr.json", {"unit": "characters", "target_length": 5, "penalty_per_unit": 0.5})
+    path = write(
+        tmp_path / "lr.json", {"unit": "characters", "target_length": 5, "penalty_per_unit": 0.5}
+    )
     reward = build_length_reward(path)
     assert reward.score("", "abcde") == 1.0
     assert reward.score("", "abcdefg") == pytest.approx(0.0)
 
 
-@pytest.mark.parametrize(("content", "message"), [
-    ({"unit": "tokens", "target_length": 3}, "'unit' must be str .one of"),
-    ({"target_length": -1}, "'target_length' must be int"),
-    ({"unit": "words"}, "missing required key 'target_length'"),
-    ({"target_length": 3, "min_reward": 2, "max_reward": 1}, "min_reward <= max_reward"),
-])
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ({"unit": "tokens", "target_length": 3}, "'unit' must be str .one of"),
+        ({"target_length": -1}, "'target_length' must be int"),
+        ({"unit": "words"}, "missing required key 'target_length'"),
+        ({"target_length": 3, "min_reward": 2, "max_reward": 1}, "min_reward <= max_reward"),
+    ],
+)
 def test_length_reward_bad_config(tmp_path: Path, content: object, message: str) -> None:
     with pytest.raises(FixtureError, match=message):
         build_length_reward(write(tmp_path / "lr.json", content))
@@ -239,13 +256,19 @@ def test_scripted_agent_policy() -> None:
     assert agent.steps == 0
 
 
-@pytest.mark.parametrize(("content", "message"), [
-    ({"rules": []}, "missing 'default_action'"),
-    ({"default_action": 1, "rules": [{"action": 2}]}, r"rules\[0\] needs a matcher"),
-    ({"default_action": 1, "rules": [{"action": 2, "startswith": "x"}]}, r"unknown key\(s\) \['startswith'\]"),
-    ({"default_action": 1, "rules": ["x"]}, r"rules\[0\] must be an object"),
-    ({"default_action": 1, "rules": {}}, "'rules' must be list"),
-])
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ({"rules": []}, "missing 'default_action'"),
+        ({"default_action": 1, "rules": [{"action": 2}]}, r"rules\[0\] needs a matcher"),
+        (
+            {"default_action": 1, "rules": [{"action": 2, "startswith": "x"}]},
+            r"unknown key\(s\) \['startswith'\]",
+        ),
+        ({"default_action": 1, "rules": ["x"]}, r"rules\[0\] must be an object"),
+        ({"default_action": 1, "rules": {}}, "'rules' must be list"),
+    ],
+)
 def test_scripted_agent_bad_policy(tmp_path: Path, content: object, message: str) -> None:
     with pytest.raises(FixtureError, match=message):
         ScriptedAgent.from_file(write(tmp_path / "policy.json", content))

@@ -1,4 +1,5 @@
 """The catalogue through the registries: every built-in honours its call convention, lazily."""
+
 from __future__ import annotations
 
 import importlib
@@ -20,17 +21,35 @@ from codex_ml.catalogue._table import BUILTINS
 REPO = Path(__file__).resolve().parents[1]
 SPEC_ENTRIES = {
     "tokenizers": {"hf", "gpt2-offline", "tinyllama-offline", "offline:tiny-vocab"},
-    "models": {"minilm", "decoder_only", "gpt2-offline", "tinyllama-offline", "offline:tiny-sequence"},
+    "models": {
+        "minilm",
+        "decoder_only",
+        "gpt2-offline",
+        "tinyllama-offline",
+        "offline:tiny-sequence",
+    },
     "data_loaders": {"lines", "offline:tiny-corpus"},
-    "metrics": {"accuracy@token", "ppl", "exact_match", "f1", "dist-1", "dist-2", "offline:weighted-accuracy"},
+    "metrics": {
+        "accuracy@token",
+        "ppl",
+        "exact_match",
+        "f1",
+        "dist-1",
+        "dist-2",
+        "offline:weighted-accuracy",
+    },
     "trainers": {"offline:functional"},
     "reward_models": {"offline:heuristic", "offline:length"},
     "rl_agents": {"offline:scripted"},
 }
 TINY_ENTRIES = [
-    ("tokenizers", "offline:tiny-vocab"), ("models", "offline:tiny-sequence"),
-    ("data_loaders", "offline:tiny-corpus"), ("metrics", "offline:weighted-accuracy"),
-    ("trainers", "offline:functional"), ("reward_models", "offline:length"), ("rl_agents", "offline:scripted"),
+    ("tokenizers", "offline:tiny-vocab"),
+    ("models", "offline:tiny-sequence"),
+    ("data_loaders", "offline:tiny-corpus"),
+    ("metrics", "offline:weighted-accuracy"),
+    ("trainers", "offline:functional"),
+    ("reward_models", "offline:length"),
+    ("rl_agents", "offline:scripted"),
 ]
 
 
@@ -45,10 +64,19 @@ def clean_env() -> dict[str, str]:
 
 
 def run_python(code: str, cwd: Path, env: dict[str, str] | None = None) -> str:
-    proc = subprocess.run([sys.executable, "-c", textwrap.dedent(code)], cwd=cwd, env=env or clean_env(),
-                          capture_output=True, text=True, timeout=300)
+    proc = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code)],
+        cwd=cwd,
+        env=env or clean_env(),
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     if proc.returncode != 0:
-        raise AssertionError(f"subprocess failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
+        raise AssertionError(
+            f"subprocess failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}"
+        )
     return proc.stdout
 
 
@@ -62,8 +90,12 @@ def test_table_covers_spec_section_4() -> None:
         assert names <= set(registry_of(kind).list())
 
 
-@pytest.mark.parametrize(("kind", "name", "target", "meta"), BUILTINS, ids=[f"{r[0]}:{r[1]}" for r in BUILTINS])
-def test_rows_are_complete_and_targets_exist(kind: str, name: str, target: str, meta: dict[str, Any]) -> None:
+@pytest.mark.parametrize(
+    ("kind", "name", "target", "meta"), BUILTINS, ids=[f"{r[0]}:{r[1]}" for r in BUILTINS]
+)
+def test_rows_are_complete_and_targets_exist(
+    kind: str, name: str, target: str, meta: dict[str, Any]
+) -> None:
     assert {"description", "tags", "version", "author"} <= set(meta)
     assert isinstance(meta["tags"], tuple) and meta["tags"]
     if "resource" in meta:
@@ -75,7 +107,8 @@ def test_rows_are_complete_and_targets_exist(kind: str, name: str, target: str, 
 
 
 def test_listing_the_catalogue_imports_no_torch(tmp_path: Path) -> None:
-    out = run_python("""
+    out = run_python(
+        """
         import json, sys
         from codex_ml import registry
         names = {r.kind: r.list() for r in registry.all_registries()}
@@ -83,7 +116,9 @@ def test_listing_the_catalogue_imports_no_torch(tmp_path: Path) -> None:
         heavy = [m for m in ("torch", "transformers", "numpy", "peft", "tokenizers", "sentencepiece")
                  if m in sys.modules]
         print(json.dumps({"names": names, "heavy": heavy, "count": len(metas)}))
-    """, tmp_path)
+    """,
+        tmp_path,
+    )
     report = json.loads(out)
     assert report["heavy"] == []
     for kind, names in SPEC_ENTRIES.items():
@@ -94,7 +129,9 @@ def test_listing_the_catalogue_imports_no_torch(tmp_path: Path) -> None:
 def check_tokenizer(tok: Any, name: str) -> None:
     ids = tok.encode("hello world")
     assert isinstance(ids, list) and ids and all(isinstance(i, int) for i in ids)
-    assert isinstance(tok.decode(ids), str) and isinstance(tok.vocab_size, int) and tok.vocab_size > 0
+    assert (
+        isinstance(tok.decode(ids), str) and isinstance(tok.vocab_size, int) and tok.vocab_size > 0
+    )
     if name != "offline:tiny-vocab":
         assert "hello world" in tok.decode(ids)
 
@@ -146,9 +183,15 @@ def check_agent(agent: Any, name: str) -> None:
     assert agent.act("hello") == "greet" and agent.act({"obstacle": True}) == "turn_left"
 
 
-CHECKS = {"tokenizers": check_tokenizer, "models": check_model, "data_loaders": check_data,
-          "metrics": check_metric, "trainers": check_trainer, "reward_models": check_reward,
-          "rl_agents": check_agent}
+CHECKS = {
+    "tokenizers": check_tokenizer,
+    "models": check_model,
+    "data_loaders": check_data,
+    "metrics": check_metric,
+    "trainers": check_trainer,
+    "reward_models": check_reward,
+    "rl_agents": check_agent,
+}
 
 
 @pytest.fixture(scope="module")
@@ -171,9 +214,12 @@ def entry_kwargs(name: str, models_root: Path) -> dict[str, Any]:
     }.get(name, {})
 
 
-@pytest.mark.parametrize(("kind", "name"), [(r[0], r[1]) for r in BUILTINS], ids=[f"{r[0]}:{r[1]}" for r in BUILTINS])
-def test_every_builtin_honours_its_call_convention(kind: str, name: str, models_root: Path,
-                                                   monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("kind", "name"), [(r[0], r[1]) for r in BUILTINS], ids=[f"{r[0]}:{r[1]}" for r in BUILTINS]
+)
+def test_every_builtin_honours_its_call_convention(
+    kind: str, name: str, models_root: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     for var in paths.ENV_VARS:
         monkeypatch.delenv(var, raising=False)
     monkeypatch.setenv("CODEX_ML_OFFLINE_MODELS_DIR", str(models_root))
@@ -233,11 +279,31 @@ def test_built_wheel_ships_the_fixtures(tmp_path: Path) -> None:
             (source / item).write_bytes((REPO / item).read_bytes())
     import shutil
 
-    shutil.copytree(REPO / "src", source / "src", ignore=shutil.ignore_patterns("*.egg-info", "__pycache__"))
+    shutil.copytree(
+        REPO / "src", source / "src", ignore=shutil.ignore_patterns("*.egg-info", "__pycache__")
+    )
     target = tmp_path / "site"
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--no-build-isolation",
-                    "--no-index", "--disable-pip-version-check", "--target", str(target), str(source)],
-                   check=True, capture_output=True, text=True, cwd=source, timeout=300)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "-q",
+            "--no-deps",
+            "--no-build-isolation",
+            "--no-index",
+            "--disable-pip-version-check",
+            "--target",
+            str(target),
+            str(source),
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
+        cwd=source,
+        timeout=300,
+    )
     fixtures = target / "codex_ml" / "catalogue" / "fixtures"
     assert not any(p.is_symlink() for p in fixtures.rglob("*"))
     empty = tmp_path / "empty"

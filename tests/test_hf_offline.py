@@ -1,4 +1,5 @@
 """gpt2-offline, tinyllama-offline and hf: tiny random checkpoints built here, loaded offline."""
+
 from __future__ import annotations
 
 import hashlib
@@ -12,16 +13,16 @@ import pytest
 torch = pytest.importorskip("torch")
 pytest.importorskip("transformers")
 
-from codex_ml.catalogue import integrity, paths  # noqa: E402
-from codex_ml.models.hf_offline import (  # noqa: E402
+from codex_ml.catalogue import integrity, paths
+from codex_ml.models.hf_offline import (
     IncompleteCheckpointError,
     UnsafeCheckpointError,
     build_gpt2_offline,
     load_local_causal_lm,
 )
-from codex_ml.models.tiny_checkpoints import write_manifest, write_tiny_gpt2, write_tiny_llama  # noqa: E402
-from codex_ml.tokenizers.hf import build_hf_tokenizer, build_tinyllama_tokenizer  # noqa: E402
-from codex_ml.tokenizers.sentencepiece_model import SentencePieceTokenizer  # noqa: E402
+from codex_ml.models.tiny_checkpoints import write_manifest, write_tiny_gpt2, write_tiny_llama
+from codex_ml.tokenizers.hf import build_hf_tokenizer, build_tinyllama_tokenizer
+from codex_ml.tokenizers.sentencepiece_model import SentencePieceTokenizer
 
 IDS = [[1, 2, 3, 4]]
 
@@ -76,7 +77,9 @@ def test_gpt2_safetensors_and_bin_give_the_same_model(checkpoints: Path) -> None
     assert os.environ["HF_HUB_OFFLINE"] == "1" and os.environ["TRANSFORMERS_OFFLINE"] == "1"
 
 
-def test_registry_loads_both_through_env_vars(checkpoints: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_registry_loads_both_through_env_vars(
+    checkpoints: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from codex_ml.registry import model_registry, tokenizer_registry
 
     monkeypatch.setenv("CODEX_ML_GPT2_PATH", str(checkpoints / "gpt2"))
@@ -93,11 +96,14 @@ def test_registry_loads_both_through_env_vars(checkpoints: Path, monkeypatch: py
     assert logits(llama).shape[-1] == llama_tok.vocab_size
 
 
-def test_models_root_and_working_directory(checkpoints: Path, clean_env: Path,
-                                           monkeypatch: pytest.MonkeyPatch) -> None:
+def test_models_root_and_working_directory(
+    checkpoints: Path, clean_env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from codex_ml.registry import model_registry, tokenizer_registry
 
-    with pytest.raises(FileNotFoundError, match=r"(?s)GPT-2 checkpoint folder.*1\. working directory"):
+    with pytest.raises(
+        FileNotFoundError, match=r"(?s)GPT-2 checkpoint folder.*1\. working directory"
+    ):
         model_registry.create("gpt2-offline")
     copy_ckpt(checkpoints / "gpt2", clean_env / "artifacts" / "models" / "gpt2")
     assert type(model_registry.create("gpt2-offline")).__name__ == "GPT2LMHeadModel"
@@ -120,7 +126,9 @@ def test_tokenizer_env_vars(checkpoints: Path, monkeypatch: pytest.MonkeyPatch) 
     monkeypatch.setenv("CODEX_ML_TINYLLAMA_TOKENIZER_PATH", str(checkpoints / "tinyllama"))
     assert isinstance(tokenizer_registry.create("tinyllama-offline"), SentencePieceTokenizer)
     monkeypatch.setenv("CODEX_ML_TINYLLAMA_TOKENIZER_PATH", str(checkpoints / "absent"))
-    with pytest.raises(FileNotFoundError, match=r"1\. CODEX_ML_TINYLLAMA_TOKENIZER_PATH=.*absent \(missing\)"):
+    with pytest.raises(
+        FileNotFoundError, match=r"1\. CODEX_ML_TINYLLAMA_TOKENIZER_PATH=.*absent \(missing\)"
+    ):
         tokenizer_registry.create("tinyllama-offline")
 
 
@@ -131,7 +139,9 @@ def test_hf_tokenizer_needs_a_local_name_or_path(checkpoints: Path) -> None:
     assert tok.decode(tok.encode("a dog ran")) == "a dog ran"
     with pytest.raises(ValueError, match="needs name_or_path"):
         build_hf_tokenizer()
-    with pytest.raises(FileNotFoundError, match="not a local folder and is not in the local Hugging Face cache"):
+    with pytest.raises(
+        FileNotFoundError, match="not a local folder and is not in the local Hugging Face cache"
+    ):
         build_hf_tokenizer("no-such-org/no-such-tokenizer")
     with pytest.raises(ValueError, match="is a file; pass the folder"):
         build_hf_tokenizer(checkpoints / "gpt2" / "config.json")
@@ -152,8 +162,10 @@ def test_malicious_raw_pickle_is_refused_not_executed(checkpoints: Path, tmp_pat
     shutil.copy(checkpoints / "gpt2-bin" / "config.json", folder)
     marker = tmp_path / "pwned"
     (folder / "pytorch_model.bin").write_bytes(pickle.dumps({"w": WritesAFile(marker)}, protocol=2))
-    with pytest.raises(UnsafeCheckpointError,
-                       match=r"refusing to load .*pytorch_model\.bin.*Unsupported global: GLOBAL io\.open"):
+    with pytest.raises(
+        UnsafeCheckpointError,
+        match=r"refusing to load .*pytorch_model\.bin.*Unsupported global: GLOBAL io\.open",
+    ):
         load_local_causal_lm(folder)
     assert not marker.exists()
 
@@ -164,7 +176,9 @@ def test_malicious_torch_save_is_refused_not_executed(checkpoints: Path, tmp_pat
     state = torch.load(folder / "pytorch_model.bin", weights_only=True)
     state["extra"] = WritesAFile(marker)
     torch.save(state, folder / "pytorch_model.bin")
-    with pytest.raises(UnsafeCheckpointError, match="refusing to load .*Nothing in it was executed"):
+    with pytest.raises(
+        UnsafeCheckpointError, match="refusing to load .*Nothing in it was executed"
+    ):
         build_gpt2_offline(folder)
     assert not marker.exists()
 
@@ -182,7 +196,9 @@ def test_incomplete_checkpoint_is_refused(checkpoints: Path, tmp_path: Path) -> 
     state = torch.load(folder / "pytorch_model.bin", weights_only=True)
     del state["transformer.h.0.ln_1.weight"]
     torch.save(state, folder / "pytorch_model.bin")
-    with pytest.raises(IncompleteCheckpointError, match=r"missing weights \['transformer\.h\.0\.ln_1\.weight'\]"):
+    with pytest.raises(
+        IncompleteCheckpointError, match=r"missing weights \['transformer\.h\.0\.ln_1\.weight'\]"
+    ):
         build_gpt2_offline(folder)
 
 
@@ -190,7 +206,9 @@ def test_folder_without_weights(checkpoints: Path, tmp_path: Path) -> None:
     folder = tmp_path / "noweights"
     folder.mkdir()
     shutil.copy(checkpoints / "gpt2" / "config.json", folder)
-    with pytest.raises(FileNotFoundError, match="has no weights: expected one of model.safetensors"):
+    with pytest.raises(
+        FileNotFoundError, match="has no weights: expected one of model.safetensors"
+    ):
         build_gpt2_offline(folder)
 
 
@@ -203,7 +221,19 @@ def test_sha256sums_manifest(checkpoints: Path, tmp_path: Path) -> None:
     data = bytearray(weights.read_bytes())
     data[-1] ^= 0xFF
     weights.write_bytes(bytes(data))
-    with pytest.raises(integrity.IntegrityError, match=r"checksum mismatch for .*model\.safetensors"):
+    with pytest.raises(
+        integrity.IntegrityError, match=r"checksum mismatch for .*model\.safetensors"
+    ):
         build_gpt2_offline(folder)
     digest = hashlib.sha256(weights.read_bytes()).hexdigest()
     assert digest in str(pytest.raises(integrity.IntegrityError, build_gpt2_offline, folder).value)
+
+
+def test_tokenizer_checks_its_files_but_not_the_weights(checkpoints: Path, tmp_path: Path) -> None:
+    folder = copy_ckpt(checkpoints / "gpt2", tmp_path / "tok-signed")
+    write_manifest(folder)
+    (folder / "model.safetensors").write_bytes(b"changed")  # weights: a model load would refuse
+    assert build_hf_tokenizer(folder).decode([]) == ""
+    (folder / "tokenizer.json").write_text("{}")
+    with pytest.raises(integrity.IntegrityError, match=r"checksum mismatch for .*tokenizer\.json"):
+        build_hf_tokenizer(folder)

@@ -1,4 +1,5 @@
 """Seed 000 loaders: load_model_and_tokenizer and load_model_with_optional_lora."""
+
 from __future__ import annotations
 
 import shutil
@@ -13,13 +14,13 @@ torch = pytest.importorskip("torch")
 pytest.importorskip("transformers")
 pytest.importorskip("peft")
 
-from codex_ml.catalogue import paths  # noqa: E402
-from codex_ml.modeling.codex_model_loader import load_model_with_optional_lora  # noqa: E402
-from codex_ml.models.decoder import DecoderOnlyLM, build_minilm  # noqa: E402
-from codex_ml.models.tiny_checkpoints import write_tiny_gpt2  # noqa: E402
-from codex_ml.registry import model_registry, tokenizer_registry  # noqa: E402
-from codex_ml.tokenizers import ByteTokenizer  # noqa: E402
-from codex_ml.utils.modeling import load_model_and_tokenizer, split_model_and_tokenizer  # noqa: E402
+from codex_ml.catalogue import paths
+from codex_ml.modeling.codex_model_loader import load_model_with_optional_lora
+from codex_ml.models.decoder import DecoderOnlyLM, build_minilm
+from codex_ml.models.tiny_checkpoints import write_tiny_gpt2
+from codex_ml.registry import model_registry, tokenizer_registry
+from codex_ml.tokenizers import ByteTokenizer
+from codex_ml.utils.modeling import load_model_and_tokenizer, split_model_and_tokenizer
 
 
 @pytest.fixture(scope="module")
@@ -67,7 +68,9 @@ def test_factory_receives_dtype_and_device_hints() -> None:
     assert seen == {"dtype": "bf16", "device": "cpu", "extra": 1}
 
 
-def test_bare_model_gets_the_same_named_tokenizer(gpt2_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_bare_model_gets_the_same_named_tokenizer(
+    gpt2_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("CODEX_ML_GPT2_PATH", str(gpt2_dir))
     model, tok = load_model_and_tokenizer("gpt2-offline")
     assert type(model).__name__ == "GPT2LMHeadModel"
@@ -83,8 +86,9 @@ def test_local_folder_falls_back_to_transformers(gpt2_dir: Path) -> None:
     assert tok.pad_token is not None
 
 
-def test_registry_disable_skips_factories(gpt2_dir: Path, isolated: Path,
-                                          monkeypatch: pytest.MonkeyPatch) -> None:
+def test_registry_disable_skips_factories(
+    gpt2_dir: Path, isolated: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     shutil.copytree(gpt2_dir, isolated / "ckpt" / "gpt2")
     model_registry.register("ckpt/gpt2", SHAPES["tuple"])  # a factory under the folder's own name
     assert isinstance(load_model_and_tokenizer("ckpt/gpt2")[0], DecoderOnlyLM)
@@ -97,7 +101,10 @@ def test_registry_disable_skips_factories(gpt2_dir: Path, isolated: Path,
 
 
 def test_unknown_name_is_a_clear_error() -> None:
-    with pytest.raises(FileNotFoundError, match=r"(?s)'nope/model' is not a registered model \(.*minilm.*never downloads"):
+    with pytest.raises(
+        FileNotFoundError,
+        match=r"(?s)'nope/model' is not a registered model \(.*minilm.*never downloads",
+    ):
         load_model_and_tokenizer("nope/model")
 
 
@@ -121,10 +128,15 @@ def test_lora_keeps_the_shape(shape: str) -> None:
     from peft import PeftModel
 
     model_registry.register(f"lora-{shape}", SHAPES[shape])
-    result = load_model_with_optional_lora(f"lora-{shape}", lora={"r": 2, "alpha": 4, "dropout": 0.0})
+    result = load_model_with_optional_lora(
+        f"lora-{shape}", lora={"r": 2, "alpha": 4, "dropout": 0.0}
+    )
     model, tok = split_model_and_tokenizer(result)
     assert isinstance(model, PeftModel) and isinstance(tok, ByteTokenizer)
-    assert type(result).__name__ == {"tuple": "tuple", "mapping": "dict", "object": "SimpleNamespace"}[shape]
+    assert (
+        type(result).__name__
+        == {"tuple": "tuple", "mapping": "dict", "object": "SimpleNamespace"}[shape]
+    )
 
 
 def test_lora_on_gpt2_targets_c_attn(gpt2_dir: Path) -> None:
@@ -139,19 +151,35 @@ def test_lora_on_gpt2_targets_c_attn(gpt2_dir: Path) -> None:
 
 
 def test_flat_lora_spelling_and_rank(gpt2_dir: Path) -> None:
-    model = load_model_with_optional_lora(str(gpt2_dir), lora_enabled=True, lora_r=3, lora_alpha=6,
-                                          lora_target_modules=["c_attn", "c_proj"])
+    model = load_model_with_optional_lora(
+        str(gpt2_dir),
+        lora_enabled=True,
+        lora_r=3,
+        lora_alpha=6,
+        lora_target_modules=["c_attn", "c_proj"],
+    )
     config = model.peft_config["default"]
-    assert config.r == 3 and config.lora_alpha == 6 and set(config.target_modules) == {"c_attn", "c_proj"}
+    assert (
+        config.r == 3
+        and config.lora_alpha == 6
+        and set(config.target_modules) == {"c_attn", "c_proj"}
+    )
 
 
-@pytest.mark.parametrize(("kwargs", "error", "message"), [
-    ({"lora": {"rank": 0}}, ValueError, "LoRA rank r must be a positive integer"),
-    ({"lora": {"alpah": 3}}, ValueError, "unknown LoRA option 'alpah'"),
-    ({"lora": {"target_modules": ["nope"]}}, ValueError, r"LoRA target modules \['nope'\] are not linear layers"),
-    ({"lora": "yes"}, TypeError, "lora must be True, a mapping"),
-    ({"lora_r": 4}, ValueError, "without lora_enabled=True"),
-])
+@pytest.mark.parametrize(
+    ("kwargs", "error", "message"),
+    [
+        ({"lora": {"rank": 0}}, ValueError, "LoRA rank r must be a positive integer"),
+        ({"lora": {"alpah": 3}}, ValueError, "unknown LoRA option 'alpah'"),
+        (
+            {"lora": {"target_modules": ["nope"]}},
+            ValueError,
+            r"LoRA target modules \['nope'\] are not linear layers",
+        ),
+        ({"lora": "yes"}, TypeError, "lora must be True, a mapping"),
+        ({"lora_r": 4}, ValueError, "without lora_enabled=True"),
+    ],
+)
 def test_lora_option_errors(kwargs: dict[str, Any], error: type, message: str) -> None:
     with pytest.raises(error, match=message):
         load_model_with_optional_lora("minilm", **kwargs)

@@ -1,4 +1,5 @@
 """Metrics against values computed by hand, through the functions and through the registry."""
+
 from __future__ import annotations
 
 import json
@@ -126,7 +127,9 @@ def test_weighted_accuracy_from_packaged_json() -> None:
 
 def test_weighted_accuracy_custom_file(tmp_path: Path) -> None:
     path = tmp_path / "w.json"
-    path.write_text(json.dumps({"weights": {"1": 3}, "default_weight": 0.5, "case_sensitive": True}))
+    path.write_text(
+        json.dumps({"weights": {"1": 3}, "default_weight": 0.5, "case_sensitive": True})
+    )
     metric = build_weighted_accuracy(path)
     assert metric([1, 0], [1, 1]) == pytest.approx(3 / 6)
     assert metric([0, 0], [0, 0]) == pytest.approx(1.0)

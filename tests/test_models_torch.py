@@ -1,19 +1,20 @@
 """decoder_only and minilm: shapes, masks, validation, and they learn."""
+
 from __future__ import annotations
 
 import pytest
 
 torch = pytest.importorskip("torch")
 
-from codex_ml.data import load_tiny_corpus  # noqa: E402
-from codex_ml.models.decoder import (  # noqa: E402
+from codex_ml.data import load_tiny_corpus
+from codex_ml.models.decoder import (
     DecoderConfig,
     DecoderOnlyLM,
     build_decoder_only,
     build_minilm,
     causal_lm_loss,
 )
-from codex_ml.tokenizers import ByteTokenizer  # noqa: E402
+from codex_ml.tokenizers import ByteTokenizer
 
 
 def corpus_batch(n: int = 16, length: int = 48) -> tuple[torch.Tensor, torch.Tensor]:
@@ -52,7 +53,9 @@ def test_logits_shape_like_hf(factory) -> None:  # type: ignore[no-untyped-def]
 def test_loss_falls_in_a_few_adamw_steps(factory) -> None:  # type: ignore[no-untyped-def]
     torch.manual_seed(0)
     losses = train_steps(factory(vocab_size=259))
-    assert losses[0] == pytest.approx(torch.log(torch.tensor(259.0)).item(), rel=0.1)  # ~uniform at init
+    assert losses[0] == pytest.approx(
+        torch.log(torch.tensor(259.0)).item(), rel=0.1
+    )  # ~uniform at init
     assert losses[-1] < losses[0] - 1.0
 
 
@@ -64,7 +67,9 @@ def test_minilm_is_the_small_preset() -> None:
 
 
 def test_configurable_and_tied() -> None:
-    model = build_decoder_only(vocab_size=30, d_model=24, n_layers=3, n_heads=3, max_seq_len=16, dropout=0.1)
+    model = build_decoder_only(
+        vocab_size=30, d_model=24, n_layers=3, n_heads=3, max_seq_len=16, dropout=0.1
+    )
     assert len(model.blocks) == 3 and model.pos_emb.num_embeddings == 16
     assert model.lm_head.weight is model.tok_emb.weight
     untied = build_decoder_only(vocab_size=30, tie_embeddings=False)
@@ -84,7 +89,9 @@ def test_causal_no_future_leak() -> None:
 def test_padding_mask_keeps_real_positions() -> None:
     model = build_decoder_only(vocab_size=20, seed=2).eval()
     short = model(torch.tensor([[5, 6, 7]])).logits
-    padded = model(torch.tensor([[5, 6, 7, 0, 0]]), attention_mask=torch.tensor([[1, 1, 1, 0, 0]])).logits
+    padded = model(
+        torch.tensor([[5, 6, 7, 0, 0]]), attention_mask=torch.tensor([[1, 1, 1, 0, 0]])
+    ).logits
     assert torch.allclose(short, padded[:, :3], atol=1e-5)
     assert torch.isfinite(padded).all()
 
@@ -103,12 +110,19 @@ def test_greedy_generate() -> None:
     assert torch.equal(out, model.generate(torch.tensor([[1, 2]]), max_new_tokens=5))
 
 
-@pytest.mark.parametrize(("kwargs", "error", "message"), [
-    ({"d_model": 30, "n_heads": 4}, ValueError, r"d_model \(30\) must be divisible by n_heads \(4\)"),
-    ({"vocab_size": 0}, ValueError, "vocab_size must be a positive integer"),
-    ({"dropout": 1.5}, ValueError, r"dropout must be in \[0, 1\)"),
-    ({"hidden": 3}, TypeError, r"decoder_only got unknown option\(s\) \['hidden'\]"),
-])
+@pytest.mark.parametrize(
+    ("kwargs", "error", "message"),
+    [
+        (
+            {"d_model": 30, "n_heads": 4},
+            ValueError,
+            r"d_model \(30\) must be divisible by n_heads \(4\)",
+        ),
+        ({"vocab_size": 0}, ValueError, "vocab_size must be a positive integer"),
+        ({"dropout": 1.5}, ValueError, r"dropout must be in \[0, 1\)"),
+        ({"hidden": 3}, TypeError, r"decoder_only got unknown option\(s\) \['hidden'\]"),
+    ],
+)
 def test_bad_config(kwargs: dict[str, object], error: type, message: str) -> None:
     with pytest.raises(error, match=message):
         build_decoder_only(**kwargs)
@@ -136,7 +150,8 @@ def test_registry_builds_trainable_models() -> None:
 
     model = model_registry.create("decoder_only", vocab_size=259, d_model=32, n_heads=2, n_layers=1)
     assert isinstance(model, DecoderOnlyLM) and model.config == DecoderConfig(
-        vocab_size=259, d_model=32, n_heads=2, n_layers=1)
+        vocab_size=259, d_model=32, n_heads=2, n_layers=1
+    )
     assert isinstance(model_registry.create("MiniLM"), DecoderOnlyLM)
     assert isinstance(model_registry.create("decoder-only"), DecoderOnlyLM)
 

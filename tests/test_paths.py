@@ -1,4 +1,5 @@
 """codex_ml.catalogue.paths: the search order, every environment variable, the errors."""
+
 from __future__ import annotations
 
 import os
@@ -9,8 +10,15 @@ import pytest
 
 from codex_ml.catalogue import paths
 
-TINY = ("tiny_tokenizer", "tiny_sequence", "tiny_corpus", "weighted_accuracy",
-        "functional_trainer_config", "length_reward", "scripted_agent")
+TINY = (
+    "tiny_tokenizer",
+    "tiny_sequence",
+    "tiny_corpus",
+    "weighted_accuracy",
+    "functional_trainer_config",
+    "length_reward",
+    "scripted_agent",
+)
 FOLDERS = ("gpt2", "gpt2_tokenizer", "tinyllama", "tinyllama_tokenizer")
 
 
@@ -43,11 +51,21 @@ def make_folder(path: Path, resource_id: str) -> Path:
 # ---------------------------------------------------------------------------- table
 def test_every_env_var_of_seed_002_is_known() -> None:
     seed_vars = {
-        "CODEX_ML_OFFLINE_MODELS_DIR", "CODEX_ML_GPT2_PATH", "CODEX_ML_GPT2_TOKENIZER_PATH",
-        "CODEX_ML_TINYLLAMA_PATH", "CODEX_ML_TINYLLAMA_TOKENIZER_PATH", "CODEX_ML_OFFLINE_DATASETS_DIR",
-        "CODEX_ML_TINY_CORPUS_PATH", "CODEX_ML_OFFLINE_METRICS_DIR", "CODEX_ML_WEIGHTED_ACCURACY_PATH",
-        "CODEX_ML_TINY_TOKENIZER_PATH", "CODEX_ML_TINY_SEQUENCE_PATH", "CODEX_ML_FUNCTIONAL_TRAINER_CONFIG",
-        "CODEX_ML_OFFLINE_CONFIGS_DIR", "CODEX_ML_LENGTH_REWARD_PATH", "CODEX_ML_SCRIPTED_AGENT_PATH",
+        "CODEX_ML_OFFLINE_MODELS_DIR",
+        "CODEX_ML_GPT2_PATH",
+        "CODEX_ML_GPT2_TOKENIZER_PATH",
+        "CODEX_ML_TINYLLAMA_PATH",
+        "CODEX_ML_TINYLLAMA_TOKENIZER_PATH",
+        "CODEX_ML_OFFLINE_DATASETS_DIR",
+        "CODEX_ML_TINY_CORPUS_PATH",
+        "CODEX_ML_OFFLINE_METRICS_DIR",
+        "CODEX_ML_WEIGHTED_ACCURACY_PATH",
+        "CODEX_ML_TINY_TOKENIZER_PATH",
+        "CODEX_ML_TINY_SEQUENCE_PATH",
+        "CODEX_ML_FUNCTIONAL_TRAINER_CONFIG",
+        "CODEX_ML_OFFLINE_CONFIGS_DIR",
+        "CODEX_ML_LENGTH_REWARD_PATH",
+        "CODEX_ML_SCRIPTED_AGENT_PATH",
         "CODEX_ML_OFFLINE_RL_DIR",
     }
     assert set(paths.ENV_VARS) == seed_vars
@@ -85,16 +103,18 @@ OWN_VARS = [
 
 
 @pytest.mark.parametrize(("rid", "var"), OWN_VARS)
-def test_own_variable_pointing_at_a_copy_is_used(rid: str, var: str, tmp_path: Path,
-                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+def test_own_variable_pointing_at_a_copy_is_used(
+    rid: str, var: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     copy = copy_fixture(rid, tmp_path / "elsewhere" / "copy.dat")
     monkeypatch.setenv(var, str(copy))
     assert paths.resolve(rid) == copy
 
 
 @pytest.mark.parametrize(("rid", "var"), OWN_VARS)
-def test_own_variable_may_name_the_folder(rid: str, var: str, tmp_path: Path,
-                                          monkeypatch: pytest.MonkeyPatch) -> None:
+def test_own_variable_may_name_the_folder(
+    rid: str, var: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     name = paths.RESOURCES[rid].filename
     copy = copy_fixture(rid, tmp_path / "dir" / str(name))
     monkeypatch.setenv(var, str(copy.parent))
@@ -102,8 +122,9 @@ def test_own_variable_may_name_the_folder(rid: str, var: str, tmp_path: Path,
 
 
 @pytest.mark.parametrize(("rid", "var"), OWN_VARS)
-def test_own_variable_pointing_at_nothing_is_an_error(rid: str, var: str, tmp_path: Path,
-                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+def test_own_variable_pointing_at_nothing_is_an_error(
+    rid: str, var: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     missing = tmp_path / "missing.json"
     monkeypatch.setenv(var, str(missing))
     with pytest.raises(FileNotFoundError) as info:
@@ -126,16 +147,18 @@ ROOTS = [
 
 
 @pytest.mark.parametrize(("rid", "var", "sub"), ROOTS)
-def test_root_variable_pointing_at_a_copy_is_used(rid: str, var: str, sub: str, tmp_path: Path,
-                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+def test_root_variable_pointing_at_a_copy_is_used(
+    rid: str, var: str, sub: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     copy = copy_fixture(rid, tmp_path / "root" / sub)
     monkeypatch.setenv(var, str(tmp_path / "root"))
     assert paths.resolve(rid) == copy
 
 
 @pytest.mark.parametrize(("rid", "var", "sub"), ROOTS)
-def test_root_variable_pointing_at_nothing_is_an_error(rid: str, var: str, sub: str, tmp_path: Path,
-                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+def test_root_variable_pointing_at_nothing_is_an_error(
+    rid: str, var: str, sub: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     root = tmp_path / "no-root"
     monkeypatch.setenv(var, str(root))
     with pytest.raises(FileNotFoundError, match=rf"1\. {var}={root} -> {root / sub} \(missing\)"):
@@ -153,7 +176,9 @@ FOLDER_VARS = [
 
 
 @pytest.mark.parametrize(("rid", "var"), FOLDER_VARS)
-def test_checkpoint_variables(rid: str, var: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_checkpoint_variables(
+    rid: str, var: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     folder = make_folder(tmp_path / "ckpt", rid)
     monkeypatch.setenv(var, str(folder))
     assert paths.resolve(rid) == folder
@@ -173,7 +198,9 @@ def test_models_root_variable(rid: str, tmp_path: Path, monkeypatch: pytest.Monk
         paths.resolve(rid)
 
 
-def test_tokenizer_variable_wins_over_model_variable(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_tokenizer_variable_wins_over_model_variable(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     model_dir = make_folder(tmp_path / "model", "gpt2_tokenizer")
     tok_dir = make_folder(tmp_path / "tok", "gpt2_tokenizer")
     monkeypatch.setenv("CODEX_ML_GPT2_PATH", str(model_dir))
@@ -183,8 +210,9 @@ def test_tokenizer_variable_wins_over_model_variable(tmp_path: Path, monkeypatch
 
 
 # ------------------------------------------------------------------ order and errors
-def test_order_explicit_env_root_cwd_packaged(clean_env: Path, tmp_path: Path,
-                                              monkeypatch: pytest.MonkeyPatch) -> None:
+def test_order_explicit_env_root_cwd_packaged(
+    clean_env: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     rid, pkg = "tiny_corpus", paths.packaged_path("tiny_corpus")
     assert paths.resolve(rid) == pkg
     cwd_copy = copy_fixture(rid, clean_env / "data/offline/tiny_corpus.txt")
@@ -199,11 +227,18 @@ def test_order_explicit_env_root_cwd_packaged(clean_env: Path, tmp_path: Path,
     assert paths.resolve(rid, explicit) == explicit
     assert paths.resolve(rid, str(explicit)) == explicit
     labels = [label for label, _ in paths.searched(rid, explicit)]
-    assert labels == ["explicit argument", f"CODEX_ML_TINY_CORPUS_PATH={env_copy}",
-                      f"CODEX_ML_OFFLINE_DATASETS_DIR={tmp_path / 'ds'}", "working directory", "packaged copy"]
+    assert labels == [
+        "explicit argument",
+        f"CODEX_ML_TINY_CORPUS_PATH={env_copy}",
+        f"CODEX_ML_OFFLINE_DATASETS_DIR={tmp_path / 'ds'}",
+        "working directory",
+        "packaged copy",
+    ]
 
 
-def test_missing_explicit_path_is_not_skipped(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_missing_explicit_path_is_not_skipped(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     good = copy_fixture("tiny_corpus", tmp_path / "good.txt")
     monkeypatch.setenv("CODEX_ML_TINY_CORPUS_PATH", str(good))
     missing = tmp_path / "typo.txt"
@@ -223,7 +258,9 @@ def test_folder_without_the_file_is_a_miss(tmp_path: Path, monkeypatch: pytest.M
         paths.resolve("scripted_agent")
 
 
-def test_checkpoint_folder_needs_its_marker(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_checkpoint_folder_needs_its_marker(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     (tmp_path / "gpt2").mkdir()
     monkeypatch.setenv("CODEX_ML_GPT2_PATH", str(tmp_path / "gpt2"))
     with pytest.raises(FileNotFoundError, match="directory has none of config.json"):
@@ -233,7 +270,9 @@ def test_checkpoint_folder_needs_its_marker(tmp_path: Path, monkeypatch: pytest.
 def test_a_file_where_a_folder_is_needed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     (tmp_path / "file").write_text("x")
     monkeypatch.setenv("CODEX_ML_TINYLLAMA_PATH", str(tmp_path / "file"))
-    with pytest.raises(FileNotFoundError, match=r"CODEX_ML_TINYLLAMA_PATH=.*file \(not a directory\)"):
+    with pytest.raises(
+        FileNotFoundError, match=r"CODEX_ML_TINYLLAMA_PATH=.*file \(not a directory\)"
+    ):
         paths.resolve("tinyllama")
 
 

@@ -11,6 +11,7 @@ and a mismatch or a listed file that is missing is refused with
 :class:`IntegrityError`, naming the file. Without a manifest nothing is
 checked. Stdlib only.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -18,6 +19,7 @@ import re
 from pathlib import Path
 
 MANIFEST_NAME = "SHA256SUMS"
+WEIGHT_SUFFIXES = (".bin", ".safetensors", ".pt", ".pth", ".ckpt", ".h5", ".msgpack", ".index.json")
 _LINE = re.compile(r"^(?P<digest>[0-9a-fA-F]{64}) [ *](?P<name>.+)$")
 _CHUNK = 1 << 20
 
@@ -68,12 +70,16 @@ def _verify_entry(folder: Path, manifest: Path, name: str, expected: str) -> Non
         )
 
 
-def verify_directory(folder: Path) -> list[str]:
-    """Check every file listed in ``folder/SHA256SUMS``; return the names checked (empty: no manifest)."""
+def verify_directory(folder: Path, *, skip_suffixes: tuple[str, ...] = ()) -> list[str]:
+    """Check every file listed in ``folder/SHA256SUMS``; return the names checked (empty: no manifest).
+
+    ``skip_suffixes`` leaves out entries the caller will not read (a tokenizer
+    loader skips the weights, which can be gigabytes).
+    """
     manifest = folder / MANIFEST_NAME
     if not manifest.is_file():
         return []
-    entries = read_manifest(manifest)
+    entries = {k: v for k, v in read_manifest(manifest).items() if not k.endswith(skip_suffixes)}
     for name, expected in entries.items():
         _verify_entry(folder, manifest, name, expected)
     return sorted(entries)

@@ -4,6 +4,7 @@ Stdlib only. Every loader of a JSON fixture goes through :func:`load_json_object
 so that a malformed file gives one clear paragraph instead of a traceback from
 deep inside ``json``.
 """
+
 from __future__ import annotations
 
 import json
@@ -26,7 +27,9 @@ def load_json_object(path: Path, what: str) -> dict[str, Any]:
     try:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
-        raise FixtureError(f"{what} {path} is not UTF-8 text ({exc}); save it as UTF-8 JSON") from exc
+        raise FixtureError(
+            f"{what} {path} is not UTF-8 text ({exc}); save it as UTF-8 JSON"
+        ) from exc
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
@@ -59,8 +62,14 @@ def reject_unknown(data: dict[str, Any], allowed: Iterable[str], path: Path, wha
 
 
 def field(
-    data: dict[str, Any], key: str, kind: type | tuple[type, ...], path: Path, what: str,
-    default: Any = ..., check: Callable[[Any], bool] | None = None, rule: str = "",
+    data: dict[str, Any],
+    key: str,
+    kind: type | tuple[type, ...],
+    path: Path,
+    what: str,
+    default: Any = ...,
+    check: Callable[[Any], bool] | None = None,
+    rule: str = "",
 ) -> Any:
     """``data[key]`` checked against ``kind`` (and ``check``); a clear error otherwise."""
     if key not in data:
@@ -68,7 +77,9 @@ def field(
             raise FixtureError(f"{what} {path} is missing required key {key!r}; add it")
         return default
     value = data[key]
-    bad_bool = isinstance(value, bool) and bool not in (kind if isinstance(kind, tuple) else (kind,))
+    bad_bool = isinstance(value, bool) and bool not in (
+        kind if isinstance(kind, tuple) else (kind,)
+    )
     if bad_bool or not isinstance(value, kind) or (check is not None and not check(value)):
         names = kind.__name__ if isinstance(kind, type) else " or ".join(k.__name__ for k in kind)
         extra = f" ({rule})" if rule else ""

@@ -58,6 +58,7 @@ The tiny fixtures (the last seven rows) also ship inside the package under
 
 Stdlib only: importing this module must not import torch or transformers.
 """
+
 from __future__ import annotations
 
 import os
@@ -103,7 +104,9 @@ def _file(rid: str, desc: str, env: str, root: str, sub: str, seed: str) -> Reso
     return Resource(rid, desc, (env,), root, sub, seed, filename=name, packaged=True)
 
 
-def _folder(rid: str, desc: str, envs: tuple[str, ...], sub: str, markers: tuple[str, ...]) -> Resource:
+def _folder(
+    rid: str, desc: str, envs: tuple[str, ...], sub: str, markers: tuple[str, ...]
+) -> Resource:
     seed = f"artifacts/models/{sub}"
     return Resource(rid, desc, envs, MODELS_ROOT, sub, seed, markers=markers)
 
@@ -120,7 +123,10 @@ RESOURCES: dict[str, Resource] = {
             _TOKENIZER_MARKERS,
         ),
         _folder(
-            "tinyllama", "TinyLlama checkpoint folder", ("CODEX_ML_TINYLLAMA_PATH",), "tinyllama",
+            "tinyllama",
+            "TinyLlama checkpoint folder",
+            ("CODEX_ML_TINYLLAMA_PATH",),
+            "tinyllama",
             _MODEL_MARKERS,
         ),
         _folder(
@@ -131,41 +137,66 @@ RESOURCES: dict[str, Resource] = {
             _TOKENIZER_MARKERS,
         ),
         _file(
-            "tiny_tokenizer", "six-token vocabulary", "CODEX_ML_TINY_TOKENIZER_PATH", MODELS_ROOT,
-            "tiny_tokenizer/vocab.json", "artifacts/models/tiny_tokenizer/vocab.json",
+            "tiny_tokenizer",
+            "six-token vocabulary",
+            "CODEX_ML_TINY_TOKENIZER_PATH",
+            MODELS_ROOT,
+            "tiny_tokenizer/vocab.json",
+            "artifacts/models/tiny_tokenizer/vocab.json",
         ),
         _file(
-            "tiny_sequence", "tiny sequence model", "CODEX_ML_TINY_SEQUENCE_PATH", MODELS_ROOT,
-            "tiny_sequence_model/model.json", "artifacts/models/tiny_sequence_model/model.json",
+            "tiny_sequence",
+            "tiny sequence model",
+            "CODEX_ML_TINY_SEQUENCE_PATH",
+            MODELS_ROOT,
+            "tiny_sequence_model/model.json",
+            "artifacts/models/tiny_sequence_model/model.json",
         ),
         _file(
-            "tiny_corpus", "tiny text corpus", "CODEX_ML_TINY_CORPUS_PATH", DATASETS_ROOT,
-            "tiny_corpus.txt", "data/offline/tiny_corpus.txt",
+            "tiny_corpus",
+            "tiny text corpus",
+            "CODEX_ML_TINY_CORPUS_PATH",
+            DATASETS_ROOT,
+            "tiny_corpus.txt",
+            "data/offline/tiny_corpus.txt",
         ),
         _file(
-            "weighted_accuracy", "weighted-accuracy weights", "CODEX_ML_WEIGHTED_ACCURACY_PATH",
-            METRICS_ROOT, "weighted_accuracy.json", "data/offline/weighted_accuracy.json",
+            "weighted_accuracy",
+            "weighted-accuracy weights",
+            "CODEX_ML_WEIGHTED_ACCURACY_PATH",
+            METRICS_ROOT,
+            "weighted_accuracy.json",
+            "data/offline/weighted_accuracy.json",
         ),
         _file(
-            "functional_trainer_config", "functional trainer configuration",
-            "CODEX_ML_FUNCTIONAL_TRAINER_CONFIG", CONFIGS_ROOT, "trainer_functional.json",
+            "functional_trainer_config",
+            "functional trainer configuration",
+            "CODEX_ML_FUNCTIONAL_TRAINER_CONFIG",
+            CONFIGS_ROOT,
+            "trainer_functional.json",
             "data/offline/trainer_functional.json",
         ),
         _file(
-            "length_reward", "length reward configuration", "CODEX_ML_LENGTH_REWARD_PATH",
-            CONFIGS_ROOT, "length_reward.json", "data/offline/length_reward.json",
+            "length_reward",
+            "length reward configuration",
+            "CODEX_ML_LENGTH_REWARD_PATH",
+            CONFIGS_ROOT,
+            "length_reward.json",
+            "data/offline/length_reward.json",
         ),
         _file(
-            "scripted_agent", "scripted agent policy", "CODEX_ML_SCRIPTED_AGENT_PATH", RL_ROOT,
-            "scripted_agent/policy.json", "artifacts/rl/scripted_agent/policy.json",
+            "scripted_agent",
+            "scripted agent policy",
+            "CODEX_ML_SCRIPTED_AGENT_PATH",
+            RL_ROOT,
+            "scripted_agent/policy.json",
+            "artifacts/rl/scripted_agent/policy.json",
         ),
     )
 }
 
 ENV_VARS: tuple[str, ...] = tuple(
-    dict.fromkeys(
-        v for r in RESOURCES.values() for v in (*r.env_vars, r.root_var)
-    )
+    dict.fromkeys(v for r in RESOURCES.values() for v in (*r.env_vars, r.root_var))
 )
 
 
@@ -184,7 +215,9 @@ def get_resource(resource_id: str) -> Resource:
         return RESOURCES[resource_id]
     except KeyError:
         known = ", ".join(sorted(RESOURCES))
-        raise KeyError(f"unknown catalogue resource {resource_id!r}; known resources: {known}") from None
+        raise KeyError(
+            f"unknown catalogue resource {resource_id!r}; known resources: {known}"
+        ) from None
 
 
 def packaged_path(resource_id: str) -> Path | None:
@@ -256,13 +289,15 @@ def _search(res: Resource, explicit: PathArg) -> tuple[Path | None, list[str]]:
             giver = cand.label.split("=")[0]
             report.extend(
                 f"{_describe(c)} (not searched: {giver} was given, so it must exist)"
-                for c in candidates[index + 1:]
+                for c in candidates[index + 1 :]
             )
             return None, report
     return None, report
 
 
-def status(resource_id: str, explicit: PathArg = None) -> tuple[Path | None, list[tuple[str, Path]]]:
+def status(
+    resource_id: str, explicit: PathArg = None
+) -> tuple[Path | None, list[tuple[str, Path]]]:
     """``(found path or None, every location searched)``: for the CLI's "is it there?" column."""
     res = get_resource(resource_id)
     found, _ = _search(res, explicit)

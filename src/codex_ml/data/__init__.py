@@ -2,6 +2,7 @@
 
 Both yield plain ``str`` records, one per line, without the line break.
 """
+
 from __future__ import annotations
 
 from codex_ml.data.lines import LinesDataset

@@ -4,6 +4,7 @@
 and yields its lines lazily (never the whole file in memory), so it can be
 iterated once per epoch. Line breaks (``\\n`` or ``\\r\\n``) are removed.
 """
+
 from __future__ import annotations
 
 import itertools
@@ -24,7 +25,9 @@ def _check_path(path: str | os.PathLike[str] | None) -> Path:
             "pass the path of an existing text file"
         )
     if not file.is_file():
-        raise ValueError(f"lines dataset: {file} is not a regular file; pass a text file, not a folder")
+        raise ValueError(
+            f"lines dataset: {file} is not a regular file; pass a text file, not a folder"
+        )
     return file
 
 
@@ -35,17 +38,37 @@ class LinesDataset:
     removes surrounding whitespace; ``limit`` stops after that many records.
     """
 
-    def __init__(self, path: str | os.PathLike[str] | None = None, *, encoding: str = "utf-8",
-                 strip: bool = False, skip_blank: bool = False, limit: int | None = None) -> None:
+    def __init__(
+        self,
+        path: str | os.PathLike[str] | None = None,
+        *,
+        encoding: str = "utf-8",
+        strip: bool = False,
+        skip_blank: bool = False,
+        limit: int | None = None,
+    ) -> None:
         self.path = _check_path(path)
-        if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 0):
-            raise ValueError(f"lines dataset: limit must be a non-negative integer or None, got {limit!r}")
+        if limit is not None and (
+            isinstance(limit, bool) or not isinstance(limit, int) or limit < 0
+        ):
+            raise ValueError(
+                f"lines dataset: limit must be a non-negative integer or None, got {limit!r}"
+            )
         self.encoding = encoding
         self.strip = strip
         self.skip_blank = skip_blank
         self.limit = limit
 
     def __iter__(self) -> Iterator[str]:
+        try:
+            yield from self._records()
+        except UnicodeDecodeError as exc:
+            raise ValueError(
+                f"lines dataset: {self.path} is not valid {self.encoding} text ({exc}); "
+                "pass encoding=... (e.g. dataset_loader.kwargs.encoding=latin-1) or fix the file"
+            ) from exc
+
+    def _records(self) -> Iterator[str]:
         with open(self.path, encoding=self.encoding, newline=None) as handle:
             if not (self.strip or self.skip_blank or self.limit is not None):
                 for raw in handle:  # the common case, kept as cheap as a plain loop

@@ -4,6 +4,7 @@ The file is found through :mod:`codex_ml.catalogue.paths` (explicit path,
 ``CODEX_ML_TINY_CORPUS_PATH``, ``CODEX_ML_OFFLINE_DATASETS_DIR``, the working
 directory, then the copy in the package). Blank lines are dropped.
 """
+
 from __future__ import annotations
 
 import os
@@ -30,7 +31,9 @@ class TinyCorpus(Sequence[str]):
         try:
             text = file.read_text(encoding="utf-8")
         except UnicodeDecodeError as exc:
-            raise FixtureError(f"tiny corpus {file} is not UTF-8 text ({exc}); save it as UTF-8") from exc
+            raise FixtureError(
+                f"tiny corpus {file} is not UTF-8 text ({exc}); save it as UTF-8"
+            ) from exc
         texts = [line.strip() for line in text.splitlines() if line.strip()]
         if not texts:
             raise FixtureError(f"tiny corpus {file} has no text; put one sentence per line in it")

@@ -3,6 +3,7 @@
 Call convention: ``metric(predictions, targets=None, **kwargs) -> float``.
 Tensors and arrays are accepted wherever lists are (anything with ``tolist()``).
 """
+
 from __future__ import annotations
 
 from codex_ml.metrics.diversity import distinct_1, distinct_2, distinct_n

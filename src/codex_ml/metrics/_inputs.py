@@ -1,4 +1,5 @@
 """Turning metric inputs (lists, nested lists, tensors, arrays) into flat Python lists."""
+
 from __future__ import annotations
 
 from collections.abc import Iterable

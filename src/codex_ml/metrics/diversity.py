@@ -4,6 +4,7 @@ Texts are split on whitespace; n-grams do not cross text boundaries; counts
 are pooled over all texts (corpus-level distinct-n, Li et al. 2016). Returns
 0.0 when the texts contain no n-gram.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -18,7 +19,7 @@ def distinct_n(predictions: Any, targets: Any = None, *, n: int = 1, **_: Any) -
     total, unique = 0, set()
     for text in as_texts(predictions, "predictions"):
         words = text.split()
-        grams = [tuple(words[i:i + n]) for i in range(len(words) - n + 1)]
+        grams = [tuple(words[i : i + n]) for i in range(len(words) - n + 1)]
         total += len(grams)
         unique.update(grams)
     return len(unique) / total if total else 0.0

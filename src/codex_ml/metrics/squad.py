@@ -5,6 +5,7 @@ lower-cased, punctuation removed, the articles "a", "an", "the" removed, and
 whitespace collapsed. A prediction is scored against each of its references
 and the best score counts; the metric is the mean over examples.
 """
+
 from __future__ import annotations
 
 import re
@@ -47,7 +48,9 @@ def _references(targets: Any, count: int) -> list[list[str]]:
     else:
         refs = list(targets)
     if len(refs) != count:
-        raise ValueError(f"got {count} predictions but {len(refs)} references; pass one reference (or list) each")
+        raise ValueError(
+            f"got {count} predictions but {len(refs)} references; pass one reference (or list) each"
+        )
     return [as_texts(r, "each reference") for r in refs]
 
 

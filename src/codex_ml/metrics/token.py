@@ -1,4 +1,5 @@
 """Token-level metrics: ``accuracy@token`` and ``ppl``."""
+
 from __future__ import annotations
 
 import math
@@ -9,7 +10,9 @@ from codex_ml.metrics._inputs import flatten
 IGNORE_INDEX = -100
 
 
-def token_accuracy(predictions: Any, targets: Any = None, *, ignore_index: int = IGNORE_INDEX, **_: Any) -> float:
+def token_accuracy(
+    predictions: Any, targets: Any = None, *, ignore_index: int = IGNORE_INDEX, **_: Any
+) -> float:
     """Share of positions where the predicted token id equals the target id (``accuracy@token``).
 
     ``predictions`` and ``targets`` are token ids of the same shape (flat or

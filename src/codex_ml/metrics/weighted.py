@@ -10,6 +10,7 @@ The weights come from ``data/offline/weighted_accuracy.json`` (see
 *target* label (as a string) and falls back to ``default_weight``. A call may
 pass ``weights=[...]`` (one per example) to override the label weights.
 """
+
 from __future__ import annotations
 
 import math
@@ -27,17 +28,30 @@ _KEYS = ("weights", "default_weight", "case_sensitive", "description")
 
 
 def _number(value: object) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value) and value >= 0
+    return (
+        isinstance(value, (int, float))
+        and not isinstance(value, bool)
+        and math.isfinite(value)
+        and value >= 0
+    )
 
 
 class WeightedAccuracy:
     """Callable metric ``(predictions, targets, weights=None) -> float``."""
 
-    def __init__(self, weights: Mapping[str, float], *, default_weight: float = 1.0,
-                 case_sensitive: bool = False, source: str = "<memory>") -> None:
+    def __init__(
+        self,
+        weights: Mapping[str, float],
+        *,
+        default_weight: float = 1.0,
+        case_sensitive: bool = False,
+        source: str = "<memory>",
+    ) -> None:
         bad = {k: v for k, v in weights.items() if not _number(v)}
         if bad or not _number(default_weight):
-            raise ValueError(f"weighted accuracy ({source}): weights must be finite numbers >= 0, got {bad or default_weight}")
+            raise ValueError(
+                f"weighted accuracy ({source}): weights must be finite numbers >= 0, got {bad or default_weight}"
+            )
         self.case_sensitive = case_sensitive
         self.weights = {self._key(k): float(v) for k, v in weights.items()}
         self.default_weight = float(default_weight)
@@ -53,13 +67,21 @@ class WeightedAccuracy:
     def _same(self, pred: object, gold: object) -> bool:
         return pred == gold or self._key(pred) == self._key(gold)
 
-    def __call__(self, predictions: Any, targets: Any = None, *, weights: Any = None, **_: Any) -> float:
+    def __call__(
+        self, predictions: Any, targets: Any = None, *, weights: Any = None, **_: Any
+    ) -> float:
         if targets is None:
             raise ValueError("offline:weighted-accuracy needs targets: the reference labels")
         preds, golds = flatten(predictions), flatten(targets)
         if len(preds) != len(golds):
-            raise ValueError(f"weighted accuracy: {len(preds)} predictions but {len(golds)} targets")
-        ws = [self.weight_of(t) for t in golds] if weights is None else [float(w) for w in flatten(weights)]
+            raise ValueError(
+                f"weighted accuracy: {len(preds)} predictions but {len(golds)} targets"
+            )
+        ws = (
+            [self.weight_of(t) for t in golds]
+            if weights is None
+            else [float(w) for w in flatten(weights)]
+        )
         if len(ws) != len(golds):
             raise ValueError(f"weighted accuracy: {len(ws)} weights for {len(golds)} examples")
         total = sum(ws)

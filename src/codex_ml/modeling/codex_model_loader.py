@@ -5,6 +5,7 @@ Seed 000: a registered factory's return value is forwarded as is (a model, a
 the model inside is wrapped with peft and put back in the same shape.
 ``CODEX_MODEL_REGISTRY_DISABLE=1`` skips the registry.
 """
+
 from __future__ import annotations
 
 import os
@@ -22,7 +23,9 @@ def _lora_request(lora: Any, lora_enabled: bool, flat: dict[str, Any]) -> Any:
     given = {k: v for k, v in flat.items() if v is not None}
     if lora is None and not lora_enabled:
         if given:
-            raise ValueError(f"LoRA options {sorted(given)} were given without lora_enabled=True or lora=...")
+            raise ValueError(
+                f"LoRA options {sorted(given)} were given without lora_enabled=True or lora=..."
+            )
         return None
     if lora is False:
         return None
@@ -37,15 +40,23 @@ def _with_lora(result: Any, request: Any) -> Any:
         return (apply_lora(result[0], request), *result[1:])
     if isinstance(result, Mapping):
         return {**result, "model": apply_lora(result["model"], request)}
-    if hasattr(result, "model") and (hasattr(result, "tokenizer") or not hasattr(result, "forward")):
+    if hasattr(result, "model") and (
+        hasattr(result, "tokenizer") or not hasattr(result, "forward")
+    ):
         result.model = apply_lora(result.model, request)
         return result
     return apply_lora(result, request)
 
 
-def load_model_with_optional_lora(name_or_path: str | os.PathLike[str], *, lora: Any = None,
-                                  lora_enabled: bool = False, dtype: Any = None, device: Any = None,
-                                  **kwargs: Any) -> Any:
+def load_model_with_optional_lora(
+    name_or_path: str | os.PathLike[str],
+    *,
+    lora: Any = None,
+    lora_enabled: bool = False,
+    dtype: Any = None,
+    device: Any = None,
+    **kwargs: Any,
+) -> Any:
     """The model for ``name_or_path`` (whatever its factory returns), with LoRA when asked.
 
     ``lora``: ``None``/``False`` (none), ``True`` (defaults), a mapping

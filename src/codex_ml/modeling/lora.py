@@ -6,14 +6,26 @@ LoRA options are a mapping with ``r`` (rank, default 8), ``alpha`` (or
 else GPT-2's ``c_attn``) and ``bias`` (default ``"none"``); ``True`` means
 all defaults; a ``peft.LoraConfig`` is used as is.
 """
+
 from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
 
-_ALIASES = {"lora_alpha": "alpha", "lora_dropout": "dropout", "rank": "r", "lora_r": "r",
-            "lora_target_modules": "target_modules"}
-_DEFAULTS: dict[str, Any] = {"r": 8, "alpha": 16, "dropout": 0.05, "target_modules": None, "bias": "none"}
+_ALIASES = {
+    "lora_alpha": "alpha",
+    "lora_dropout": "dropout",
+    "rank": "r",
+    "lora_r": "r",
+    "lora_target_modules": "target_modules",
+}
+_DEFAULTS: dict[str, Any] = {
+    "r": 8,
+    "alpha": 16,
+    "dropout": 0.05,
+    "target_modules": None,
+    "bias": "none",
+}
 _PREFERRED = (("q_proj", "v_proj"), ("c_attn",), ("query", "value"))
 
 
@@ -22,12 +34,16 @@ def lora_options(lora: Any) -> dict[str, Any]:
     if lora is True:
         return dict(_DEFAULTS)
     if not isinstance(lora, Mapping):
-        raise TypeError(f"lora must be True, a mapping of LoRA options or a peft.LoraConfig, got {lora!r}")
+        raise TypeError(
+            f"lora must be True, a mapping of LoRA options or a peft.LoraConfig, got {lora!r}"
+        )
     opts = dict(_DEFAULTS)
     for key, value in lora.items():
         name = _ALIASES.get(key, key)
         if name not in _DEFAULTS:
-            raise ValueError(f"unknown LoRA option {key!r}; accepted: {sorted(_DEFAULTS)} (aliases {sorted(_ALIASES)})")
+            raise ValueError(
+                f"unknown LoRA option {key!r}; accepted: {sorted(_DEFAULTS)} (aliases {sorted(_ALIASES)})"
+            )
         opts[name] = value
     r = opts["r"]
     if isinstance(r, bool) or not isinstance(r, int) or r < 1:
@@ -82,11 +98,17 @@ def apply_lora(model: Any, lora: Any) -> Any:
             f"LoRA target modules {missing} are not linear layers of {type(model).__name__}; "
             f"choose from {sorted(linear_module_names(model))}"
         )
-    conv1d = any(type(m).__name__ == "Conv1D" and n.rsplit(".", 1)[-1] in targets
-                 for n, m in model.named_modules())
+    conv1d = any(
+        type(m).__name__ == "Conv1D" and n.rsplit(".", 1)[-1] in targets
+        for n, m in model.named_modules()
+    )
     config = LoraConfig(
-        r=opts["r"], lora_alpha=opts["alpha"], lora_dropout=float(opts["dropout"]),
-        target_modules=list(targets), bias=opts["bias"], fan_in_fan_out=conv1d,
+        r=opts["r"],
+        lora_alpha=opts["alpha"],
+        lora_dropout=float(opts["dropout"]),
+        target_modules=list(targets),
+        bias=opts["bias"],
+        fan_in_fan_out=conv1d,
         task_type="CAUSAL_LM" if _is_hf_model(model) else None,
     )
     return get_peft_model(model, config)

@@ -9,6 +9,7 @@ attention_mask=None, labels=None)`` returns :class:`CausalLMOutput` with
 cross-entropy ``loss`` (label -100 ignored), as Hugging Face causal LMs do.
 Weights are randomly initialised (seeded by ``seed`` when given).
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -40,9 +41,13 @@ class DecoderConfig:
         for name in ("vocab_size", "d_model", "n_layers", "n_heads", "max_seq_len"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(f"decoder config: {name} must be a positive integer, got {value!r}")
+                raise ValueError(
+                    f"decoder config: {name} must be a positive integer, got {value!r}"
+                )
         if self.d_model % self.n_heads:
-            raise ValueError(f"decoder config: d_model ({self.d_model}) must be divisible by n_heads ({self.n_heads})")
+            raise ValueError(
+                f"decoder config: d_model ({self.d_model}) must be divisible by n_heads ({self.n_heads})"
+            )
         if not 0.0 <= self.dropout < 1.0:
             raise ValueError(f"decoder config: dropout must be in [0, 1), got {self.dropout!r}")
 
@@ -80,14 +85,19 @@ class CausalSelfAttention(nn.Module):
         return x.view(b, t, self.n_heads, d // self.n_heads).transpose(1, 2)
 
     def forward(self, x: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
-        q, k, v = self._heads(self.q_proj(x)), self._heads(self.k_proj(x)), self._heads(self.v_proj(x))
+        q, k, v = (
+            self._heads(self.q_proj(x)),
+            self._heads(self.k_proj(x)),
+            self._heads(self.v_proj(x)),
+        )
         p = self.dropout if self.training else 0.0
         if mask is None:
             y = F.scaled_dot_product_attention(q, k, v, dropout_p=p, is_causal=True)
         else:
             y = F.scaled_dot_product_attention(q, k, v, attn_mask=mask, dropout_p=p)
         b, _, t, _ = y.shape
-        return self.o_proj(y.transpose(1, 2).reshape(b, t, -1))
+        out: torch.Tensor = self.o_proj(y.transpose(1, 2).reshape(b, t, -1))
+        return out
 
 
 class Block(nn.Module):
@@ -102,7 +112,8 @@ class Block(nn.Module):
 
     def forward(self, x: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
         x = x + self.drop(self.attn(self.ln_1(x), mask))
-        return x + self.drop(self.fc_out(F.gelu(self.fc_in(self.ln_2(x)))))
+        out: torch.Tensor = x + self.drop(self.fc_out(F.gelu(self.fc_in(self.ln_2(x)))))
+        return out
 
 
 def _attention_mask(attention_mask: torch.Tensor, t: int) -> torch.Tensor:
@@ -120,7 +131,11 @@ class DecoderOnlyLM(nn.Module):
 
     def __init__(self, config: DecoderConfig | None = None, **overrides: Any) -> None:
         super().__init__()
-        cfg = dataclasses.replace(config or DecoderConfig(), **overrides) if overrides else (config or DecoderConfig())
+        cfg = (
+            dataclasses.replace(config or DecoderConfig(), **overrides)
+            if overrides
+            else (config or DecoderConfig())
+        )
         self.config = cfg
         self.tok_emb = nn.Embedding(cfg.vocab_size, cfg.d_model)
         self.pos_emb = nn.Embedding(cfg.max_seq_len, cfg.d_model)
@@ -140,15 +155,23 @@ class DecoderOnlyLM(nn.Module):
             nn.init.zeros_(module.bias)
 
     def _check_ids(self, input_ids: torch.Tensor) -> torch.Tensor:
-        if not isinstance(input_ids, torch.Tensor) or input_ids.dtype not in (torch.long, torch.int, torch.int32):
+        if not isinstance(input_ids, torch.Tensor) or input_ids.dtype not in (
+            torch.long,
+            torch.int,
+            torch.int32,
+        ):
             raise TypeError("input_ids must be an integer torch tensor of shape [batch, seq_len]")
         ids = input_ids.long()
         if ids.dim() == 1:
             ids = ids.unsqueeze(0)
         if ids.dim() != 2:
-            raise ValueError(f"input_ids must have shape [batch, seq_len], got {tuple(input_ids.shape)}")
+            raise ValueError(
+                f"input_ids must have shape [batch, seq_len], got {tuple(input_ids.shape)}"
+            )
         if ids.shape[1] > self.config.max_seq_len:
-            raise ValueError(f"sequence length {ids.shape[1]} exceeds max_seq_len={self.config.max_seq_len}")
+            raise ValueError(
+                f"sequence length {ids.shape[1]} exceeds max_seq_len={self.config.max_seq_len}"
+            )
         if ids.numel() and (ids.min() < 0 or ids.max() >= self.config.vocab_size):
             raise ValueError(
                 f"input_ids hold ids outside the vocabulary 0..{self.config.vocab_size - 1} "
@@ -156,8 +179,13 @@ class DecoderOnlyLM(nn.Module):
             )
         return ids
 
-    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor | None = None,
-                labels: torch.Tensor | None = None, **_: Any) -> CausalLMOutput:
+    def forward(
+        self,
+        input_ids: torch.Tensor,
+        attention_mask: torch.Tensor | None = None,
+        labels: torch.Tensor | None = None,
+        **_: Any,
+    ) -> CausalLMOutput:
         ids = self._check_ids(input_ids)
         t = ids.shape[1]
         pos = torch.arange(t, device=ids.device)
@@ -170,11 +198,13 @@ class DecoderOnlyLM(nn.Module):
         return CausalLMOutput(logits=logits, loss=loss)
 
     @torch.no_grad()
-    def generate(self, input_ids: torch.Tensor, max_new_tokens: int = 20, eos_token_id: int | None = None) -> torch.Tensor:
+    def generate(
+        self, input_ids: torch.Tensor, max_new_tokens: int = 20, eos_token_id: int | None = None
+    ) -> torch.Tensor:
         """Greedy decoding; returns the prompt followed by up to ``max_new_tokens`` ids."""
         ids = self._check_ids(input_ids)
         for _ in range(max_new_tokens):
-            logits = self(ids[:, -self.config.max_seq_len:]).logits[:, -1]
+            logits = self(ids[:, -self.config.max_seq_len :]).logits[:, -1]
             nxt = logits.argmax(dim=-1, keepdim=True)
             ids = torch.cat([ids, nxt], dim=1)
             if eos_token_id is not None and bool((nxt == eos_token_id).all()):
@@ -197,10 +227,16 @@ _FIELDS = frozenset(f.name for f in dataclasses.fields(DecoderConfig))
 
 
 def _build(defaults: dict[str, Any], kwargs: dict[str, Any], entry: str) -> DecoderOnlyLM:
-    dtype, device, seed = kwargs.pop("dtype", None), kwargs.pop("device", None), kwargs.pop("seed", None)
+    dtype, device, seed = (
+        kwargs.pop("dtype", None),
+        kwargs.pop("device", None),
+        kwargs.pop("seed", None),
+    )
     unknown = sorted(set(kwargs) - _FIELDS)
     if unknown:
-        raise TypeError(f"{entry} got unknown option(s) {unknown}; accepted: {sorted(_FIELDS | {'dtype', 'device', 'seed'})}")
+        raise TypeError(
+            f"{entry} got unknown option(s) {unknown}; accepted: {sorted(_FIELDS | {'dtype', 'device', 'seed'})}"
+        )
     if seed is not None:
         torch.manual_seed(int(seed))
     model = DecoderOnlyLM(DecoderConfig(**{**defaults, **kwargs}))

@@ -10,6 +10,7 @@ with :class:`UnsafeCheckpointError`, never executed. A checkpoint that lacks
 some of the model's weights is refused too, instead of being silently filled
 with random values.
 """
+
 from __future__ import annotations
 
 import json
@@ -70,7 +71,9 @@ def safe_torch_load(file: Path) -> dict[str, Any]:
             "trusted source."
         ) from exc
     if not isinstance(state, dict):
-        raise UnsafeCheckpointError(f"refusing {file}: it holds a {type(state).__name__}, not a state dict")
+        raise UnsafeCheckpointError(
+            f"refusing {file}: it holds a {type(state).__name__}, not a state dict"
+        )
     return state
 
 
@@ -101,12 +104,22 @@ def _load_bin(folder: Path, weights: Path, config: Any, kwargs: dict[str, Any]) 
     state: dict[str, Any] = {}
     for shard in _bin_shards(weights):
         state.update(safe_torch_load(shard))
-    cls = MODEL_FOR_CAUSAL_LM_MAPPING[type(config)]
-    return cls.from_pretrained(None, config=config, state_dict=state, output_loading_info=True, **kwargs)
+    try:
+        found: Any = MODEL_FOR_CAUSAL_LM_MAPPING[type(config)]
+    except KeyError:
+        raise ValueError(
+            f"{folder}/config.json describes a {type(config).__name__}, which has no causal-LM class "
+            "in transformers; use a causal language model checkpoint"
+        ) from None
+    cls = next(c for c in found if c is not None) if isinstance(found, tuple) else found
+    return cls.from_pretrained(
+        None, config=config, state_dict=state, output_loading_info=True, **kwargs
+    )
 
 
-def load_local_causal_lm(folder: str | os.PathLike[str], *, dtype: Any = None, device: Any = None,
-                         **kwargs: Any) -> Any:
+def load_local_causal_lm(
+    folder: str | os.PathLike[str], *, dtype: Any = None, device: Any = None, **kwargs: Any
+) -> Any:
     """A causal LM from a local checkpoint folder (config.json + weights), offline."""
     force_offline()
     root = Path(folder)
@@ -118,13 +131,19 @@ def load_local_causal_lm(folder: str | os.PathLike[str], *, dtype: Any = None, d
     torch_dtype = resolve_dtype(dtype)
     if torch_dtype is not None:
         kwargs["dtype"] = torch_dtype
+    loaded: Any
     if weights.name in SAFETENSORS:
-        model, info = AutoModelForCausalLM.from_pretrained(
-            str(root), config=config, local_files_only=True, use_safetensors=True,
-            output_loading_info=True, **kwargs,
+        loaded = AutoModelForCausalLM.from_pretrained(
+            str(root),
+            config=config,
+            local_files_only=True,
+            use_safetensors=True,
+            output_loading_info=True,
+            **kwargs,
         )
     else:
-        model, info = _load_bin(root, weights, config, kwargs)
+        loaded = _load_bin(root, weights, config, kwargs)
+    model, info = loaded
     _check_complete(info, root)
     model.eval()
     return model.to(device) if device is not None else model

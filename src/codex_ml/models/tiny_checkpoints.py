@@ -8,6 +8,7 @@ imported when the catalogue is listed::
 
     python -m codex_ml.models.tiny_checkpoints artifacts/models   # writes gpt2/ and tinyllama/
 """
+
 from __future__ import annotations
 
 import argparse
@@ -48,14 +49,23 @@ def _bpe_tokenizer(lines: Sequence[str], vocab_size: int, specials: list[str]) -
     tok = Tokenizer(models.BPE())
     tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
     tok.decoder = decoders.ByteLevel()
-    trainer = trainers.BpeTrainer(vocab_size=vocab_size, special_tokens=specials,
-                                  initial_alphabet=pre_tokenizers.ByteLevel.alphabet(), show_progress=False)
+    trainer = trainers.BpeTrainer(
+        vocab_size=vocab_size,
+        special_tokens=specials,
+        initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
+        show_progress=False,
+    )
     tok.train_from_iterator(lines, trainer=trainer)
     return tok
 
 
-def write_tiny_gpt2(folder: str | os.PathLike[str], *, weights: str = "safetensors",
-                    corpus: str | os.PathLike[str] | None = None, seed: int = 0) -> Path:
+def write_tiny_gpt2(
+    folder: str | os.PathLike[str],
+    *,
+    weights: str = "safetensors",
+    corpus: str | os.PathLike[str] | None = None,
+    seed: int = 0,
+) -> Path:
     """A 2-layer GPT-2 (d=32) with a byte-level BPE tokenizer (tokenizer.json) in ``folder``."""
     import torch
     from transformers import GPT2Config, GPT2LMHeadModel, PreTrainedTokenizerFast
@@ -64,12 +74,23 @@ def write_tiny_gpt2(folder: str | os.PathLike[str], *, weights: str = "safetenso
     out.mkdir(parents=True, exist_ok=True)
     tok = _bpe_tokenizer(_corpus_lines(corpus), VOCAB_SIZE, ["<|endoftext|>"])
     eos = tok.token_to_id("<|endoftext|>")
-    hf_tok = PreTrainedTokenizerFast(tokenizer_object=tok, eos_token="<|endoftext|>",
-                                     bos_token="<|endoftext|>", unk_token="<|endoftext|>")
+    hf_tok = PreTrainedTokenizerFast(  # type: ignore[no-untyped-call]
+        tokenizer_object=tok,
+        eos_token="<|endoftext|>",
+        bos_token="<|endoftext|>",
+        unk_token="<|endoftext|>",
+    )
     hf_tok.save_pretrained(str(out))
     torch.manual_seed(seed)
-    config = GPT2Config(vocab_size=tok.get_vocab_size(), n_positions=64, n_embd=32, n_layer=2, n_head=2,
-                        bos_token_id=eos, eos_token_id=eos)
+    config = GPT2Config(
+        vocab_size=tok.get_vocab_size(),
+        n_positions=64,
+        n_embd=32,
+        n_layer=2,
+        n_head=2,
+        bos_token_id=eos,
+        eos_token_id=eos,
+    )
     _save_weights(GPT2LMHeadModel(config), out, weights)
     return out
 
@@ -82,8 +103,16 @@ def _sentencepiece_model(lines: Iterable[str], folder: Path, vocab_size: int) ->
         text.write_text("\n".join(lines) + "\n", encoding="utf-8")
         prefix = Path(tmp) / "tokenizer"
         spm.SentencePieceTrainer.Train(
-            input=str(text), model_prefix=str(prefix), vocab_size=vocab_size, model_type="bpe",
-            unk_id=0, bos_id=1, eos_id=2, pad_id=-1, minloglevel=2, byte_fallback=True,
+            input=str(text),
+            model_prefix=str(prefix),
+            vocab_size=vocab_size,
+            model_type="bpe",
+            unk_id=0,
+            bos_id=1,
+            eos_id=2,
+            pad_id=-1,
+            minloglevel=2,
+            byte_fallback=True,
         )
         target = folder / "tokenizer.model"
         target.write_bytes(prefix.with_suffix(".model").read_bytes())
@@ -94,13 +123,20 @@ def _llama_json_tokenizer(lines: Sequence[str], folder: Path, vocab_size: int) -
     from transformers import PreTrainedTokenizerFast
 
     tok = _bpe_tokenizer(lines, vocab_size, ["<unk>", "<s>", "</s>"])
-    hf_tok = PreTrainedTokenizerFast(tokenizer_object=tok, unk_token="<unk>", bos_token="<s>", eos_token="</s>")
+    hf_tok = PreTrainedTokenizerFast(  # type: ignore[no-untyped-call]
+        tokenizer_object=tok, unk_token="<unk>", bos_token="<s>", eos_token="</s>"
+    )
     hf_tok.save_pretrained(str(folder))
 
 
-def write_tiny_llama(folder: str | os.PathLike[str], *, weights: str = "safetensors",
-                     tokenizer: str = "sentencepiece", corpus: str | os.PathLike[str] | None = None,
-                     seed: int = 0) -> Path:
+def write_tiny_llama(
+    folder: str | os.PathLike[str],
+    *,
+    weights: str = "safetensors",
+    tokenizer: str = "sentencepiece",
+    corpus: str | os.PathLike[str] | None = None,
+    seed: int = 0,
+) -> Path:
     """A 2-layer Llama (d=32) with ``tokenizer.model`` (``"sentencepiece"``) or ``tokenizer.json`` (``"json"``)."""
     import torch
     from transformers import LlamaConfig, LlamaForCausalLM
@@ -116,9 +152,18 @@ def write_tiny_llama(folder: str | os.PathLike[str], *, weights: str = "safetens
     else:
         _llama_json_tokenizer(lines, out, VOCAB_SIZE)
     torch.manual_seed(seed)
-    config = LlamaConfig(vocab_size=VOCAB_SIZE, hidden_size=32, intermediate_size=64, num_hidden_layers=2,
-                         num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=64,
-                         bos_token_id=1, eos_token_id=2, tie_word_embeddings=False)
+    config = LlamaConfig(
+        vocab_size=VOCAB_SIZE,
+        hidden_size=32,
+        intermediate_size=64,
+        num_hidden_layers=2,
+        num_attention_heads=4,
+        num_key_value_heads=2,
+        max_position_embeddings=64,
+        bos_token_id=1,
+        eos_token_id=2,
+        tie_word_embeddings=False,
+    )
     _save_weights(LlamaForCausalLM(config), out, weights)
     return out
 
@@ -135,14 +180,22 @@ def write_manifest(folder: str | os.PathLike[str]) -> Path:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="Write tiny random gpt2/ and tinyllama/ checkpoints.")
-    parser.add_argument("root", help="folder to write gpt2/ and tinyllama/ into, e.g. artifacts/models")
+    parser = argparse.ArgumentParser(
+        description="Write tiny random gpt2/ and tinyllama/ checkpoints."
+    )
+    parser.add_argument(
+        "root", help="folder to write gpt2/ and tinyllama/ into, e.g. artifacts/models"
+    )
     parser.add_argument("--weights", choices=WEIGHT_FORMATS, default="safetensors")
-    parser.add_argument("--manifest", action="store_true", help="also write SHA256SUMS in each folder")
+    parser.add_argument(
+        "--manifest", action="store_true", help="also write SHA256SUMS in each folder"
+    )
     args = parser.parse_args(argv)
     root = Path(args.root)
-    for folder in (write_tiny_gpt2(root / "gpt2", weights=args.weights),
-                   write_tiny_llama(root / "tinyllama", weights=args.weights)):
+    for folder in (
+        write_tiny_gpt2(root / "gpt2", weights=args.weights),
+        write_tiny_llama(root / "tinyllama", weights=args.weights),
+    ):
         if args.manifest:
             write_manifest(folder)
         print(f"wrote {folder}")

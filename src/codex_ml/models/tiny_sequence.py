@@ -15,6 +15,7 @@ smoothing over every token except ``<pad>`` and ``<bos>``:
 ``p(w | ctx) = (count(ctx, w) + k) / (total(ctx) + k * |candidates|)``.
 Greedy decoding breaks ties by the lowest id, so generation is deterministic.
 """
+
 from __future__ import annotations
 
 import json
@@ -44,13 +45,24 @@ def _check_hyper(order: object, smoothing: object) -> None:
 class TinySequenceModel:
     """n-gram next-token model with ``generate``, ``next_token_probs``, ``nll``, ``fit`` and JSON state."""
 
-    def __init__(self, vocab: Sequence[str], *, order: int = 2, smoothing: float = 0.1,
-                 lowercase: bool = True, source: str = "<memory>") -> None:
+    def __init__(
+        self,
+        vocab: Sequence[str],
+        *,
+        order: int = 2,
+        smoothing: float = 0.1,
+        lowercase: bool = True,
+        source: str = "<memory>",
+    ) -> None:
         _check_hyper(order, smoothing)
         for token in vocab:
             if not isinstance(token, str) or not token or any(ch.isspace() for ch in token):
-                raise ValueError(f"vocabulary tokens must be non-empty strings without spaces, got {token!r}")
-        self.tokenizer = VocabTokenizer({t: i for i, t in enumerate(vocab)}, lowercase=lowercase, source=source)
+                raise ValueError(
+                    f"vocabulary tokens must be non-empty strings without spaces, got {token!r}"
+                )
+        self.tokenizer = VocabTokenizer(
+            {t: i for i, t in enumerate(vocab)}, lowercase=lowercase, source=source
+        )
         self.vocab = list(vocab)
         self.order = order
         self.smoothing = float(smoothing)
@@ -83,7 +95,9 @@ class TinySequenceModel:
         ids = self.tokenizer.encode(item) if isinstance(item, str) else [int(i) for i in item]
         for idx in ids:
             if not 0 <= idx < self.vocab_size:
-                raise ValueError(f"token id {idx} is outside the model vocabulary (0..{self.vocab_size - 1})")
+                raise ValueError(
+                    f"token id {idx} is outside the model vocabulary (0..{self.vocab_size - 1})"
+                )
         return ids
 
     def _padded(self, ids: Sequence[int]) -> list[int]:
@@ -103,12 +117,14 @@ class TinySequenceModel:
         return self
 
     def _count(self, seq: Sequence[int], pos: int) -> None:
-        for length in range(0, min(self.order - 1, pos) + 1):
-            ctx = tuple(seq[pos - length:pos])
+        for length in range(min(self.order - 1, pos) + 1):
+            ctx = tuple(seq[pos - length : pos])
             table = self._counts.setdefault(ctx, {})
             table[seq[pos]] = table.get(seq[pos], 0) + 1
 
-    def fit(self, sequences: Iterable[str | Sequence[int]], *, reset: bool = True) -> TinySequenceModel:
+    def fit(
+        self, sequences: Iterable[str | Sequence[int]], *, reset: bool = True
+    ) -> TinySequenceModel:
         """Count ``sequences`` from scratch (``reset=False`` adds to the current counts)."""
         if reset:
             self.reset()
@@ -118,7 +134,7 @@ class TinySequenceModel:
     def _table(self, context: Sequence[int]) -> dict[int, int]:
         full = self._padded(context)
         for length in range(min(self.order - 1, len(full)), -1, -1):
-            table = self._counts.get(tuple(full[len(full) - length:]))
+            table = self._counts.get(tuple(full[len(full) - length :]))
             if table:
                 return table
         return {}
@@ -130,7 +146,9 @@ class TinySequenceModel:
         denom = total + self.smoothing * len(self._candidates)
         probs = [0.0] * self.vocab_size
         for idx in self._candidates:
-            probs[idx] = (table.get(idx, 0) + self.smoothing) / denom if denom else 1 / len(self._candidates)
+            probs[idx] = (
+                (table.get(idx, 0) + self.smoothing) / denom if denom else 1 / len(self._candidates)
+            )
         return probs
 
     def predict(self, context: Sequence[int]) -> int:
@@ -156,7 +174,7 @@ class TinySequenceModel:
 
     def forward(self, input_ids: Sequence[int] | Sequence[Sequence[int]]) -> list[Any]:
         """Next-token distributions at every position: ``[T][V]`` for one sequence, ``[B][T][V]`` for a batch."""
-        batch = list(input_ids)
+        batch: list[Any] = list(input_ids)
         if batch and isinstance(batch[0], (list, tuple)):
             return [self.forward(row) for row in batch]
         ids = [int(i) for i in batch]
@@ -166,9 +184,15 @@ class TinySequenceModel:
 
     def generate_ids(self, ids: Sequence[int], max_new_tokens: int = 16) -> list[int]:
         """Greedy continuation ids of ``ids``, stopping at ``<eos>``."""
-        if isinstance(max_new_tokens, bool) or not isinstance(max_new_tokens, int) or max_new_tokens < 0:
-            raise ValueError(f"max_new_tokens must be a non-negative integer, got {max_new_tokens!r}")
-        context, out = [int(i) for i in ids], []
+        if (
+            isinstance(max_new_tokens, bool)
+            or not isinstance(max_new_tokens, int)
+            or max_new_tokens < 0
+        ):
+            raise ValueError(
+                f"max_new_tokens must be a non-negative integer, got {max_new_tokens!r}"
+            )
+        context, out = [int(i) for i in ids], list[int]()
         for _ in range(max_new_tokens):
             nxt = self.predict(context + out)
             if nxt == self.eos_token_id:
@@ -180,7 +204,9 @@ class TinySequenceModel:
         """Greedy continuation of ``prompt`` as text (the continuation only, without the prompt)."""
         if not isinstance(prompt, str):
             raise TypeError(f"generate() takes a prompt string, got {type(prompt).__name__}")
-        return self.tokenizer.decode(self.generate_ids(self.tokenizer.encode(prompt), max_new_tokens))
+        return self.tokenizer.decode(
+            self.generate_ids(self.tokenizer.encode(prompt), max_new_tokens)
+        )
 
     # -- state -----------------------------------------------------------------------------
     def _ctx_key(self, ctx: Context) -> str:
@@ -192,8 +218,14 @@ class TinySequenceModel:
             self._ctx_key(ctx): {self.vocab[i]: n for i, n in sorted(table.items())}
             for ctx, table in sorted(self._counts.items(), key=lambda kv: (len(kv[0]), kv[0]))
         }
-        return {"format": FORMAT, "vocab": list(self.vocab), "order": self.order,
-                "smoothing": self.smoothing, "lowercase": self.lowercase, "counts": counts}
+        return {
+            "format": FORMAT,
+            "vocab": list(self.vocab),
+            "order": self.order,
+            "smoothing": self.smoothing,
+            "lowercase": self.lowercase,
+            "counts": counts,
+        }
 
     def load_counts(self, counts: dict[str, Any], source: str = "<memory>") -> TinySequenceModel:
         """Replace the counts by ``counts`` in the ``model.json`` format."""
@@ -202,9 +234,13 @@ class TinySequenceModel:
         for key, table in counts.items():
             ctx = tuple(_lookup(index, t, source) for t in key.split())
             if len(ctx) >= self.order or not isinstance(table, dict):
-                raise FixtureError(f"{_WHAT} {source}: bad context {key!r} (at most {self.order - 1} tokens, "
-                                   "mapping to {token: count})")
-            self._counts[ctx] = {_lookup(index, t, source): _count_value(n, source) for t, n in table.items()}
+                raise FixtureError(
+                    f"{_WHAT} {source}: bad context {key!r} (at most {self.order - 1} tokens, "
+                    "mapping to {token: count})"
+                )
+            self._counts[ctx] = {
+                _lookup(index, t, source): _count_value(n, source) for t, n in table.items()
+            }
         return self
 
     def save(self, path: str | os.PathLike[str]) -> Path:
@@ -222,7 +258,9 @@ class TinySequenceModel:
         reject_unknown(state, _KEYS, src, _WHAT)
         fmt = state.get("format", FORMAT)
         if fmt != FORMAT:
-            raise FixtureError(f"{_WHAT} {source}: format {fmt!r} is not supported; expected {FORMAT!r}")
+            raise FixtureError(
+                f"{_WHAT} {source}: format {fmt!r} is not supported; expected {FORMAT!r}"
+            )
         vocab = field(state, "vocab", list, src, _WHAT)
         order = field(state, "order", int, src, _WHAT, default=2)
         smoothing = field(state, "smoothing", (int, float), src, _WHAT, default=0.1)
@@ -244,13 +282,17 @@ class TinySequenceModel:
 
 def _lookup(index: dict[str, int], token: str, source: str) -> int:
     if token not in index:
-        raise FixtureError(f"{_WHAT} {source}: token {token!r} in counts is not in its vocab; add it to 'vocab'")
+        raise FixtureError(
+            f"{_WHAT} {source}: token {token!r} in counts is not in its vocab; add it to 'vocab'"
+        )
     return index[token]
 
 
 def _count_value(value: object, source: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise FixtureError(f"{_WHAT} {source}: counts must be non-negative integers, found {value!r}")
+        raise FixtureError(
+            f"{_WHAT} {source}: counts must be non-negative integers, found {value!r}"
+        )
     return value
 
 

@@ -1,4 +1,5 @@
 """Reward models of the offline catalogue: ``score(prompt, completion) -> float``. Pure Python."""
+
 from __future__ import annotations
 
 from codex_ml.rewards.heuristic import HeuristicRewardModel

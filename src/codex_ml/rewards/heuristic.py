@@ -10,6 +10,7 @@
 
 An empty (or whitespace-only) completion scores -1.0.
 """
+
 from __future__ import annotations
 
 import re
@@ -24,8 +25,14 @@ def _words(text: str) -> list[str]:
 class HeuristicRewardModel:
     """Deterministic reward from relevance, diversity and length of the completion."""
 
-    def __init__(self, *, target_words: int = 20, relevance_weight: float = 1.0,
-                 diversity_weight: float = 1.0, length_weight: float = 1.0) -> None:
+    def __init__(
+        self,
+        *,
+        target_words: int = 20,
+        relevance_weight: float = 1.0,
+        diversity_weight: float = 1.0,
+        length_weight: float = 1.0,
+    ) -> None:
         if isinstance(target_words, bool) or not isinstance(target_words, int) or target_words < 1:
             raise ValueError(f"target_words must be a positive integer, got {target_words!r}")
         weights = (relevance_weight, diversity_weight, length_weight)

@@ -9,6 +9,7 @@
 ``score = max(min_reward, max_reward - penalty_per_unit * distance)``.
 ``unit`` is ``"words"`` (whitespace-separated) or ``"characters"``.
 """
+
 from __future__ import annotations
 
 import math
@@ -21,7 +22,15 @@ from codex_ml.catalogue.jsonfile import FixtureError, field, load_json_object, r
 
 _WHAT = "length reward configuration"
 _UNITS = ("words", "characters")
-_KEYS = ("description", "unit", "target_length", "tolerance", "penalty_per_unit", "max_reward", "min_reward")
+_KEYS = (
+    "description",
+    "unit",
+    "target_length",
+    "tolerance",
+    "penalty_per_unit",
+    "max_reward",
+    "min_reward",
+)
 
 
 def _finite(value: float) -> bool:
@@ -31,16 +40,30 @@ def _finite(value: float) -> bool:
 class LengthRewardModel:
     """``score(prompt, completion)``: ``max_reward`` near ``target_length``, less the further off."""
 
-    def __init__(self, *, target_length: int, unit: str = "words", tolerance: int = 0,
-                 penalty_per_unit: float = 0.1, max_reward: float = 1.0, min_reward: float = -1.0) -> None:
+    def __init__(
+        self,
+        *,
+        target_length: int,
+        unit: str = "words",
+        tolerance: int = 0,
+        penalty_per_unit: float = 0.1,
+        max_reward: float = 1.0,
+        min_reward: float = -1.0,
+    ) -> None:
         if unit not in _UNITS:
             raise ValueError(f"unit must be one of {_UNITS}, got {unit!r}")
         if target_length < 0 or tolerance < 0 or penalty_per_unit < 0:
             raise ValueError("target_length, tolerance and penalty_per_unit must be >= 0")
         if not (_finite(max_reward) and _finite(min_reward)) or min_reward > max_reward:
-            raise ValueError(f"need finite min_reward <= max_reward, got {min_reward} > {max_reward}")
+            raise ValueError(
+                f"need finite min_reward <= max_reward, got {min_reward} > {max_reward}"
+            )
         self.unit, self.target_length, self.tolerance = unit, target_length, tolerance
-        self.penalty_per_unit, self.max_reward, self.min_reward = penalty_per_unit, max_reward, min_reward
+        self.penalty_per_unit, self.max_reward, self.min_reward = (
+            penalty_per_unit,
+            max_reward,
+            min_reward,
+        )
 
     def length(self, text: str) -> int:
         return len(text.split()) if self.unit == "words" else len(text)
@@ -61,12 +84,32 @@ class LengthRewardModel:
         reject_unknown(data, _KEYS, file, _WHAT)
         number = (int, float)
         options: dict[str, Any] = {
-            "target_length": field(data, "target_length", int, file, _WHAT, check=lambda v: v >= 0, rule=">= 0"),
-            "unit": field(data, "unit", str, file, _WHAT, default="words", check=lambda v: v in _UNITS,
-                          rule=f"one of {_UNITS}"),
-            "tolerance": field(data, "tolerance", int, file, _WHAT, default=0, check=lambda v: v >= 0, rule=">= 0"),
-            "penalty_per_unit": field(data, "penalty_per_unit", number, file, _WHAT, default=0.1,
-                                      check=lambda v: v >= 0, rule=">= 0"),
+            "target_length": field(
+                data, "target_length", int, file, _WHAT, check=lambda v: v >= 0, rule=">= 0"
+            ),
+            "unit": field(
+                data,
+                "unit",
+                str,
+                file,
+                _WHAT,
+                default="words",
+                check=lambda v: v in _UNITS,
+                rule=f"one of {_UNITS}",
+            ),
+            "tolerance": field(
+                data, "tolerance", int, file, _WHAT, default=0, check=lambda v: v >= 0, rule=">= 0"
+            ),
+            "penalty_per_unit": field(
+                data,
+                "penalty_per_unit",
+                number,
+                file,
+                _WHAT,
+                default=0.1,
+                check=lambda v: v >= 0,
+                rule=">= 0",
+            ),
             "max_reward": field(data, "max_reward", number, file, _WHAT, default=1.0),
             "min_reward": field(data, "min_reward", number, file, _WHAT, default=-1.0),
         }

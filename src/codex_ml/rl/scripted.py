@@ -17,6 +17,7 @@ none matches, ``default_action``. A rule has an ``action`` and one matcher:
 The agent is deterministic; it counts its steps (``steps``) and ``reset()``
 sets them back to zero.
 """
+
 from __future__ import annotations
 
 import os
@@ -68,13 +69,17 @@ def _parse_rule(raw: object, index: int, file: Path) -> Rule:
         raise FixtureError(f"{where} must be an object with an 'action', found {raw!r}")
     unknown = sorted(set(raw) - {"action", "equals", "contains", "field"})
     if unknown:
-        raise FixtureError(f"{where} has unknown key(s) {unknown}; use equals, contains or field+equals")
+        raise FixtureError(
+            f"{where} has unknown key(s) {unknown}; use equals, contains or field+equals"
+        )
     if "contains" in raw:
         if len(raw) != 2 or not isinstance(raw["contains"], str):
             raise FixtureError(f"{where}: 'contains' takes a string and no other matcher")
         return Rule(raw["action"], contains=raw["contains"])
     if "equals" not in raw:
-        raise FixtureError(f"{where} needs a matcher: 'equals', 'contains', or 'field' with 'equals'")
+        raise FixtureError(
+            f"{where} needs a matcher: 'equals', 'contains', or 'field' with 'equals'"
+        )
     if "field" in raw and not isinstance(raw["field"], str):
         raise FixtureError(f"{where}: 'field' must be a string key, found {raw['field']!r}")
     return Rule(raw["action"], equals=raw["equals"], field=raw.get("field"))
@@ -107,7 +112,9 @@ class ScriptedAgent:
         data = load_json_object(file, _WHAT)
         reject_unknown(data, _KEYS, file, _WHAT)
         if "default_action" not in data:
-            raise FixtureError(f"{_WHAT} {file} is missing 'default_action' (the action when no rule matches)")
+            raise FixtureError(
+                f"{_WHAT} {file} is missing 'default_action' (the action when no rule matches)"
+            )
         rules_raw = field(data, "rules", list, file, _WHAT, default=[])
         rules = [_parse_rule(r, i, file) for i, r in enumerate(rules_raw)]
         name = field(data, "name", str, file, _WHAT, default="scripted")

@@ -7,6 +7,7 @@ has them. Importing this package imports no third-party library; the Hugging
 Face builders live in :mod:`codex_ml.tokenizers.hf` and import transformers
 only when called.
 """
+
 from __future__ import annotations
 
 from codex_ml.tokenizers.bytes import ByteTokenizer

@@ -5,6 +5,7 @@ Ids ``0..255`` are the UTF-8 bytes of the text; ``256`` is ``<pad>``, ``257``
 without unknown tokens, which makes it the default tokenizer for training the
 small in-package language models on the tiny corpus.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterable
@@ -34,7 +35,11 @@ class ByteTokenizer:
     def decode(self, ids: Iterable[int], skip_special_tokens: bool = True) -> str:
         """Text of ``ids`` (invalid UTF-8 becomes U+FFFD); special ids are skipped or written as names."""
         out = bytearray()
-        names = {self.pad_token_id: b"<pad>", self.bos_token_id: b"<bos>", self.eos_token_id: b"<eos>"}
+        names = {
+            self.pad_token_id: b"<pad>",
+            self.bos_token_id: b"<bos>",
+            self.eos_token_id: b"<eos>",
+        }
         for raw in ids:
             idx = int(raw)
             if 0 <= idx < N_BYTES:
@@ -42,7 +47,9 @@ class ByteTokenizer:
             elif idx in names:
                 out.extend(b"" if skip_special_tokens else names[idx])
             else:
-                raise ValueError(f"token id {idx} is outside the byte vocabulary (0..{self.vocab_size - 1})")
+                raise ValueError(
+                    f"token id {idx} is outside the byte vocabulary (0..{self.vocab_size - 1})"
+                )
         return out.decode("utf-8", errors="replace")
 
     def __repr__(self) -> str:

@@ -5,6 +5,7 @@ passes ``local_files_only=True``. Folders are found through
 :mod:`codex_ml.catalogue.paths` and checked against an optional
 ``SHA256SUMS`` manifest before they are read.
 """
+
 from __future__ import annotations
 
 import os
@@ -25,7 +26,10 @@ def force_offline() -> None:
 
 def _finish(tokenizer: Any) -> Any:
     """Give the tokenizer a pad token (its eos) when it has none, as causal-LM training needs one."""
-    if getattr(tokenizer, "pad_token", "x") is None and getattr(tokenizer, "eos_token", None) is not None:
+    if (
+        getattr(tokenizer, "pad_token", "x") is None
+        and getattr(tokenizer, "eos_token", None) is not None
+    ):
         tokenizer.pad_token = tokenizer.eos_token
     return tokenizer
 
@@ -33,7 +37,7 @@ def _finish(tokenizer: Any) -> Any:
 def load_local_tokenizer(folder: Path, **kwargs: Any) -> Any:
     """``AutoTokenizer.from_pretrained(folder, local_files_only=True)`` with a clear error on failure."""
     force_offline()
-    integrity.verify_directory(folder)
+    integrity.verify_directory(folder, skip_suffixes=integrity.WEIGHT_SUFFIXES)
     from transformers import AutoTokenizer
 
     kwargs.setdefault("local_files_only", True)
@@ -58,7 +62,9 @@ def build_hf_tokenizer(name_or_path: str | os.PathLike[str] | None = None, **kwa
     if folder.is_dir():
         return load_local_tokenizer(folder, **kwargs)
     if folder.exists():
-        raise ValueError(f"hf tokenizer: {folder} is a file; pass the folder that holds the tokenizer files")
+        raise ValueError(
+            f"hf tokenizer: {folder} is a file; pass the folder that holds the tokenizer files"
+        )
     return _from_local_cache(os.fspath(name_or_path), **kwargs)
 
 
@@ -96,5 +102,5 @@ def build_tinyllama_tokenizer(path: str | os.PathLike[str] | None = None, **kwar
             f"tinyllama-offline tokenizer: {folder} has neither tokenizer.json nor tokenizer.model; "
             "copy the tokenizer files of the checkpoint into it"
         )
-    integrity.verify_directory(folder)
+    integrity.verify_directory(folder, skip_suffixes=integrity.WEIGHT_SUFFIXES)
     return SentencePieceTokenizer(model_file)

@@ -4,6 +4,7 @@ Used by ``tinyllama-offline`` when the folder holds ``tokenizer.model`` but no
 ``tokenizer.json``: it reads the model with the ``sentencepiece`` library
 directly, so no conversion (and no protobuf) is needed.
 """
+
 from __future__ import annotations
 
 import os
@@ -56,7 +57,9 @@ class SentencePieceTokenizer:
         values = [int(i) for i in ids]
         for idx in values:
             if not 0 <= idx < self.vocab_size:
-                raise ValueError(f"token id {idx} is outside the vocabulary (0..{self.vocab_size - 1})")
+                raise ValueError(
+                    f"token id {idx} is outside the vocabulary (0..{self.vocab_size - 1})"
+                )
         if skip_special_tokens:
             special = {self.bos_token_id, self.eos_token_id, self.pad_token_id}
             values = [i for i in values if i not in special]

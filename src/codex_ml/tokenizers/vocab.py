@@ -7,6 +7,7 @@ and punctuation marks (``\\w+|[^\\w\\s]``) and lower-cased unless
 without ``<unk>`` refuses them with a ``ValueError`` naming the word. This is the
 ``offline:tiny-vocab`` catalogue entry (a six-token vocabulary).
 """
+
 from __future__ import annotations
 
 import json
@@ -27,7 +28,9 @@ def _check_vocab(vocab: Mapping[str, object], source: str) -> dict[str, int]:
     ids: dict[str, int] = {}
     for token, idx in vocab.items():
         if isinstance(idx, bool) or not isinstance(idx, int) or idx < 0:
-            raise FixtureError(f"vocabulary {source}: id of {token!r} must be a non-negative integer, found {idx!r}")
+            raise FixtureError(
+                f"vocabulary {source}: id of {token!r} must be a non-negative integer, found {idx!r}"
+            )
         ids[token] = idx
     if sorted(ids.values()) != list(range(len(ids))):
         raise FixtureError(
@@ -41,7 +44,9 @@ def _check_vocab(vocab: Mapping[str, object], source: str) -> dict[str, int]:
 class VocabTokenizer:
     """Word-level tokenizer: ``encode`` / ``decode`` / ``vocab_size`` over a fixed vocabulary."""
 
-    def __init__(self, vocab: Mapping[str, int], *, lowercase: bool = True, source: str = "<memory>") -> None:
+    def __init__(
+        self, vocab: Mapping[str, int], *, lowercase: bool = True, source: str = "<memory>"
+    ) -> None:
         self._ids = _check_vocab(vocab, source)
         self._tokens = sorted(self._ids, key=self._ids.__getitem__)
         self.lowercase = lowercase
@@ -104,7 +109,9 @@ class VocabTokenizer:
 
     def id_to_token(self, idx: int) -> str:
         if isinstance(idx, bool) or not isinstance(idx, int) or not 0 <= idx < self.vocab_size:
-            raise ValueError(f"token id {idx!r} is outside the vocabulary (0..{self.vocab_size - 1})")
+            raise ValueError(
+                f"token id {idx!r} is outside the vocabulary (0..{self.vocab_size - 1})"
+            )
         return self._tokens[idx]
 
     def encode(self, text: str, add_special_tokens: bool = False) -> list[int]:
@@ -133,6 +140,8 @@ class VocabTokenizer:
         return f"VocabTokenizer(vocab_size={self.vocab_size}, source={self.source!r})"
 
 
-def build_tiny_vocab_tokenizer(path: str | os.PathLike[str] | None = None, *, lowercase: bool = True) -> VocabTokenizer:
+def build_tiny_vocab_tokenizer(
+    path: str | os.PathLike[str] | None = None, *, lowercase: bool = True
+) -> VocabTokenizer:
     """Catalogue factory of ``offline:tiny-vocab``: the six-token vocabulary (see :mod:`codex_ml.catalogue.paths`)."""
     return VocabTokenizer.from_file(paths.resolve("tiny_tokenizer", path), lowercase=lowercase)

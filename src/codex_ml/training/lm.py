@@ -14,7 +14,7 @@ import torch
 import torch.nn.functional as F
 
 from codex_ml.training.errors import CheckpointError, TrainingConfigError
-from codex_ml.training.scoring import Evidence
+from codex_ml.training.scoring import Evidence, token_text
 
 
 def logits_of(output: Any) -> torch.Tensor:
@@ -131,11 +131,6 @@ class TorchSampler:
         return str(self.tokenizer.decode(new)).split("\n", 1)[0]
 
 
-def id_to_text(tokenizer: Any) -> Callable[[int], str]:
-    """One token id as text (for metrics that compare token strings)."""
-    return lambda i: str(tokenizer.decode([i]))
-
-
 def evaluate_model(parts: Any, es: Any, run_dir: Path | None) -> tuple[dict[str, float], Any, str]:
     """Metrics of the model (with the run's latest weights when ``run_dir`` is given)."""
     from codex_ml.training import checkpoint
@@ -156,7 +151,7 @@ def evaluate_model(parts: Any, es: Any, run_dir: Path | None) -> tuple[dict[str,
         checkpoint.load_weights(folder, model)
         source = str(folder)
     val = eval_batches(parts.splits.val, s.block_size, s.batch_size, es.max_batches, device)
-    evidence = collect_evidence(model, val, id_to_text(parts.tokenizer))
+    evidence = collect_evidence(model, val, token_text(parts.tokenizer))
     sampler = TorchSampler(model, parts.tokenizer, s.block_size)
     periodic_samples(parts, evidence, sampler, es)
     return score(parts.metrics, evidence), sampler, source

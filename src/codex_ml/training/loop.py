@@ -19,6 +19,7 @@ import functools
 import math
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import torch
@@ -29,11 +30,10 @@ from codex_ml.training.distributed import DistContext
 from codex_ml.training.evaluate import EvalSettings, eval_settings, final_report, periodic_samples
 from codex_ml.training.functional import FunctionalTrainer
 from codex_ml.training.jobs import Parts, build_parts, plain_config
-from codex_ml.training.lm import (TorchSampler, collect_evidence, id_to_text, loss_value,
-                                  step_evidence)
+from codex_ml.training.lm import TorchSampler, collect_evidence, loss_value, step_evidence
 from codex_ml.training.progress import Progress, format_values, make_progress
 from codex_ml.training.rundir import Run, choose_run_dir
-from codex_ml.training.scoring import score
+from codex_ml.training.scoring import score, token_text
 from codex_ml.training.settings import TrainSettings
 from codex_ml.training.summary import finish_run
 
@@ -73,7 +73,7 @@ def _train(parts: Parts, ctx: DistContext) -> dict[str, Any]:
         if ctx.is_main and fresh and (step % s.eval_interval == 0 or step == s.max_steps):
             history.append(log_eval(run, progress, step, evaluate()))
         if ctx.is_main and step > start and is_checkpoint_step(step, s):
-            save(run, step, raw_model, optimizer, scheduler, s)
+            progress.note(f"checkpoint step {step}: {save(run, step, raw_model, optimizer, scheduler, s)}")
         if step >= s.max_steps:
             break
         with meter:
@@ -186,10 +186,11 @@ def is_checkpoint_step(step: int, s: TrainSettings) -> bool:
 
 
 def save(run: Run, step: int, model: torch.nn.Module, optimizer: Any, scheduler: Any,
-         s: TrainSettings) -> None:
+         s: TrainSettings) -> Path:
     state = {"optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(),
              "rng": checkpoint.capture_rng()}
-    checkpoint.save_torch(run.checkpoints, step, model, state, s.keep_checkpoints)
+    folder = checkpoint.save_torch(run.checkpoints, step, model, state, s.keep_checkpoints)
+    return folder
 
 
 # ----------------------------------------------------------------- logging
@@ -239,7 +240,7 @@ def evaluate_now(parts: Parts, trainer: Any, model: torch.nn.Module, val: list[A
     """Validation loss, perplexity and the configured metrics, on the unwrapped model."""
     with autocast():
         if isinstance(trainer, FunctionalTrainer):
-            evidence = collect_evidence(model, val, id_to_text(parts.tokenizer))
+            evidence = collect_evidence(model, val, token_text(parts.tokenizer))
         else:
             with _swap(trainer, model):  # rank 0 evaluates alone: no DDP collectives
                 evidence = step_evidence(trainer, val)

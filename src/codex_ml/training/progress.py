@@ -20,7 +20,11 @@ class Progress(Protocol):
 
 def _fmt(value: Any) -> str:
     if isinstance(value, float):
-        if value != value or abs(value) >= 1e5 or (value and abs(value) < 1e-3):
+        if value != value or abs(value) == float("inf"):
+            return str(value)
+        if abs(value) >= 1000:
+            return f"{value:,.0f}"
+        if value and abs(value) < 1e-3:
             return f"{value:.3e}"
         return f"{value:.4f}"
     return str(value)

@@ -51,6 +51,17 @@ class Evidence:
             return math.inf
 
 
+def token_text(tokenizer: Any) -> Callable[[int], str]:
+    """One token id as text, special tokens spelled out (so ``<unk>`` never equals ``<pad>``)."""
+    def text(i: int) -> str:
+        try:
+            return str(tokenizer.decode([i], skip_special_tokens=False))
+        except TypeError:  # a plugin tokenizer whose decode takes only the ids
+            return str(tokenizer.decode([i]))
+
+    return text
+
+
 def check_kinds(metrics: Mapping[str, tuple[Any, str]]) -> None:
     for key, (_, kind) in metrics.items():
         if kind not in INPUT_KINDS:

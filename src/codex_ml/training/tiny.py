@@ -18,7 +18,7 @@ from codex_ml.training.errors import CheckpointError, TrainingConfigError
 from codex_ml.training.evaluate import EvalSettings, eval_settings, final_report, periodic_samples
 from codex_ml.training.progress import format_values
 from codex_ml.training.rundir import Run, choose_run_dir
-from codex_ml.training.scoring import Evidence, score
+from codex_ml.training.scoring import Evidence, score, token_text
 from codex_ml.training.summary import finish_run
 
 
@@ -34,7 +34,7 @@ def _require(model: Any, *methods: str) -> None:
 def tiny_evidence(model: Any, tokenizer: Any, texts: list[str]) -> Evidence:
     """Per-token NLL and greedy next-token predictions over the held-out lines."""
     _require(model, "token_nlls", "predict")
-    evidence = Evidence(id_to_text=lambda i: str(tokenizer.decode([i])))
+    evidence = Evidence(id_to_text=token_text(tokenizer))
     for text in texts:
         ids = [int(i) for i in tokenizer.encode(text)]
         evidence.nll.extend(model.token_nlls(ids, add_eos=False))

@@ -1,13 +1,21 @@
 """Turning dtype hints (``"bf16"``, ``"float16"``, ``torch.float32``, ``"auto"``) into torch dtypes."""
+
 from __future__ import annotations
 
 from typing import Any
 
 _ALIASES = {
-    "fp32": "float32", "float": "float32", "float32": "float32",
-    "fp16": "float16", "half": "float16", "float16": "float16",
-    "bf16": "bfloat16", "bfloat16": "bfloat16",
-    "fp64": "float64", "double": "float64", "float64": "float64",
+    "fp32": "float32",
+    "float": "float32",
+    "float32": "float32",
+    "fp16": "float16",
+    "half": "float16",
+    "float16": "float16",
+    "bf16": "bfloat16",
+    "bfloat16": "bfloat16",
+    "fp64": "float64",
+    "double": "float64",
+    "float64": "float64",
 }
 
 

@@ -9,6 +9,7 @@ registry entry of the same name, if there is one). With
 ``name_or_path`` must be a local checkpoint folder (or a model already in
 the local Hugging Face cache): nothing is downloaded.
 """
+
 from __future__ import annotations
 
 import os
@@ -24,13 +25,19 @@ def split_model_and_tokenizer(result: Any) -> tuple[Any, Any]:
     """Normalise what a model factory returned into ``(model, tokenizer or None)``."""
     if isinstance(result, tuple):
         if len(result) != 2:
-            raise TypeError(f"a model factory returned a tuple of {len(result)} items; expected (model, tokenizer)")
+            raise TypeError(
+                f"a model factory returned a tuple of {len(result)} items; expected (model, tokenizer)"
+            )
         return result[0], result[1]
     if isinstance(result, Mapping):
         if "model" not in result:
-            raise TypeError(f"a model factory returned a mapping without a 'model' key (keys: {sorted(result)})")
+            raise TypeError(
+                f"a model factory returned a mapping without a 'model' key (keys: {sorted(result)})"
+            )
         return result["model"], result.get("tokenizer")
-    if hasattr(result, "model") and (hasattr(result, "tokenizer") or not hasattr(result, "forward")):
+    if hasattr(result, "model") and (
+        hasattr(result, "tokenizer") or not hasattr(result, "forward")
+    ):
         return result.model, getattr(result, "tokenizer", None)
     return result, None
 
@@ -103,7 +110,11 @@ def _tokenizer_for(name: str, tokenizer_name_or_path: Any, from_registry: bool) 
     if tokenizer_name_or_path is not None:
         return load_tokenizer(tokenizer_name_or_path)
     if from_registry:
-        return registry.tokenizer_registry.create(name) if name in registry.tokenizer_registry else None
+        return (
+            registry.tokenizer_registry.create(name)
+            if name in registry.tokenizer_registry
+            else None
+        )
     folder = Path(os.path.expanduser(name))
     if folder.is_dir() and not _has_tokenizer_files(folder):
         warnings.warn(f"{folder} has no tokenizer files; returning tokenizer=None", stacklevel=3)
@@ -111,8 +122,14 @@ def _tokenizer_for(name: str, tokenizer_name_or_path: Any, from_registry: bool) 
     return load_tokenizer(name)
 
 
-def load_model_and_tokenizer(name_or_path: str | os.PathLike[str], *, tokenizer_name_or_path: Any = None,
-                             dtype: Any = None, device: Any = None, **kwargs: Any) -> tuple[Any, Any]:
+def load_model_and_tokenizer(
+    name_or_path: str | os.PathLike[str],
+    *,
+    tokenizer_name_or_path: Any = None,
+    dtype: Any = None,
+    device: Any = None,
+    **kwargs: Any,
+) -> tuple[Any, Any]:
     """``(model, tokenizer)`` for a registered model name or a local checkpoint folder."""
     from codex_ml import registry
 

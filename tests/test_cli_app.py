@@ -272,6 +272,16 @@ def _read_all(fd: int) -> str:
 @pytest.mark.parametrize("argv", [["list", "models"], ["ls"], ["search", "tiny"], ["doctor"]])
 def test_output_to_a_closed_pipe_is_quiet(argv: list[str], tmp_path: Path) -> None:
     argv_full = [sys.executable, str(SCRIPT), *argv]
-    proc = subprocess.run(f"{' '.join(argv_full)} | head -c 1 >/dev/null", shell=True, cwd=tmp_path,
+    proc = subprocess.run(f"{' '.join(argv_full)} | head -c 1 >/dev/null", shell=True, check=False, cwd=tmp_path,
                           env=clean_env(), capture_output=True, text=True, timeout=120)
     assert "Traceback" not in proc.stderr and "BrokenPipe" not in proc.stderr
+
+
+def test_startup_benchmark_runs(tmp_path: Path) -> None:
+    """A short run of benchmarks/cli_startup.py: every command works and the table prints."""
+    bench = Path(__file__).resolve().parents[1] / "benchmarks" / "cli_startup.py"
+    proc = run_argv([sys.executable, str(bench), "--reps", "2", "--warmup", "1", "--json"], clean_env(), tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert "x import typer" in proc.stdout and "aim: listing <= 1.30 x import typer" in proc.stdout
+    rows = json.loads(proc.stdout[proc.stdout.index("["):])
+    assert {r["command"] for r in rows} >= {"codex-ml ls", "plugins_cli list models", 'python -c "import typer"'}

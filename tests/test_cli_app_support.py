@@ -31,7 +31,7 @@ def with_path(env: dict[str, str], *paths: Path | str) -> dict[str, str]:
 
 
 def run_argv(argv: list[str], env: dict[str, str] | None, cwd: Path | str) -> subprocess.CompletedProcess[str]:
-    proc = subprocess.run(argv, env=env if env is not None else clean_env(), cwd=cwd,
+    proc = subprocess.run(argv, check=False, env=env if env is not None else clean_env(), cwd=cwd,
                           capture_output=True, text=True, timeout=300)
     assert "Traceback" not in proc.stderr + proc.stdout, proc.stderr
     return proc

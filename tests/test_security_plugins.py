@@ -77,8 +77,10 @@ CHOOSE_PROBE = """
     warnings.simplefilter("ignore")
     from codex_ml import registry as R
     reports = R.discover_all()
-    for reg in R.all_registries():  # ask for every listed component: nothing disabled may load
+    for reg in R.all_registries():  # ask for every listed plugin: nothing disabled may load
         for name in reg.list(resolve=True):
+            if reg.metadata(name)["provenance"]["source"] != "entry-point":
+                continue  # built-ins (some import torch) are not what this probe is about
             try:
                 reg[name]
             except Exception:

@@ -10,11 +10,9 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 from codex_ml.catalogue.integrity import verify_file
-
-T = TypeVar("T")
 
 
 class FixtureError(ValueError):

@@ -43,7 +43,7 @@ def run(as_json: bool, produce: Callable[[], Produced], *, reports_plugins: bool
             return fail(exc, as_json, caught)
         except RegistryError as exc:
             return fail(CliError(str(exc)), as_json, caught)
-        except Exception as exc:  # noqa: BLE001  (never a traceback)
+        except Exception as exc:
             if os.environ.get("CODEX_ML_DEBUG"):
                 raise
             return fail(CliError(f"internal error: {_inspect.describe(exc)}. This is a bug in codex-ml "

@@ -8,7 +8,7 @@ Sub-apps per noun: the registry verbs at the top (``list``, ``ls``,
 from __future__ import annotations
 
 import os
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -20,13 +20,13 @@ HELP = ("Inspect codex_ml's component registries: what is installed, where it ca
 Json = Annotated[bool, typer.Option("--json", help="Print JSON (for scripts) instead of tables.")]
 Resolve = Annotated[bool, typer.Option(
     "--resolve", help="Run hook and bundle plugins first (this imports them).")]
-KindOpt = Annotated[Optional[str], typer.Option("--kind", "-k", help="Only this kind (e.g. models).")]
+KindOpt = Annotated[str | None, typer.Option("--kind", "-k", help="Only this kind (e.g. models).")]
 
 
 def list_cmd(
     kind: Annotated[str, typer.Argument(help="models, datasets, metrics, trainers, reward_models, "
                                              "tokenizers, rl_agents, ... (`ls` shows every kind)")],
-    tag: Annotated[Optional[list[str]], typer.Option(
+    tag: Annotated[list[str] | None, typer.Option(
         "--tag", "-t", help="Only entries with this tag (repeat: all must match).")] = None,
     resolve: Resolve = False,
     as_json: Json = False,
@@ -114,7 +114,7 @@ def invoke(app: typer.Typer, argv: list[str], prog: str) -> int:
     except KeyboardInterrupt:
         _render.error("interrupted")
         return 130
-    except Exception as exc:  # noqa: BLE001  (typer's own failures)
+    except Exception as exc:
         if os.environ.get("CODEX_ML_DEBUG"):
             raise
         _render.error(f"internal error: {type(exc).__name__}: {exc}; rerun with CODEX_ML_DEBUG=1 "

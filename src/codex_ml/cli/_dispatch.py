@@ -15,8 +15,9 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 JSON = {"--json": "as_json"}
 
@@ -45,19 +46,21 @@ def parse(argv: list[str]) -> tuple[str, dict[str, Any]] | None:
     """``(command, kwargs)`` for an invocation the fast path handles, else None."""
     if not argv or argv[0] not in SPECS:
         return None
-    spec, kwargs, positionals = SPECS[argv[0]], {}, []  # type: ignore[var-annotated]
+    spec = SPECS[argv[0]]
+    kwargs: dict[str, Any] = {}
+    positionals: list[str] = []
     args = iter(argv[1:])
     for arg in args:
-        name, has_value, value = arg.partition("=")
+        name, has_value, inline = arg.partition("=")
         if name in spec.options:
-            value = value if has_value else next(args, None)  # type: ignore[arg-type]
-            if value is None or value.startswith("-") and not has_value:
+            value = inline if has_value else next(args, None)
+            if value is None or (not has_value and value.startswith("-")):
                 return None
             _store(kwargs, spec, spec.options[name], value)
         elif arg in spec.flags:
             kwargs[spec.flags[arg]] = True
         elif arg.startswith("-"):
-            return None  # --help, a typo, ``--``: Typer explains
+            return None  # --help, a typo, ``--``, ``-tfoo``: Typer explains or parses
         else:
             positionals.append(arg)
     if len(positionals) != len(spec.positionals):

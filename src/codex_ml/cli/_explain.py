@@ -8,7 +8,7 @@ from typing import Any
 from codex_ml.registry import Registry, RegistryError, RegistryLoadError, UnknownComponentError
 
 from ._inspect import describe, entry_info, failure_info, plugin_files, raised_at, short_path
-from ._kinds import NotFound, lookup_kind, every_registry, resolve_kind
+from ._kinds import NotFound, every_registry, lookup_kind, resolve_kind
 
 
 def explain_data(name: str, kind: str | None = None, load: bool = True) -> dict[str, Any]:

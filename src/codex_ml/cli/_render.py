@@ -10,7 +10,7 @@ import json
 import os
 import sys
 from dataclasses import dataclass, field
-from typing import Any, TextIO, Union
+from typing import Any, TextIO
 
 
 @dataclass
@@ -30,7 +30,7 @@ class Text:
     style: str = ""
 
 
-Block = Union[Table, Text]
+Block = Table | Text
 
 
 def use_rich(stream: TextIO | None = None) -> bool:

@@ -27,7 +27,7 @@ def main(argv: list[str] | None = None) -> int:
     return dispatch(sys.argv[1:] if argv is None else list(argv), PROG)
 
 
-def __getattr__(name: str) -> "typer.Typer":
+def __getattr__(name: str) -> typer.Typer:
     """``plugins_cli.app``: the Typer application (built on first use)."""
     if name == "app":
         from codex_ml.cli._commands import build_app

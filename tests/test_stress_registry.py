@@ -1,0 +1,211 @@
+"""Concurrency stress (issue 6, part 5): 16 threads x 10,000 mixed operations.
+
+Each thread owns a pool of names it registers, overrides, unregisters and
+looks up (so it knows what it must see), registers a growing set of
+permanent names (never removed: none may be lost), reads other threads'
+names (an answer is either "absent" or exactly their object, never anything
+else), creates components from factories, lists, and refreshes. A set of
+stable names registered before the threads start must be visible to every
+lookup at every moment. Afterwards ``list()`` must agree with ``get()``
+entry by entry.
+
+Run twice: on a private ``Registry``, and in a fresh interpreter on the real
+metrics registry with entry-point plugins installed (a factory entry point
+and a hook), where ``refresh()`` drops and re-scans the plugins while other
+threads look them up.
+"""
+
+from __future__ import annotations
+
+import json
+import textwrap
+import time
+from pathlib import Path
+
+from _support import env_with, run_py
+
+THREADS = 16
+OPS = 10_000
+
+# The worker, shared by both tests (the second runs it in a fresh interpreter).
+STRESS = '''
+import random, sys, threading, time, traceback
+
+def stress(reg, threads, ops, stable, plugin_names=(), p_refresh=0.005):
+    """Run the mixed workload; return (errors, permanent names, live pool names, op counts)."""
+    errors, permanent, live, counts = [], {}, {}, {}
+    barrier = threading.Barrier(threads)
+    lock = threading.Lock()
+
+    def check(cond, what):
+        if not cond:
+            raise AssertionError(what)
+
+    def worker(t):
+        rng = random.Random(t)
+        mine = {}  # pool name -> object this thread last registered there (None: absent)
+        perm = {}
+        tally = dict.fromkeys(["register", "override", "unregister", "get", "miss", "other", "create",
+                               "list", "refresh", "stable", "plugin", "permanent"], 0)
+        barrier.wait()
+        try:
+            for i in range(ops):
+                roll = rng.random()
+                slot = "t%d-%d" % (t, rng.randrange(48))
+                if i % 100 == 0:
+                    name = "p%d-%d" % (t, i)
+                    obj = ("perm", t, i)
+                    check(reg.register(name, obj, factory=False) is obj, "register returned another object")
+                    perm[name] = obj
+                    tally["permanent"] += 1
+                elif roll < 0.22:
+                    obj = (t, i)
+                    if mine.get(slot) is None:
+                        reg.register(slot, obj, factory=False)
+                        tally["register"] += 1
+                    else:
+                        reg.register(slot, obj, factory=False, override=True)
+                        tally["override"] += 1
+                    mine[slot] = obj
+                elif roll < 0.32:
+                    if mine.get(slot) is not None:
+                        reg.unregister(slot)
+                        mine[slot] = None
+                        tally["unregister"] += 1
+                        check(slot not in reg, "unregistered %s still visible" % slot)
+                elif roll < 0.60:
+                    expected = mine.get(slot)
+                    got = reg.get(slot)
+                    check(got is expected, "own %s: expected %r, got %r" % (slot, expected, got))
+                    check((slot in reg) is (expected is not None), "`in` disagrees with get for " + slot)
+                    tally["get" if expected is not None else "miss"] += 1
+                elif roll < 0.75:
+                    other = rng.randrange(threads)
+                    name = "t%d-%d" % (other, rng.randrange(48))
+                    got = reg.get(name)
+                    check(got is None or (isinstance(got, tuple) and got[0] == other),
+                          "%s answered with someone else's object %r" % (name, got))
+                    pname = "p%d-%d" % (other, 100 * rng.randrange(ops // 100))
+                    got = reg.get(pname)
+                    check(got is None or got == ("perm",) + tuple(map(int, pname[1:].split("-"))),
+                          "%s answered %r" % (pname, got))
+                    tally["other"] += 1
+                elif roll < 0.85:
+                    name = rng.choice(stable)
+                    check(reg.create(name, x=t) == {"built": name, "x": t}, "create(%s) wrong" % name)
+                    check(reg.metadata(name)["name"] == name, "metadata(%s) wrong" % name)
+                    tally["create"] += 1
+                elif roll < 0.96:
+                    for name in plugin_names:
+                        check(reg.get(name) is not None, "plugin %s missing during the run" % name)
+                    tally["plugin"] += 1
+                    name = rng.choice(stable)
+                    check(name in reg, "stable %s missing" % name)
+                    tally["stable"] += 1
+                elif roll < 0.96 + p_refresh:
+                    reg.refresh()
+                    tally["refresh"] += 1
+                else:
+                    names = reg.list()
+                    check(names == sorted(set(names), key=lambda n: (n.lower().replace("-", "_"), n)),
+                          "list() not sorted or has duplicates")
+                    check(set(stable) <= set(names), "a stable name vanished from list()")
+                    check(set(perm) <= set(names), "a permanent name vanished from list()")
+                    tally["list"] += 1
+        except BaseException:
+            with lock:
+                errors.append("thread %d: %s" % (t, traceback.format_exc(limit=3)))
+        with lock:
+            permanent.update(perm)
+            live.update({k: v for k, v in mine.items() if v is not None})
+            for k, v in tally.items():
+                counts[k] = counts.get(k, 0) + v
+
+    pool = [threading.Thread(target=worker, args=(t,)) for t in range(threads)]
+    [p.start() for p in pool]
+    [p.join() for p in pool]
+    return errors, permanent, live, counts
+
+
+def factory_for(name):
+    def build(**kwargs):
+        return {"built": name, **kwargs}
+    return build
+
+
+def invariants(reg, permanent, live, stable, plugin_names=()):
+    """After the storm: list() == what must be there, and each listed name gets its object."""
+    problems = []
+    names = reg.list()
+    expected = set(permanent) | set(live) | set(stable) | set(plugin_names)
+    ours = {n for n in names if n[:1] in "tp" and "-" in n} | set(stable) | set(plugin_names)
+    if set(names) & expected != expected:
+        problems.append("lost: %s" % sorted(expected - set(names))[:10])
+    if ours - expected:
+        problems.append("half-removed or ghost entries: %s" % sorted(ours - expected)[:10])
+    for name, obj in {**permanent, **live}.items():
+        if reg.get(name) is not obj:
+            problems.append("%s -> %r, expected %r" % (name, reg.get(name), obj))
+    for name in names:
+        if reg.get(name) is None:
+            problems.append("listed but get() is None: " + name)
+    if len(reg) != len(names):
+        problems.append("len() disagrees with list()")
+    return problems
+'''
+
+
+def _stable(reg: object, n: int = 8) -> list[str]:
+    ns: dict[str, object] = {}
+    exec(STRESS, ns)  # noqa: S102 - our own worker source, shared with the subprocess test
+    names = [f"stable-{k}" for k in range(n)]
+    for name in names:
+        reg.register(name, ns["factory_for"](name), factory=True)  # type: ignore[attr-defined]
+    return names
+
+
+def test_private_registry_under_16_threads() -> None:
+    from codex_ml.registry import Registry
+
+    ns: dict[str, object] = {}
+    exec(STRESS, ns)  # noqa: S102
+    reg: Registry[object] = Registry("stress", publish=False, factory=False)
+    stable = _stable(reg)
+    started = time.perf_counter()
+    errors, permanent, live, counts = ns["stress"](reg, THREADS, OPS, stable)  # type: ignore[operator]
+    elapsed = time.perf_counter() - started
+    assert errors == [], "\n".join(errors[:3])
+    assert ns["invariants"](reg, permanent, live, stable) == []  # type: ignore[operator]
+    assert sum(counts.values()) >= THREADS * OPS * 0.9, counts  # the mix really ran
+    assert len(permanent) == THREADS * OPS // 100
+    assert min(counts["register"], counts["unregister"], counts["refresh"], counts["list"]) > 0, counts
+    assert elapsed < 60, f"{elapsed:.1f} s"
+
+
+def test_registry_with_entry_point_plugins_under_16_threads(installed_examples: Path) -> None:
+    """The real metrics registry: refresh() re-scans plugins while other threads use them."""
+    code = STRESS + textwrap.dedent(f"""
+        import json, warnings
+        warnings.simplefilter("ignore")
+        from codex_ml.registry import metric_registry as reg
+        plugins = ("toy_metric", "toy_weighted_accuracy", "exact_match")
+        reg.discover()
+        assert all(reg.get(p) is not None for p in plugins)
+        stable = ["stable-%d" % k for k in range(8)]
+        for name in stable:
+            reg.register(name, factory_for(name), factory=True)
+        started = time.perf_counter()
+        errors, permanent, live, counts = stress(reg, {THREADS}, {OPS}, stable, plugins, p_refresh=0.01)
+        elapsed = time.perf_counter() - started
+        problems = invariants(reg, permanent, live, stable, plugins)
+        print(json.dumps({{"errors": errors[:3], "n_errors": len(errors), "problems": problems,
+                          "counts": counts, "elapsed": elapsed, "permanent": len(permanent),
+                          "plugins_after": [reg.get(p) is not None for p in plugins]}}))
+    """)
+    proc = run_py(code, env=env_with(installed_examples))
+    out = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert out["n_errors"] == 0, "\n".join(out["errors"])
+    assert out["problems"] == [] and out["plugins_after"] == [True, True, True]
+    assert out["permanent"] == THREADS * OPS // 100
+    assert out["counts"]["refresh"] > 0 and out["counts"]["plugin"] > 0, out["counts"]
+    assert out["elapsed"] < 60, out["elapsed"]

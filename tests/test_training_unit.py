@@ -1,0 +1,272 @@
+"""The training pieces in-process: settings, schedule, batches, steps, trainers, data.
+
+A stand-in model defined here (a bigram LM) exercises the loop the way a
+plugin model would: registered by name, built through the registry.
+"""
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from codex_ml.registry import model_registry, trainer_registry  # noqa: E402
+from codex_ml.training import BaseTrainer  # noqa: E402
+from codex_ml.training.batches import TrainBatches, eval_batches  # noqa: E402
+from codex_ml.training.data import make_splits, split_records  # noqa: E402
+from codex_ml.training.distributed import DistContext  # noqa: E402
+from codex_ml.training.errors import TrainingConfigError  # noqa: E402
+from codex_ml.training.functional import FunctionalTrainer, build_functional_trainer  # noqa: E402
+from codex_ml.training.jobs import train  # noqa: E402
+from codex_ml.training.loop import lr_factor, make_optimizer, train_step  # noqa: E402
+from codex_ml.training.settings import TrainSettings, merge_settings  # noqa: E402
+from codex_ml.tokenizers.bytes import ByteTokenizer  # noqa: E402
+
+CPU = torch.device("cpu")
+
+
+class BigramLM(torch.nn.Module):
+    """The smallest causal LM: next-token logits from the current token only."""
+
+    def __init__(self, vocab_size: int = 259, **_: Any) -> None:
+        super().__init__()
+        self.table = torch.nn.Embedding(vocab_size, vocab_size)
+
+    def forward(self, input_ids: torch.Tensor) -> torch.Tensor:
+        return self.table(input_ids)
+
+
+def ctx(rank: int = 0, world: int = 1) -> DistContext:
+    return DistContext(rank, rank, world, CPU, None)
+
+
+def tiny_cfg(tmp_path: Path, **training: Any) -> dict[str, Any]:
+    """A plain-dict run config: byte tokenizer, tiny corpus, the stand-in model."""
+    base = {"trainer": "offline:functional", "config_path": None, "trainer_kwargs": {},
+            "max_steps": 6, "batch_size": 8, "block_size": 32, "eval_interval": 3,
+            "log_interval": 3, "checkpoint_interval": 0, "device": "cpu", "warmup_steps": 1,
+            "output_dir": str(tmp_path / "runs"), "run_name": "unit"}
+    return {
+        "model": {"name": "test-bigram", "vocab_size": "tokenizer", "path": None, "kwargs": {}},
+        "tokenizer": {"name": "offline:bytes", "name_or_path": None, "path": None, "kwargs": {}},
+        "dataset_loader": {"name": "offline:tiny-corpus", "path": None, "kwargs": {},
+                           "val_fraction": 0.1, "stride": None},
+        "training": {**base, **training},
+        "metrics": {"token_accuracy": {"name": "accuracy@token", "inputs": "token_ids",
+                                       "kwargs": {}}},
+        "reward_model": {"plugin": None}, "rl_agent": {"plugin": None},
+        "evaluate": {"num_samples": 1, "max_new_tokens": 4},
+    }
+
+
+@pytest.fixture
+def bigram() -> Any:
+    with model_registry.snapshot():
+        model_registry.register("test-bigram", BigramLM)
+        yield BigramLM
+
+
+# ---------------------------------------------------------------- settings
+def test_settings_reject_unknown_keys_with_a_suggestion() -> None:
+    with pytest.raises(TrainingConfigError, match="Did you mean 'max_steps'"):
+        merge_settings(("cli", {"max_stpes": 3}))
+
+
+def test_settings_check_values_and_types() -> None:
+    with pytest.raises(TrainingConfigError, match="training.max_steps must be an integer >= 1"):
+        TrainSettings(max_steps=0)
+    with pytest.raises(TrainingConfigError, match="'learning_rate' must be float"):
+        merge_settings(("cli", {"learning_rate": "fast"}))
+    with pytest.raises(TrainingConfigError, match="precision must be one of fp32, bf16"):
+        TrainSettings(precision="fp8")
+
+
+def test_later_layers_win_and_none_does_not_override() -> None:
+    s = merge_settings(("json", {"max_steps": 9, "batch_size": 4}), ("cli", {"max_steps": None,
+                                                                             "batch_size": 2}))
+    assert (s.max_steps, s.batch_size) == (9, 2)
+
+
+def test_global_batch_must_split_over_processes_and_micro_steps() -> None:
+    s = TrainSettings(batch_size=16, grad_accum_steps=2)
+    assert s.micro_batch(1) == 8 and s.micro_batch(2) == 4
+    with pytest.raises(TrainingConfigError, match="multiple of 6"):
+        s.micro_batch(3)
+
+
+def test_functional_trainer_reads_its_json_through_the_catalogue(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    file = tmp_path / "trainer.json"
+    file.write_text(json.dumps({"name": "mine", "max_steps": 7, "learning_rate": 0.01}))
+    monkeypatch.setenv("CODEX_ML_FUNCTIONAL_TRAINER_CONFIG", str(file))
+    trainer = build_functional_trainer(max_steps=None, batch_size=2)
+    assert (trainer.settings.max_steps, trainer.settings.learning_rate) == (7, 0.01)
+    assert trainer.settings.batch_size == 2 and trainer.source == str(file)
+    assert trainer_registry.create("offline:functional").settings.max_steps == 7
+    file.write_text(json.dumps({"max_stepz": 7}))
+    with pytest.raises(TrainingConfigError, match=f"{file}.*Did you mean 'max_steps'"):
+        build_functional_trainer()
+
+
+def test_missing_trainer_json_lists_where_it_looked(tmp_path: Path,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CODEX_ML_FUNCTIONAL_TRAINER_CONFIG", str(tmp_path / "nope.json"))
+    with pytest.raises(FileNotFoundError, match="CODEX_ML_FUNCTIONAL_TRAINER_CONFIG"):
+        build_functional_trainer()
+
+
+# ---------------------------------------------------------------- schedule
+def test_warmup_then_cosine_to_the_floor() -> None:
+    f = [lr_factor(step, warmup=4, total=20, floor=0.1) for step in range(21)]
+    assert f[0] == pytest.approx(1 / 5) and f[3] == pytest.approx(4 / 5)
+    assert f[4] == pytest.approx(1.0) and f[20] == pytest.approx(0.1)
+    assert all(a >= b for a, b in zip(f[4:], f[5:]))  # monotone decay after warmup
+    assert f[12] == pytest.approx(0.1 + 0.9 * 0.5)  # halfway: cosine at pi/2
+
+
+# ----------------------------------------------------------------- batches
+def test_rank_shards_together_are_the_single_process_global_batch() -> None:
+    ids = list(range(3000))
+    single = TrainBatches(ids, 16, 8, micro_batch=4, accum_steps=2, ctx=ctx(), seed=3)
+    ranks = [TrainBatches(ids, 16, 8, micro_batch=4, accum_steps=1, ctx=ctx(r, 2), seed=3)
+             for r in (0, 1)]
+    assert single.steps_per_epoch == ranks[0].steps_per_epoch
+    for step in (0, 5, single.steps_per_epoch + 1):  # across an epoch boundary too
+        one = torch.cat([single.get(step, m)[0] for m in range(2)])
+        both = torch.cat([r.get(step, 0)[0] for r in ranks])
+        assert sorted(map(tuple, one.tolist())) == sorted(map(tuple, both.tolist()))
+
+
+def test_batches_are_a_pure_function_of_the_step() -> None:
+    ids = list(range(2000))
+    a = TrainBatches(ids, 16, 8, 4, 1, ctx(), seed=1)
+    b = TrainBatches(ids, 16, 8, 4, 1, ctx(), seed=1)
+    x, y = a.get(7, 0)
+    assert torch.equal(x, b.get(7, 0)[0]) and torch.equal(y[:, :-1], x[:, 1:])
+    assert not torch.equal(x, TrainBatches(ids, 16, 8, 4, 1, ctx(), seed=2).get(7, 0)[0])
+
+
+def test_too_little_data_is_explained() -> None:
+    with pytest.raises(TrainingConfigError, match="fewer than one window"):
+        TrainBatches(list(range(10)), 16, 8, 4, 1, ctx(), seed=1)
+    with pytest.raises(TrainingConfigError, match="fewer than one batch"):
+        TrainBatches(list(range(40)), 16, 8, 4, 1, ctx(), seed=1)
+    assert len(eval_batches(list(range(100)), 16, 2, 0, CPU)) == 3  # 5 windows, batches of 2
+
+
+def test_records_split_by_line_and_encode_per_side() -> None:
+    splits = make_splits([f"line {i}" for i in range(20)] + [{"text": "last"}], ByteTokenizer(), 0.1)
+    assert splits.val_texts == ["line 19", "last"] and len(splits.train_texts) == 19
+    assert ByteTokenizer().decode(splits.val) == "line 19\nlast"
+    with pytest.raises(TrainingConfigError, match="at least two"):
+        split_records(["only one"], 0.1)
+
+
+# -------------------------------------------------------------------- step
+def _grads(accum: int) -> list[torch.Tensor]:
+    torch.manual_seed(0)
+    model = BigramLM(64)
+    trainer = FunctionalTrainer(TrainSettings(batch_size=8, grad_accum_steps=accum, grad_clip=0))
+    trainer.model = model
+    batches = TrainBatches([i % 64 for i in range(4000)], 16, 8, 8 // accum, accum, ctx(), 5)
+    captured: list[torch.Tensor] = []
+
+    class Spy(torch.optim.SGD):
+        def step(self, closure: Any = None) -> Any:
+            captured.extend(p.grad.clone() for p in model.parameters())
+            return super().step(closure)
+
+    opt = Spy(model.parameters(), lr=0.1)
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda _: 1.0)
+    loss = train_step(trainer, model, batches, 0, opt, sched, trainer.settings,
+                      lambda: torch.autocast("cpu", enabled=False))
+    assert math.isfinite(float(loss))
+    return captured
+
+
+def test_gradient_accumulation_equals_the_big_batch() -> None:
+    for a, b in zip(_grads(1), _grads(4)):
+        assert torch.allclose(a, b, atol=1e-6)
+
+
+def test_adamw_decays_matrices_only() -> None:
+    model = torch.nn.Sequential(torch.nn.Linear(4, 4), torch.nn.LayerNorm(4))
+    opt, sched = make_optimizer(FunctionalTrainer(), model, TrainSettings(weight_decay=0.3))
+    decayed, plain = opt.param_groups
+    assert isinstance(opt, torch.optim.AdamW) and decayed["weight_decay"] == 0.3
+    assert [p.dim() for p in decayed["params"]] == [2] and plain["weight_decay"] == 0.0
+    assert sched.get_last_lr()[0] == pytest.approx(TrainSettings().learning_rate / 21)
+
+
+# --------------------------------------------------------------- train(cfg)
+def test_train_a_plugin_model_by_name_from_a_plain_dict(tmp_path: Path, bigram: Any) -> None:
+    summary = train(tiny_cfg(tmp_path))
+    run = Path(summary["run_dir"])
+    assert run == tmp_path / "runs" / "unit"
+    assert summary["final_eval"]["perplexity"] < summary["first_eval"]["perplexity"]
+    assert (run / "checkpoints" / "latest").read_text().strip() == "step-000006"
+    assert {"config.yaml", "metrics.jsonl", "summary.json"} <= {p.name for p in run.iterdir()}
+
+
+def test_bf16_autocast_trains(tmp_path: Path, bigram: Any) -> None:
+    summary = train(tiny_cfg(tmp_path, precision="bf16"))
+    assert math.isfinite(summary["final_eval"]["loss"])
+
+
+def test_same_seed_same_numbers(tmp_path: Path, bigram: Any) -> None:
+    a = train(tiny_cfg(tmp_path, run_name="a"))["final_eval"]
+    b = train(tiny_cfg(tmp_path, run_name="b"))["final_eval"]
+    c = train(tiny_cfg(tmp_path, run_name="c", seed=7))["final_eval"]
+    assert a == b and a != c
+
+
+class SmoothedTrainer(BaseTrainer):
+    """A plugin-style class trainer: label-smoothed LM loss on the model it is given."""
+
+    def training_step(self, batch: Any, batch_idx: int) -> dict[str, Any]:
+        x, y = batch
+        logits = self.model(x)
+        return {"loss": torch.nn.functional.cross_entropy(
+            logits.flatten(0, 1), y.flatten(), label_smoothing=0.1)}
+
+    def validation_step(self, batch: Any, batch_idx: int) -> Any:
+        x, y = batch
+        return torch.nn.functional.cross_entropy(self.model(x).flatten(0, 1), y.flatten())
+
+
+def test_a_base_trainer_subclass_is_driven_by_the_loop(tmp_path: Path, bigram: Any) -> None:
+    with trainer_registry.snapshot():
+        trainer_registry.register("test-smoothed", SmoothedTrainer)
+        cfg = tiny_cfg(tmp_path, trainer="test-smoothed")
+        summary = train(cfg)
+    assert summary["trainer"] == "test-smoothed"
+    assert summary["final_eval"]["loss"] < summary["first_eval"]["loss"]
+
+
+def test_a_trainer_step_that_returns_no_tensor_is_explained(tmp_path: Path, bigram: Any) -> None:
+    class FloatTrainer(SmoothedTrainer):
+        def training_step(self, batch: Any, batch_idx: int) -> dict[str, float]:
+            return {"loss": 1.0}
+
+    with trainer_registry.snapshot():
+        trainer_registry.register("test-float", FloatTrainer)
+        with pytest.raises(TrainingConfigError, match="must return the loss tensor"):
+            train(tiny_cfg(tmp_path, trainer="test-float"))
+
+
+def test_unknown_component_names_suggest_the_close_one(tmp_path: Path) -> None:
+    cfg = tiny_cfg(tmp_path)
+    cfg["model"]["name"] = "decoder_onyl"
+    with pytest.raises(KeyError, match="decoder_only"):
+        train(cfg)
+
+
+def test_arguments_a_model_rejects_name_the_config_section(tmp_path: Path) -> None:
+    cfg = tiny_cfg(tmp_path)
+    cfg["model"] = {"name": "decoder_only", "vocab_size": "tokenizer", "kwargs": {"n_layer": 2}}
+    with pytest.raises(TrainingConfigError, match=r"model.kwargs.*n_layer"):
+        train(cfg)

@@ -145,10 +145,6 @@ def test_the_real_fixture_with_one_value_replaced(resource: str, data: st.DataOb
     load_or_explain(resource, json.dumps(doc).encode())
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "catalogue/jsonfile.py load_json_object catches only JSONDecodeError: a 5 kB file of '[' "
-    "(nesting deeper than the recursion limit) escapes as a bare RecursionError from json.decoder "
-    "instead of FixtureError naming the file; catch RecursionError there too"))
 @pytest.mark.parametrize("resource", sorted(JSON_FIXTURES))
 def test_deeply_nested_json_is_a_clear_error(resource: str) -> None:
     load_or_explain(resource, b"[" * 5000)

@@ -99,10 +99,6 @@ def test_names_that_are_not_text_are_a_type_error(name: Any) -> None:
     assert (name in reg) is False
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "core bug: Registry.search() and Registry.unregister() with a non-str name raise "
-    "AttributeError (\"'int' object has no attribute 'strip'\" from _names.normalise) instead of "
-    "the documented TypeError 'name must be a str'"))
 @pytest.mark.parametrize("call", ["search", "unregister"])
 def test_search_and_unregister_reject_non_text_clearly(call: str) -> None:
     reg = private()
@@ -183,29 +179,18 @@ def test_metadata_round_trips(name: str, metadata: dict[str, Any], tags: list[st
         assert name.strip() in reg.search(tag)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "core bug (silent wrong result): _base.Registry._make_entry does tuple(meta['tags']), so "
-    "register(name, obj, tags='causal-lm') stores one tag per character ('c','a','u',...) and "
-    "list(tags='causal-lm') does set('causal-lm'); a str should be one tag (or a TypeError)"))
 def test_a_single_string_tag_is_one_tag() -> None:
     reg = private()
     reg.register("lm", object(), tags="causal-lm")
     assert reg.metadata("lm")["tags"] == ("causal-lm",)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "core bug: register(name, obj, tags=5) escapes as a bare TypeError \"'int' object is not "
-    "iterable\" from _make_entry, not naming the component or the 'tags' argument"))
 def test_tags_that_are_not_a_list_get_a_clear_error() -> None:
     with pytest.raises(TypeError, match="tags"):
         private().register("lm", object(), tags=5)
 
 
 # ------------------------------------------------------------------ aliases
-@pytest.mark.xfail(strict=True, reason=(
-    "core bug (half-visible entry): _base.Registry._insert stores the entry BEFORE "
-    "_set_aliases raises RegistryCollisionError for an alias that is another entry's name, so "
-    "the failed register() leaves the new name registered. Fix: check aliases before inserting"))
 def test_failed_register_leaves_nothing_behind() -> None:
     reg = private()
     reg.register("taken", object())
@@ -214,11 +199,6 @@ def test_failed_register_leaves_nothing_behind() -> None:
     assert "newcomer" not in reg and reg.list() == ["taken"]
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "core bug (silent hijack): _set_aliases only checks aliases against entry NAMES, so an alias "
-    "already owned by another entry is silently re-pointed, e.g. a plugin's aliases=('old',) "
-    "steals the alias a built-in or the user's code registered; it should raise "
-    "RegistryCollisionError (or follow the precedence rules) like a name clash"))
 def test_alias_of_another_entry_cannot_be_taken_silently() -> None:
     reg = private()
     first = reg.register("first", object(), aliases=("old-name",))

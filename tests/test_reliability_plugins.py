@@ -347,10 +347,6 @@ def test_registering_into_another_kind_is_refused(matrix: dict[str, Any]) -> Non
     assert any("Refused a registration" in w and "smuggled-metric" in w for w in matrix["warnings"])
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "core bug: a cross-kind registration made while a FACTORY entry point's module is imported "
-    "is refused (warning) but not recorded: _base.Registry._load never reads frame.refused, so "
-    "the report/doctor stay silent. Hooks are recorded (run_hook reads frame.refused)."))
 def test_cross_kind_refusal_from_a_factory_import_is_recorded(matrix: dict[str, Any]) -> None:
     recorded = json.dumps(matrix["reports"])
     assert "smuggled-metric" in recorded
@@ -442,11 +438,6 @@ FORCE_PROBE = """
 """
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "core bug: Registry.discover(force=True) re-entered from a hook recurses without end "
-    "(refresh() resets the hooks' Once, so the hook runs again) until RecursionError; when the "
-    "RecursionError lands inside refresh() -> _reset_state() (after `_entries = {}`), every "
-    "built-in and plugin entry of the registry is lost for the rest of the process"))
 def test_hook_forcing_rediscovery_from_its_own_run_loses_nothing(force_site: Path) -> None:
     for limit in (150, 400, 1000):  # where the recursion breaks decides what survives
         result: Any = run_json(FORCE_PROBE.replace("LIMIT", str(limit)), env=env_with(force_site))

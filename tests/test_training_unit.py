@@ -270,3 +270,49 @@ def test_arguments_a_model_rejects_name_the_config_section(tmp_path: Path) -> No
     cfg["model"] = {"name": "decoder_only", "vocab_size": "tokenizer", "kwargs": {"n_layer": 2}}
     with pytest.raises(TrainingConfigError, match=r"model.kwargs.*n_layer"):
         train(cfg)
+
+
+def test_generated_text_metrics_reward_and_rollout(tmp_path: Path, bigram: Any) -> None:
+    cfg = tiny_cfg(tmp_path)
+    cfg["metrics"] = {"f1": {"name": "f1", "inputs": "texts"},
+                      "distinct_2": {"name": "dist-2", "inputs": "samples"}}
+    cfg["reward_model"] = {"plugin": "offline:heuristic"}
+    cfg["rl_agent"] = {"plugin": "offline:scripted"}
+    summary = train(cfg)
+    assert {"f1", "distinct_2"} <= set(summary["final_eval"])
+    report = summary["evaluation"]
+    assert report["reward_model"]["plugin"] == "offline:heuristic"
+    assert report["rl_agent"]["episodes"] == 1 and report["samples"][0]["reference"]
+
+
+def test_a_named_run_is_never_mixed_with_a_new_one(tmp_path: Path, bigram: Any) -> None:
+    train(tiny_cfg(tmp_path))
+    with pytest.raises(TrainingConfigError, match="already holds a run.*resume=true"):
+        train(tiny_cfg(tmp_path))
+    resumed = train(tiny_cfg(tmp_path, resume=True, max_steps=8))
+    assert resumed["resumed_from"] == 6
+
+
+def test_a_terminal_gets_a_progress_bar(monkeypatch: pytest.MonkeyPatch,
+                                        capsys: pytest.CaptureFixture[str]) -> None:
+    from codex_ml.training import progress
+
+    monkeypatch.setattr("sys.stdout.isatty", lambda: True)
+    bar = progress.make_progress(True, total=10, initial=0)
+    assert isinstance(bar, progress.Bar)
+    bar.advance(3)
+    bar.train_line(3, {"loss": 1.5, "tokens_per_sec": 1234.0})
+    bar.close()
+    assert isinstance(progress.make_progress(False, 10, 0), progress.Silent)
+
+
+def test_importing_the_trainer_and_cli_loads_neither_torch_nor_hydra() -> None:
+    import subprocess
+    import sys
+
+    code = ("import sys, codex_ml.training.functional, codex_ml.training.jobs, "
+            "codex_ml.training.evaluate, codex_ml.cli.hydra_app, codex_ml.cli.__main__\n"
+            "print(sorted(m for m in ('torch', 'hydra', 'omegaconf', 'transformers') "
+            "if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"

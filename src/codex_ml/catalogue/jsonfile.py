@@ -35,6 +35,11 @@ def load_json_object(path: Path, what: str) -> dict[str, Any]:
             f"{what} {path} is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}. "
             "Fix the file or point the loader at another one."
         ) from exc
+    except RecursionError as exc:  # '[[[[...' deeper than the parser can follow
+        raise FixtureError(
+            f"{what} {path} is not usable JSON: it nests deeper than the parser allows. "
+            "Fix the file or point the loader at another one."
+        ) from exc
     if not isinstance(data, dict):
         raise FixtureError(
             f"{what} {path} must hold a JSON object ({{...}}), found {type(data).__name__}"

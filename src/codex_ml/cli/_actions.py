@@ -12,14 +12,17 @@ import os
 import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
 
 from codex_ml.registry import PluginWarning, RegistryError
 
 from . import _inspect, _render, _views
 from ._kinds import CliError, alias_note, resolve_kind
 
-Produced = tuple[Any, list[_render.Block], int]
+TYPE_CHECKING = False  # importing typing costs milliseconds on the listing path
+if TYPE_CHECKING:
+    from typing import Any
+
+    Produced = tuple[Any, list[_render.Block], int]
 
 
 @contextmanager

@@ -16,20 +16,23 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Any
+
+TYPE_CHECKING = False  # importing typing costs milliseconds on the listing path
+if TYPE_CHECKING:
+    from typing import Any
 
 JSON = {"--json": "as_json"}
 
 
-@dataclass(frozen=True)
 class Spec:
     """A command's arguments: positionals, boolean flags, options taking a value."""
 
-    positionals: tuple[str, ...]
-    flags: dict[str, str] = field(default_factory=dict)
-    options: dict[str, str] = field(default_factory=dict)
-    repeated: frozenset[str] = frozenset()
+    __slots__ = ("flags", "options", "positionals", "repeated")
+
+    def __init__(self, positionals: tuple[str, ...], flags: dict[str, str], options: dict[str, str] | None = None,
+                 repeated: frozenset[str] = frozenset()) -> None:
+        self.positionals, self.flags, self.options = positionals, flags, options or {}
+        self.repeated = repeated
 
 
 SPECS: dict[str, Spec] = {

@@ -8,11 +8,14 @@ bundle plugins (that is what the flag is for).
 from __future__ import annotations
 
 import os
-from typing import Any
 
 from codex_ml.registry import Registry
 
 from ._kinds import every_registry, resolve_kind
+
+TYPE_CHECKING = False  # importing typing costs milliseconds on the listing path
+if TYPE_CHECKING:
+    from typing import Any
 
 SOURCE_LABELS = {"built-in": "built-in", "in-process": "in-process"}
 

@@ -5,10 +5,11 @@ Stdlib and :mod:`codex_ml.registry` only: this is on the listing path.
 
 from __future__ import annotations
 
-import difflib
-from typing import Any
-
 from codex_ml.registry import Registry, RegistryError, all_registries, registries
+
+TYPE_CHECKING = False  # importing typing costs milliseconds on the listing path
+if TYPE_CHECKING:
+    from typing import Any
 
 # Spellings the seeds use for a kind whose registry is named otherwise.
 KIND_ALIASES = {"datasets": "data_loaders", "dataset": "data_loaders", "data": "data_loaders"}
@@ -84,6 +85,8 @@ def _run_bundles() -> None:
 
 
 def unknown_kind(text: str) -> UsageProblem:
+    import difflib
+
     kinds = sorted({reg.kind for reg in all_registries()} | {"datasets"})
     close = difflib.get_close_matches(_key(text), [_key(k) for k in kinds], n=3, cutoff=0.5)
     hint = f" Did you mean {', '.join(repr(_display(c, kinds)) for c in close)}?" if close else ""

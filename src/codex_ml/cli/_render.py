@@ -6,28 +6,30 @@ Rich is imported only when stdout is a terminal, so piped and scripted runs
 
 from __future__ import annotations
 
-import json
 import os
 import sys
-from dataclasses import dataclass, field
-from typing import Any, TextIO
+
+TYPE_CHECKING = False  # importing typing costs milliseconds on the listing path
+if TYPE_CHECKING:
+    from typing import Any, TextIO
 
 
-@dataclass
 class Table:
     """A titled table of strings."""
 
-    title: str
-    columns: list[str]
-    rows: list[list[str]] = field(default_factory=list)
+    __slots__ = ("columns", "rows", "title")
+
+    def __init__(self, title: str, columns: list[str], rows: list[list[str]] | None = None) -> None:
+        self.title, self.columns, self.rows = title, columns, rows if rows is not None else []
 
 
-@dataclass
 class Text:
     """A paragraph; ``style`` is a hint for Rich ("bold", "red", "dim" ...)."""
 
-    text: str
-    style: str = ""
+    __slots__ = ("style", "text")
+
+    def __init__(self, text: str, style: str = "") -> None:
+        self.text, self.style = text, style
 
 
 Block = Table | Text
@@ -56,6 +58,8 @@ def emit(blocks: list[Block]) -> None:
 
 
 def emit_json(data: Any) -> None:
+    import json
+
     sys.stdout.write(json.dumps(data, indent=2, default=str, sort_keys=False) + "\n")
 
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from ._inspect import files_label
 from ._render import Block, Table, Text
+
+TYPE_CHECKING = False  # importing typing costs milliseconds on the listing path
+if TYPE_CHECKING:
+    from typing import Any
 
 
 def yes_no(flag: bool) -> str:

@@ -90,6 +90,12 @@ class Composer:
     def __init__(self, config_dir: str | None) -> None:
         from hydra.core.global_hydra import GlobalHydra
 
+        import codex_ml.configs
+
+        # Where config files live, searched in this order (also for group/option lookups).
+        self.roots = [Path(codex_ml.configs.__file__).parent]
+        if config_dir is not None:
+            self.roots.insert(0, Path(_config_dir(config_dir)))
         GlobalHydra.instance().clear()
         if config_dir is None:
             from hydra import initialize_config_module
@@ -104,11 +110,18 @@ class Composer:
     def close(self) -> None:
         self._ctx.__exit__(None, None, None)
 
-    @property
-    def repository(self) -> Any:
-        from hydra.core.global_hydra import GlobalHydra
+    def group_exists(self, group: str) -> bool:
+        return any((root / group).is_dir() for root in self.roots)
 
-        return GlobalHydra.instance().config_loader().repository  # type: ignore[attr-defined]
+    def option_exists(self, group: str, option: str) -> bool:
+        return any((root / group / f"{option}.yaml").is_file() for root in self.roots)
+
+    def group_options(self, group: str) -> list[str]:
+        """Every option of a config group, nested ones as ``offline/gpt2``."""
+        found = {p.relative_to(root / group).with_suffix("").as_posix()
+                 for root in self.roots if (root / group).is_dir()
+                 for p in (root / group).rglob("*.yaml")}
+        return sorted(found)
 
     def compose(self, name: str, overrides: list[str]) -> Any:
         from hydra import compose
@@ -134,14 +147,12 @@ def translate(composer: Composer, arg: str) -> str:
     if "=" in arg or arg.startswith(("~", "+")):
         return arg
     parts = arg.strip("/").removesuffix(".yaml").split("/")
-    repo = composer.repository
     for cut in range(1, len(parts)):
         group, option = "/".join(parts[:cut]), "/".join(parts[cut:])
-        if repo.group_exists(group) and repo.config_exists(f"{group}/{option}"):
+        if composer.option_exists(group, option):
             return f"{group}={option}"
-    if len(parts) > 1 and repo.group_exists(parts[0]):
-        raise unknown_option(parts[0], "/".join(parts[1:]),
-                                     group_options(repo, parts[0]))
+    if len(parts) > 1 and composer.group_exists(parts[0]):
+        raise unknown_option(parts[0], "/".join(parts[1:]), composer.group_options(parts[0]))
     raise UsageError(f"{arg!r} is neither an override (key=value) nor a config group option "
                      "(group/option, e.g. metrics/offline/weighted_accuracy)")
 
@@ -173,16 +184,6 @@ def _close(word: str, choices: list[str]) -> str:
     return " Did you mean " + " or ".join(repr(c) for c in close) + "?" if close else ""
 
 
-def group_options(repo: Any, group: str) -> list[str]:
-    """Every option of a config group, nested ones as ``offline/gpt2``."""
-    from hydra.core.object_type import ObjectType
-
-    options = list(repo.get_group_options(group, ObjectType.CONFIG))
-    for sub in repo.get_group_options(group, ObjectType.GROUP):
-        options += [f"{sub}/{o}" for o in group_options(repo, f"{group}/{sub}")]
-    return sorted(options)
-
-
 def unknown_option(group: str, option: str, options: list[str]) -> ConfigMistake:
     return ConfigMistake(
         f"config group {group!r} has no option {option!r}.{_close(option, options)} "
@@ -201,7 +202,11 @@ def append_missing_group(exc: Exception, overrides: list[str]) -> list[str] | No
 
 def _parent_keys(composer: Composer, inv: Invocation, full_key: str) -> list[str]:
     """Keys beside ``full_key`` in the config composed without the offending override."""
-    rest = [o for o in inv.overrides if o.split("=", 1)[0].lstrip("+~") != full_key]
+    def offending(override: str) -> bool:
+        key = override.split("=", 1)[0].lstrip("+~")
+        return key == full_key or key.startswith(full_key + ".")
+
+    rest = [o for o in inv.overrides if not offending(o)]
     try:
         node: Any = composer.compose(inv.config_name, [translate(composer, o) for o in rest])
         for part in full_key.split(".")[:-1]:
@@ -237,7 +242,7 @@ def explain_hydra(exc: Exception, composer: Composer, inv: Invocation) -> Except
             return ConfigMistake(f"no primary config named {missing!r} (-cn).{_close(missing, names)}"
                                  f" Packaged configs: {', '.join(names)}; -cd DIR adds your own.")
         group, _, option = missing.partition("/")
-        return unknown_option(group, option, group_options(composer.repository, group))
+        return unknown_option(group, option, composer.group_options(group))
     named = re.search(r"Could not override '([^']+)'", str(exc))
     full_key = getattr(exc.__cause__, "full_key", None) or (named.group(1) if named else None)
     if full_key and (named or "not in struct" in str(exc.__cause__)):
@@ -271,11 +276,10 @@ def help_text(inv: Invocation) -> str:
     """Usage, the config groups with their options, and examples."""
     composer = Composer(inv.config_dir)
     try:
-        repo = composer.repository
         groups = [g for g in ("model", "tokenizer", "data", "training", "metrics", "interfaces")
-                  if repo.group_exists(g)]
+                  if composer.group_exists(g)]
         lines = [USAGE, "", f"{inv.command}: config groups (group=option):"]
-        lines += [f"  {g:<11} {', '.join(group_options(repo, g))}" for g in groups]
+        lines += [f"  {g:<11} {', '.join(composer.group_options(g))}" for g in groups]
     finally:
         composer.close()
     lines += ["", "primary configs (-cn): config, offline/catalogue, offline/tiny_fixtures", "",

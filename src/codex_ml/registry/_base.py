@@ -80,6 +80,7 @@ class Registry(Generic[T]):
         self._lock = _thread.RLock()
         self._reset_state()
         self.scan_count = 0  # how often entry points were scanned (tests, benchmarks)
+        self._discovering: int | None = None  # the thread inside discover()
         if publish:
             _publish(self)
 
@@ -128,7 +129,7 @@ class Registry(Generic[T]):
         if frame is not None and frame.kind not in (None, self.kind):
             why = (f"registered {self.label} {display!r} from a {frame.kind} entry point; a plugin "
                    "that provides several kinds belongs in the 'codex_ml.plugins' group")
-            frame.refused.append(why)
+            frame.refused.append((display, why))
             _discovery.warn_once(f"Refused a registration by {provenance}: {why}", key=f"kind:{why}")
             return obj
         if isinstance(obj, type) and self.interface is not None:
@@ -175,7 +176,7 @@ class Registry(Generic[T]):
         meta: dict[str, Any] = {k: None for k in _STANDARD_META}
         meta["tags"] = ()
         meta.update(metadata)
-        meta["tags"] = tuple(meta["tags"] or ())
+        meta["tags"] = _tags(meta["tags"], name)
         alias_names = tuple(validate_name(a, self.label) for a in aliases)
         is_factory = self.default_factory if factory is None else bool(factory)
         return Entry(name, obj, provenance, is_factory, metadata=meta, aliases=alias_names)
@@ -188,8 +189,10 @@ class Registry(Generic[T]):
             if decision.fill_lazy and old is not None:
                 old.obj = entry.obj
             if decision.replace:
+                self._check_aliases(key, entry)  # before anything changes: all or nothing
                 self._entries[key] = entry
-                self._set_aliases(key, entry)
+                for alias in entry.aliases:
+                    self._aliases[normalise(alias)] = key
                 self._failures.pop(key, None)
             self._invalidate()
         if decision.shadowed:
@@ -202,13 +205,17 @@ class Registry(Generic[T]):
             self._gen += 1
             self._fast.clear()
 
-    def _set_aliases(self, key: str, entry: Entry) -> None:
+    def _check_aliases(self, key: str, entry: Entry) -> None:
+        """An alias may not take another entry's name or another entry's alias."""
         for alias in entry.aliases:
             akey = normalise(alias)
-            owner = self._entries.get(akey)
-            if owner is not None and akey != key:
-                raise RegistryCollisionError(alias, self.label, str(owner.provenance), f"an alias of {entry.name!r}")
-            self._aliases[akey] = key
+            owner_key = akey if akey in self._entries else self._aliases.get(akey, key)
+            if akey == key or owner_key == key:
+                continue
+            owner = self._entries.get(owner_key)
+            where = str(owner.provenance) if owner is not None else "another entry"
+            raise RegistryCollisionError(alias, self.label, where, f"an alias of {entry.name!r} ({entry.provenance})",
+                                         owner.name if owner is not None else "")
 
     def _note_collision(self, name: str, message: str) -> None:
         self._report.collisions.append(message)
@@ -225,6 +232,7 @@ class Registry(Generic[T]):
             self._invalidate()
 
     def unregister(self, name: str) -> None:
+        _require_str(name, self.label)
         with self._lock:
             key = self._key(name)
             if key is None or key not in self._entries:
@@ -283,8 +291,7 @@ class Registry(Generic[T]):
         return self._aliases.get(key)
 
     def _find(self, name: str) -> Entry | None:
-        if not isinstance(name, str):
-            raise TypeError(f"{self.label} name must be a str, got {type(name).__name__}")
+        _require_str(name, self.label)
         self._ensure_scanned()
         key = normalise(name)
         if key in self._deprecated:
@@ -316,8 +323,11 @@ class Registry(Generic[T]):
         if failure is not None:
             raise self._load_error(failure) from failure.error
         try:
-            with _context.loading(entry.provenance, self.kind):
+            with _context.loading(entry.provenance, self.kind) as frame:
                 obj = _context.import_target(entry.target)
+            for refused, why in frame.refused:  # the import tried to register into another kind
+                refusal = RegistryLoadError(refused, self.label, str(entry.provenance), why)
+                self._report.failed.append(PluginFailure(self.kind, refused, entry.provenance, refusal))
             if _discovery.takes_register_fn(obj):
                 return self._load_hook_entry(entry, obj)
             if isinstance(obj, type) and self.interface is not None:
@@ -381,7 +391,7 @@ class Registry(Generic[T]):
         self._ensure_scanned()
         if resolve:
             self._run_hooks()
-        wanted = set(tags or ())
+        wanted = set(_tags(tags, "list()"))
         names = [e.name for e in list(self._entries.values()) if wanted <= set(e.metadata.get("tags") or ())]
         if include_deprecated:
             names += [v[0] for v in self._deprecated.values()]
@@ -412,6 +422,7 @@ class Registry(Generic[T]):
 
     def search(self, query: str, *, limit: int | None = None) -> builtins.list[str]:
         """Names ranked exact > prefix > substring > fuzzy over name, aliases, description, tags."""
+        _require_str(query, f"{self.label} search query")
         self._ensure_scanned()
         return _search.rank(query, list(self._entries.values()), limit)
 
@@ -492,7 +503,27 @@ class Registry(Generic[T]):
                 self._report.loaded.append(f"{rec.name} ({rec.distribution})")
 
     def discover(self, force: bool = False, strict: bool | None = None) -> DiscoveryReport:
-        """``init_<kind>_plugins()``: scan and run every hook once per process."""
+        """``init_<kind>_plugins()``: scan and run every hook once per process.
+
+        A plugin that calls this from its own hook (same thread) gets the report
+        so far instead of starting discovery again inside itself.
+        """
+        me = _thread.get_ident()
+        if self._discovering == me:
+            return self.report()
+        with self._lock:
+            self._discovering = me
+        try:
+            self._discover_now(force)
+        finally:
+            self._discovering = None
+        report = self.report()
+        if _discovery.strict_mode(strict) and not report.ok:
+            raise RegistryLoadError(self.kind, self.label, "plugin discovery", "; ".join(
+                [str(f) for f in report.failed] + report.collisions))
+        return report
+
+    def _discover_now(self, force: bool) -> None:
         if force:
             self.refresh()
         if not self._inited or force:
@@ -501,11 +532,6 @@ class Registry(Generic[T]):
             for entry in list(self._entries.values()):
                 if entry.provenance.is_plugin and entry.target:
                     self._try_load(entry)
-        report = self.report()
-        if _discovery.strict_mode(strict) and not report.ok:
-            raise RegistryLoadError(self.kind, self.label, "plugin discovery", "; ".join(
-                [str(f) for f in report.failed] + report.collisions))
-        return report
 
     def _try_load(self, entry: Entry) -> None:
         try:
@@ -573,6 +599,28 @@ class _Snapshot(Generic[T]):
         with reg._lock:
             reg.__dict__.update(self.state)
             reg._invalidate()
+
+
+def _require_str(name: object, what: str) -> None:
+    if not isinstance(name, str):
+        raise TypeError(f"{what} name must be a str, got {type(name).__name__}: {name!r}")
+
+
+def _tags(tags: Any, owner: str) -> tuple[str, ...]:
+    """Tags as a tuple of str: one string is one tag, not its characters."""
+    if tags is None:
+        return ()
+    if isinstance(tags, str):
+        return (tags,)
+    try:
+        items = tuple(tags)
+    except TypeError:
+        raise TypeError(f"tags of {owner!r} must be a string or a sequence of strings, "
+                        f"got {type(tags).__name__}: {tags!r}") from None
+    bad = [t for t in items if not isinstance(t, str)]
+    if bad:
+        raise TypeError(f"tags of {owner!r} must be strings; got {bad[0]!r} ({type(bad[0]).__name__})")
+    return items
 
 
 def _copy_state(value: Any) -> Any:

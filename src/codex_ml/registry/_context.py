@@ -26,7 +26,7 @@ class LoadFrame:
         self.provenance = provenance
         self.kind = kind  # the registry an entry-point hook belongs to; None: any kind
         self.registered: list[tuple[str, str]] = []
-        self.refused: list[str] = []
+        self.refused: list[tuple[str, str]] = []  # (name, why) refused registrations
 
 
 _local = _thread._local()

@@ -21,6 +21,7 @@ from . import _epindex
 from ._context import import_target, loading
 from ._entry import BUILTIN, ENTRY_POINT, Provenance
 from ._errors import PluginWarning, RegistryLoadError, describe_exception
+from ._names import normalise
 
 TYPE_CHECKING = False  # typing itself costs milliseconds to import
 if TYPE_CHECKING:
@@ -101,11 +102,16 @@ def _env_list(var: str) -> list[str]:
 
 
 def _matches(rule: str, rec: _epindex.EPRecord) -> bool:
-    norm = rule.lower().replace("_", "-")
+    """A ``distribution`` or ``group:name`` rule, names compared as the registry does."""
     if ":" in rule and rule.startswith("codex_ml"):
-        group, _, name = rule.rpartition(":")
-        return group == rec.group and name in (rec.name, "*")
-    return norm == rec.distribution.lower().replace("_", "-")
+        group, _, name = rule.partition(":")
+        return group.strip() == rec.group and (name.strip() == "*" or normalise(name) == normalise(rec.name))
+    return _dist_norm(rule) == _dist_norm(rec.distribution)
+
+
+def _dist_norm(name: str) -> str:
+    """PEP 503 normalisation: case, '-', '_' and '.' alike."""
+    return name.strip().lower().replace("_", "-").replace(".", "-")
 
 
 def allowed(rec: _epindex.EPRecord) -> str:
@@ -166,7 +172,7 @@ def run_hook(registry: Registry[Any], rec: _epindex.EPRecord, kind: str | None) 
         except BaseException as exc:  # SystemExit too: one plugin never ends the app
             return PluginFailure(registry.kind, rec.name, provenance, exc)
     if frame.refused:
-        error = RegistryLoadError(rec.name, registry.label, str(provenance), "; ".join(frame.refused))
+        error = RegistryLoadError(rec.name, registry.label, str(provenance), "; ".join(w for _, w in frame.refused))
         return PluginFailure(registry.kind, rec.name, provenance, error)
     return None
 

@@ -207,13 +207,16 @@ def _import_file(path: str, report: DirReport) -> None:
     name = module_name(path)
     provenance = Provenance(PLUGIN_FILE, module=name, file=os.path.abspath(path))
     try:
-        spec = importlib.util.spec_from_file_location(name, path)
-        if spec is None or spec.loader is None:
-            raise ImportError(f"no loader for {path}")
-        module = importlib.util.module_from_spec(spec)
+        # Compile from the source just checked, never from __pycache__: a .pyc
+        # beside a safe file could have been planted by anyone who can write there.
+        with open(path, "rb") as fh:
+            code = compile(fh.read(), os.path.abspath(path), "exec", dont_inherit=True)
+        spec = importlib.util.spec_from_loader(name, loader=None, origin=os.path.abspath(path))
+        module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
+        module.__file__ = os.path.abspath(path)
         sys.modules[name] = module
         with loading(provenance):
-            spec.loader.exec_module(module)
+            exec(code, module.__dict__)
         report.loaded.append(path)
     except KeyboardInterrupt:
         raise

@@ -68,21 +68,24 @@ def _train(parts: Parts, ctx: DistContext) -> dict[str, Any]:
                                  dtype=torch.bfloat16, enabled=s.precision == "bf16")
     evaluate = functools.partial(evaluate_now, parts, trainer, raw_model, val, es, autocast)
     step, meter, history = start, Meter(), []
-    while True:
-        fresh = step > start or start == 0
-        if ctx.is_main and fresh and (step % s.eval_interval == 0 or step == s.max_steps):
-            history.append(log_eval(run, progress, step, evaluate()))
-        if ctx.is_main and step > start and is_checkpoint_step(step, s):
-            progress.note(f"checkpoint step {step}: {save(run, step, raw_model, optimizer, scheduler, s)}")
-        if step >= s.max_steps:
-            break
-        with meter:
-            loss = train_step(trainer, model, batches, step, optimizer, scheduler, s, autocast)
-        step += 1
-        progress.advance(step)
-        if step % s.log_interval == 0 or step == s.max_steps:
-            log_train(run, progress, step, loss, optimizer, meter, s, ctx)
-    progress.close()
+    try:
+        while True:
+            fresh = step > start or start == 0
+            if ctx.is_main and fresh and (step % s.eval_interval == 0 or step == s.max_steps):
+                history.append(log_eval(run, progress, step, evaluate()))
+            if ctx.is_main and step > start and is_checkpoint_step(step, s):
+                folder = save(run, step, raw_model, optimizer, scheduler, s)
+                progress.note(f"checkpoint step {step}: {folder}")
+            if step >= s.max_steps:
+                break
+            with meter:
+                loss = train_step(trainer, model, batches, step, optimizer, scheduler, s, autocast)
+            step += 1
+            progress.advance(step)
+            if step % s.log_interval == 0 or step == s.max_steps:
+                log_train(run, progress, step, loss, optimizer, meter, s, ctx)
+    finally:
+        progress.close()  # also on Ctrl-C: give the terminal back
     return finish(parts, run, raw_model, history, meter, es, ctx, start)
 
 

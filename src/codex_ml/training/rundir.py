@@ -47,7 +47,11 @@ def newest_resumable(output_dir: Path) -> Path | None:
 
 
 def choose_run_dir(output_dir: str, run_name: str | None, resume: bool) -> tuple[Path, bool]:
-    """``(run directory, whether it holds a run to resume)`` for the given settings."""
+    """``(run directory, whether it holds a run to resume)`` for the given settings.
+
+    A named run that already holds metrics is never silently mixed with a new
+    one: resuming continues it, otherwise it is an error.
+    """
     root = Path(output_dir).expanduser()
     if run_name is not None and (not run_name or "/" in run_name or run_name in (".", "..")):
         raise TrainingConfigError(f"training.run_name={run_name!r} is not a folder name; "
@@ -56,9 +60,16 @@ def choose_run_dir(output_dir: str, run_name: str | None, resume: bool) -> tuple
         path = root / run_name if run_name else newest_resumable(root)
         if path is not None and (path / "checkpoints" / LATEST).is_file():
             return path, True
-    if run_name:
-        return root / run_name, False
-    return _unique(root / _timestamp()), False
+        if path is not None:  # killed before its first checkpoint: start it again
+            (path / METRICS).unlink(missing_ok=True)
+    if not run_name:
+        return _unique(root / _timestamp()), False
+    path = root / run_name
+    if (path / METRICS).exists():
+        raise TrainingConfigError(
+            f"{path} already holds a run. Continue it with training.resume=true, or pick "
+            "another training.run_name (or none, for a timestamped folder).")
+    return path, False
 
 
 def _json_default(value: Any) -> Any:

@@ -1,0 +1,194 @@
+"""Training throughput: our trainer vs. a hand-written PyTorch loop vs. the Hugging Face Trainer.
+
+Same model (the default config's ``decoder_only``), same data (byte-level
+windows of the tiny corpus), same global batch, same optimizer (AdamW with
+nanoGPT's decay groups, warmup + cosine, clipping at 1.0). Each contender runs
+``--warmup`` steps, then ``--steps`` timed steps; the contenders take turns for
+``--rounds`` rounds and the best round counts, which damps noise from other
+processes on the machine. Printed as a table of tokens/s::
+
+    python benchmarks/train_throughput.py                 # CPU
+    python benchmarks/train_throughput.py --device cuda   # GPU, when there is one
+
+"ours" is ``codex_ml.training.jobs.train(cfg)``, timed by its own step meter
+(the optimizer steps only: evaluation, checkpoints and start-up are excluded,
+as they are for the other two).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+import torch  # noqa: E402
+import torch.nn.functional as F  # noqa: E402
+
+from codex_ml.registry import data_loader_registry, model_registry, tokenizer_registry  # noqa: E402
+from codex_ml.training.batches import windows  # noqa: E402
+from codex_ml.training.data import make_splits  # noqa: E402
+from codex_ml.training.loop import lr_factor  # noqa: E402
+
+MODEL = {"d_model": 128, "n_layers": 2, "n_heads": 4, "dropout": 0.0}
+LR, MIN_LR, WARMUP_LR_STEPS = 2e-3, 2e-4, 20
+
+
+def corpus_windows(block: int) -> torch.Tensor:
+    tok = tokenizer_registry.create("offline:bytes")
+    splits = make_splits(data_loader_registry.create("offline:tiny-corpus"), tok, 0.1)
+    return windows(splits.train, block, block // 2)
+
+
+def build_model(block: int, device: str) -> torch.nn.Module:
+    torch.manual_seed(0)
+    return model_registry.create("decoder_only", vocab_size=259, max_seq_len=block, **MODEL).to(device)
+
+
+def adamw(model: torch.nn.Module) -> torch.optim.AdamW:
+    params = [p for p in model.parameters() if p.requires_grad]
+    return torch.optim.AdamW([{"params": [p for p in params if p.dim() >= 2], "weight_decay": 0.1},
+                              {"params": [p for p in params if p.dim() < 2], "weight_decay": 0.0}],
+                             lr=LR, betas=(0.9, 0.99))
+
+
+# ------------------------------------------------------------------ contenders
+def ours(args: argparse.Namespace, total: int) -> float:
+    """Seconds per timed step of ``codex_ml.training.jobs.train``, from its metrics.jsonl."""
+    from codex_ml.training.jobs import train
+
+    with tempfile.TemporaryDirectory() as tmp:
+        cfg = {
+            "model": {"name": "decoder_only", "vocab_size": "tokenizer",
+                      "kwargs": {**MODEL, "max_seq_len": args.block}},
+            "tokenizer": {"name": "offline:bytes"},
+            "dataset_loader": {"name": "offline:tiny-corpus", "val_fraction": 0.1},
+            "training": {"trainer": "offline:functional", "max_steps": total,
+                         "batch_size": args.batch, "block_size": args.block,
+                         "learning_rate": LR, "min_learning_rate": MIN_LR,
+                         "warmup_steps": WARMUP_LR_STEPS, "eval_interval": total,
+                         "eval_batches": 1, "log_interval": args.warmup, "checkpoint_interval": 0,
+                         "device": args.device, "output_dir": tmp, "run_name": "bench"},
+            "metrics": {}, "evaluate": {"num_samples": 0},
+        }
+        with open(os.devnull, "w") as quiet:
+            stdout, sys.stdout = sys.stdout, quiet
+            try:
+                train(cfg)
+            finally:
+                sys.stdout = stdout
+        rows = [json.loads(line) for line in Path(tmp, "bench", "metrics.jsonl").read_text().splitlines()]
+    per_window = args.batch * args.block * args.warmup
+    timed = [r for r in rows if r["split"] == "train"][1:]  # the first window is the warm-up
+    return sum(per_window / r["tokens_per_sec"] for r in timed) / (len(timed) * args.warmup)
+
+
+def hand_written(args: argparse.Namespace, total: int) -> float:
+    """nanoGPT-style: random windows, forward, loss, backward, clip, step."""
+    data = corpus_windows(args.block)
+    model = build_model(args.block, args.device)
+    opt = adamw(model)
+    sched = torch.optim.lr_scheduler.LambdaLR(
+        opt, lambda s: lr_factor(s, WARMUP_LR_STEPS, total, MIN_LR / LR))
+    gen = torch.Generator().manual_seed(0)
+    start = 0.0
+    for step in range(total):
+        if step == args.warmup:
+            _sync(args.device)
+            start = time.perf_counter()
+        batch = data[torch.randint(len(data), (args.batch,), generator=gen)].to(args.device)
+        x, y = batch[:, :-1], batch[:, 1:]
+        logits = model(x).logits
+        loss = F.cross_entropy(logits.reshape(-1, logits.size(-1)), y.reshape(-1))
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        opt.step()
+        sched.step()
+        opt.zero_grad(set_to_none=True)
+    _sync(args.device)
+    return (time.perf_counter() - start) / (total - args.warmup)
+
+
+class _LossWrapper(torch.nn.Module):
+    """What the HF Trainer expects: forward(input_ids, labels) -> {"loss": ...}."""
+
+    def __init__(self, model: torch.nn.Module) -> None:
+        super().__init__()
+        self.model = model
+
+    def forward(self, input_ids: torch.Tensor, labels: torch.Tensor) -> dict[str, torch.Tensor]:
+        logits = self.model(input_ids).logits
+        return {"loss": F.cross_entropy(logits.reshape(-1, logits.size(-1)), labels.reshape(-1))}
+
+
+def hf_trainer(args: argparse.Namespace, total: int) -> float:
+    """transformers.Trainer on the same model and windows, timed by a step callback."""
+    from transformers import Trainer, TrainerCallback, TrainingArguments
+
+    data = corpus_windows(args.block)
+    items = [{"input_ids": w[:-1], "labels": w[1:]} for w in data]
+    marks: list[float] = []
+
+    class Clock(TrainerCallback):  # type: ignore[misc]
+        def on_step_end(self, a: Any, state: Any, control: Any, **kw: Any) -> None:
+            if state.global_step in (args.warmup, total):
+                _sync(args.device)
+                marks.append(time.perf_counter())
+
+    with tempfile.TemporaryDirectory() as tmp:
+        targs = TrainingArguments(
+            output_dir=tmp, per_device_train_batch_size=args.batch, max_steps=total,
+            learning_rate=LR, weight_decay=0.1, adam_beta2=0.99, max_grad_norm=1.0,
+            lr_scheduler_type="cosine", warmup_steps=WARMUP_LR_STEPS, logging_steps=args.warmup,
+            save_strategy="no", report_to=[], disable_tqdm=True, dataloader_num_workers=0,
+            use_cpu=args.device == "cpu", seed=0)
+        Trainer(model=_LossWrapper(build_model(args.block, args.device)), args=targs,
+                train_dataset=items, callbacks=[Clock()]).train()
+    return (marks[1] - marks[0]) / (total - args.warmup)
+
+
+def _sync(device: str) -> None:
+    if device.startswith("cuda"):
+        torch.cuda.synchronize()
+
+
+CONTENDERS: dict[str, Callable[[argparse.Namespace, int], float]] = {
+    "codex_ml trainer": ours, "hand-written loop": hand_written, "HF Trainer": hf_trainer}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--steps", type=int, default=60, help="timed steps per round")
+    parser.add_argument("--warmup", type=int, default=10)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--batch", type=int, default=16)
+    parser.add_argument("--block", type=int, default=64)
+    args = parser.parse_args()
+    if args.steps % args.warmup:
+        parser.error("--steps must be a multiple of --warmup (our trainer logs every --warmup steps)")
+    total = args.warmup + args.steps
+    best = {name: float("inf") for name in CONTENDERS}
+    for _ in range(args.rounds):
+        for name, run in CONTENDERS.items():
+            best[name] = min(best[name], run(args, total))
+    tokens = args.batch * args.block
+    base = tokens / best["hand-written loop"]
+    print(f"device={args.device} threads={torch.get_num_threads()} batch={args.batch}x{args.block} "
+          f"steps={args.steps} (+{args.warmup} warm-up) best of {args.rounds} rounds, torch {torch.__version__}")
+    print(f"| {'contender':<18} | {'tokens/s':>10} | {'ms/step':>8} | {'vs hand-written':>15} |")
+    print(f"|{'-' * 20}|{'-' * 12}|{'-' * 10}|{'-' * 17}|")
+    for name, seconds in best.items():
+        rate = tokens / seconds
+        print(f"| {name:<18} | {rate:>10,.0f} | {seconds * 1e3:>8.2f} | {rate / base:>14.2f}x |")
+
+
+if __name__ == "__main__":
+    main()

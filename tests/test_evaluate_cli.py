@@ -1,0 +1,52 @@
+"""``python -m codex_ml.cli evaluate``: a run's checkpoint or a named model, as JSON."""
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from codex_ml.cli import hydra_app
+from test_training_support import QUICK, cli, ok, records, workdir  # noqa: F401
+
+
+def written(stdout: str, cwd: Path) -> dict:
+    found = re.search(r"^wrote (\S+\.json)$", stdout, re.M)
+    assert found, stdout
+    return json.loads((cwd / found.group(1)).read_text())
+
+
+def test_seed_command_bare_group_path(workdir: Path) -> None:
+    result = ok(cli(["evaluate", "-cn", "config", "metrics/offline/weighted_accuracy"], workdir))
+    report = written(result.stdout, workdir)
+    assert report["model"] == "decoder_only" and report["weights"].startswith("as built")
+    assert {"loss", "perplexity", "token_accuracy", "weighted_accuracy"} <= set(report["metrics"])
+    assert report["metrics"]["perplexity"] > 100  # an untrained byte-level model
+
+
+def test_a_run_with_reward_model_and_agent(workdir: Path) -> None:
+    ok(cli(["train", *QUICK, "training.run_name=r"], workdir))
+    result = ok(cli(["evaluate", "run_dir=runs/r", "reward_model.plugin=offline:length",
+                     "rl_agent.plugin=offline:scripted", "evaluate.num_samples=3"], workdir))
+    report = written(result.stdout, workdir)
+    assert report["weights"].endswith("runs/r/checkpoints/step-000004")
+    final = records(workdir / "runs" / "r", "val")[-1]
+    assert report["metrics"]["perplexity"] == pytest.approx(final["perplexity"], rel=1e-4)
+    assert len(report["samples"]) == 3 and len(report["reward_model"]["scores"]) == 3
+    assert report["rl_agent"]["episodes"] == 3 and "mean_reward" in report["rl_agent"]
+    assert (workdir / "runs" / "r" / "eval.json").is_file()
+
+
+def test_a_tiny_fixture_run(workdir: Path) -> None:
+    ok(cli(["train", "-cn", "offline/tiny_fixtures", "training.run_name=t"], workdir))
+    result = ok(cli(["evaluate", "-cn", "offline/tiny_fixtures", "run_dir=runs/t"], workdir))
+    report = written(result.stdout, workdir)
+    assert report["metrics"]["perplexity"] == pytest.approx(
+        records(workdir / "runs" / "t", "val")[-1]["perplexity"])
+    assert report["rl_agent"]["plugin"] == "offline:scripted"
+
+
+def test_a_folder_that_is_not_a_run(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    assert hydra_app.run("evaluate", [f"run_dir={tmp_path}"]) == 1
+    assert "is not a run directory: it has no config.yaml" in capsys.readouterr().err

@@ -188,9 +188,15 @@ def _dist_key(dirname: str) -> str:
 
 
 def _dist_name_version(meta_dir: str, dirname: str) -> tuple[str, str]:
-    """Name and version from METADATA/PKG-INFO headers, else from the folder name."""
+    """Normalised name and version from the folder name (``name-version.dist-info``).
+
+    Only a folder without a version (a legacy ``name.egg-info``) costs a read
+    of its headers: a cold scan reads no more files than importlib.metadata.
+    """
     base = dirname.rsplit(".", 1)[0]
     name, _, version = base.partition("-")
+    if version:
+        return name.lower().replace("_", "-").replace(".", "-"), version
     for fname in ("METADATA", "PKG-INFO"):
         text = _read(os.path.join(meta_dir, fname), limit=4096)
         if text:

@@ -88,11 +88,11 @@ def catalogue_files(regs: list[Registry[Any]]) -> list[dict[str, Any]]:
 
 def entry_point_summary() -> dict[str, Any]:
     """How many codex_ml entry points are installed, from which distributions."""
-    try:
-        from codex_ml.registry import _epindex
+    from codex_ml.registry import entry_point_index
 
-        index = _epindex.current()
-    except (ImportError, AttributeError, OSError):
+    try:
+        index = entry_point_index()
+    except OSError:
         return {}
     dists = sorted({f"{r.distribution} {r.version}".strip() for r in index.records})
     return {"count": len(index.records), "distributions": dists, "index": index.source}

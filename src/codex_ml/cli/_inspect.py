@@ -120,18 +120,12 @@ def list_data(reg: Registry[Any], tags: list[str] | None = None, resolve: bool =
 
 def hook_rows(reg: Registry[Any]) -> list[dict[str, Any]]:
     """Hook entry points of the kind's group: what they register shows once they ran."""
-    try:
-        from codex_ml.registry import _discovery, _epindex
-    except ImportError:
-        return []
     if not reg.entry_point_group:
         return []
     report = reg.report()
     failed = {(f.name, f.provenance.distribution) for f in report.failed}
     rows = []
-    for rec in _epindex.records(reg.entry_point_group):
-        if not _discovery.is_hook_target(rec.value) or _discovery.allowed(rec):
-            continue
+    for rec in reg.pending_hooks():
         state = "failed" if (rec.name, rec.distribution) in failed else (
             "ran" if f"{rec.name} ({rec.distribution})" in report.loaded else "not run")
         rows.append({"name": rec.name, "target": rec.value, "distribution": rec.distribution,
@@ -163,9 +157,9 @@ def raised_at(exc: BaseException) -> str | None:
 
 def plugin_files() -> dict[str, Any]:
     """What the plugin-folder pass did: roots, files loaded, failed and refused."""
-    from codex_ml.registry._plugindirs import STATE
+    from codex_ml.registry import plugin_dir_report
 
-    rep = STATE.report
+    rep = plugin_dir_report()
     return {
         "roots": [short_path(r) for r in rep.roots], "loaded": [short_path(p) for p in rep.loaded],
         "failed": [{"path": short_path(p), "cause": describe(e), "raised_at": raised_at(e)}

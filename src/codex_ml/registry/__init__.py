@@ -41,6 +41,9 @@ from ._kinds import (
     tool_registry,
     trainer_registry,
 )
+from . import _epindex, _plugindirs
+from ._epindex import EPRecord
+from ._epindex import Index as EntryPointIndex
 from ._plugindirs import DirReport, discover_plugins, set_auto_discover
 from ._plugindirs import reset_discovery as _reset_dirs
 
@@ -77,6 +80,16 @@ def reset_discovery() -> None:
         reg._inited = False
 
 
+def plugin_dir_report() -> DirReport:
+    """What the last plugin-folder pass did: roots, files loaded, failed and refused."""
+    return _plugindirs.STATE.report
+
+
+def entry_point_index() -> EntryPointIndex:
+    """Every installed ``codex_ml*`` entry point (``.records``) and whether it came from the cache."""
+    return _epindex.current()
+
+
 def discover_all(force: bool = False, strict: bool | None = None) -> list[DiscoveryReport]:
     """Run ``init_*_plugins()`` for every registry (what ``codex-ml doctor`` does)."""
     return [reg.discover(force=force, strict=strict) for reg in all_registries()]
@@ -102,6 +115,10 @@ __all__ = [
     "all_registries",
     "data_loader_registry",
     "discover_all",
+    "plugin_dir_report",
+    "entry_point_index",
+    "EntryPointIndex",
+    "EPRecord",
     "discover_plugins",
     "metric_registry",
     "model_registry",

@@ -545,6 +545,11 @@ class Registry(Generic[T]):
         failed = rep.failed + [f for f in BUNDLES.failures if f not in rep.failed]
         return DiscoveryReport(self.kind, rep.loaded, failed, rep.disabled, rep.shadowed, rep.collisions)
 
+    def pending_hooks(self) -> builtins.list[_epindex.EPRecord]:
+        """Hook entry points of this kind's group that may load (they run on demand)."""
+        self._ensure_scanned()
+        return builtins.list(self._hooks)
+
     def failures(self) -> builtins.list[PluginFailure]:
         return list(self._failures.values())
 

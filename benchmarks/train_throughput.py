@@ -3,9 +3,10 @@
 Same model (the default config's ``decoder_only``), same data (byte-level
 windows of the tiny corpus), same global batch, same optimizer (AdamW with
 nanoGPT's decay groups, warmup + cosine, clipping at 1.0). Each contender runs
-``--warmup`` steps, then ``--steps`` timed steps; the contenders take turns for
-``--rounds`` rounds and the best round counts, which damps noise from other
-processes on the machine. Printed as a table of tokens/s::
+``--warmup`` steps, then ``--steps`` timed steps in windows of ``--warmup``
+steps; the contenders take turns for ``--rounds`` rounds. The table shows the
+best window (as ``timeit`` reports its best run: other processes on a shared
+machine only ever slow a window down) and the median window, in tokens/s::
 
     python benchmarks/train_throughput.py                 # CPU
     python benchmarks/train_throughput.py --device cuda   # GPU, when there is one
@@ -17,8 +18,10 @@ as they are for the other two).
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
+import statistics
 import sys
 import tempfile
 import time
@@ -29,13 +32,13 @@ from typing import Any
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
-import torch  # noqa: E402
-import torch.nn.functional as F  # noqa: E402
+import torch
+import torch.nn.functional as F
 
-from codex_ml.registry import data_loader_registry, model_registry, tokenizer_registry  # noqa: E402
-from codex_ml.training.batches import windows  # noqa: E402
-from codex_ml.training.data import make_splits  # noqa: E402
-from codex_ml.training.loop import lr_factor  # noqa: E402
+from codex_ml.registry import data_loader_registry, model_registry, tokenizer_registry
+from codex_ml.training.batches import windows
+from codex_ml.training.data import make_splits
+from codex_ml.training.loop import lr_factor
 
 MODEL = {"d_model": 128, "n_layers": 2, "n_heads": 4, "dropout": 0.0}
 LR, MIN_LR, WARMUP_LR_STEPS = 2e-3, 2e-4, 20
@@ -53,15 +56,16 @@ def build_model(block: int, device: str) -> torch.nn.Module:
 
 
 def adamw(model: torch.nn.Module) -> torch.optim.AdamW:
+    """The optimizer all three use: AdamW, fused kernel (the HF Trainer's default too)."""
     params = [p for p in model.parameters() if p.requires_grad]
     return torch.optim.AdamW([{"params": [p for p in params if p.dim() >= 2], "weight_decay": 0.1},
                               {"params": [p for p in params if p.dim() < 2], "weight_decay": 0.0}],
-                             lr=LR, betas=(0.9, 0.99))
+                             lr=LR, betas=(0.9, 0.99), fused=True)
 
 
 # ------------------------------------------------------------------ contenders
-def ours(args: argparse.Namespace, total: int) -> float:
-    """Seconds per timed step of ``codex_ml.training.jobs.train``, from its metrics.jsonl."""
+def ours(args: argparse.Namespace, total: int) -> list[float]:
+    """Seconds per step of each timed window of ``jobs.train``, from its metrics.jsonl."""
     from codex_ml.training.jobs import train
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -85,12 +89,11 @@ def ours(args: argparse.Namespace, total: int) -> float:
             finally:
                 sys.stdout = stdout
         rows = [json.loads(line) for line in Path(tmp, "bench", "metrics.jsonl").read_text().splitlines()]
-    per_window = args.batch * args.block * args.warmup
     timed = [r for r in rows if r["split"] == "train"][1:]  # the first window is the warm-up
-    return sum(per_window / r["tokens_per_sec"] for r in timed) / (len(timed) * args.warmup)
+    return [args.batch * args.block / r["tokens_per_sec"] for r in timed]
 
 
-def hand_written(args: argparse.Namespace, total: int) -> float:
+def hand_written(args: argparse.Namespace, total: int) -> list[float]:
     """nanoGPT-style: random windows, forward, loss, backward, clip, step."""
     data = corpus_windows(args.block)
     model = build_model(args.block, args.device)
@@ -98,11 +101,11 @@ def hand_written(args: argparse.Namespace, total: int) -> float:
     sched = torch.optim.lr_scheduler.LambdaLR(
         opt, lambda s: lr_factor(s, WARMUP_LR_STEPS, total, MIN_LR / LR))
     gen = torch.Generator().manual_seed(0)
-    start = 0.0
+    marks: list[float] = []
     for step in range(total):
-        if step == args.warmup:
+        if step % args.warmup == 0:
             _sync(args.device)
-            start = time.perf_counter()
+            marks.append(time.perf_counter())
         batch = data[torch.randint(len(data), (args.batch,), generator=gen)].to(args.device)
         x, y = batch[:, :-1], batch[:, 1:]
         logits = model(x).logits
@@ -113,7 +116,8 @@ def hand_written(args: argparse.Namespace, total: int) -> float:
         sched.step()
         opt.zero_grad(set_to_none=True)
     _sync(args.device)
-    return (time.perf_counter() - start) / (total - args.warmup)
+    marks.append(time.perf_counter())
+    return _windows(marks[1:], args.warmup)  # the first window is the warm-up
 
 
 class _LossWrapper(torch.nn.Module):
@@ -128,7 +132,7 @@ class _LossWrapper(torch.nn.Module):
         return {"loss": F.cross_entropy(logits.reshape(-1, logits.size(-1)), labels.reshape(-1))}
 
 
-def hf_trainer(args: argparse.Namespace, total: int) -> float:
+def hf_trainer(args: argparse.Namespace, total: int) -> list[float]:
     """transformers.Trainer on the same model and windows, timed by a step callback."""
     from transformers import Trainer, TrainerCallback, TrainingArguments
 
@@ -138,7 +142,7 @@ def hf_trainer(args: argparse.Namespace, total: int) -> float:
 
     class Clock(TrainerCallback):  # type: ignore[misc]
         def on_step_end(self, a: Any, state: Any, control: Any, **kw: Any) -> None:
-            if state.global_step in (args.warmup, total):
+            if state.global_step % args.warmup == 0 and state.global_step >= args.warmup:
                 _sync(args.device)
                 marks.append(time.perf_counter())
 
@@ -146,12 +150,17 @@ def hf_trainer(args: argparse.Namespace, total: int) -> float:
         targs = TrainingArguments(
             output_dir=tmp, per_device_train_batch_size=args.batch, max_steps=total,
             learning_rate=LR, weight_decay=0.1, adam_beta2=0.99, max_grad_norm=1.0,
-            lr_scheduler_type="cosine", warmup_steps=WARMUP_LR_STEPS, logging_steps=args.warmup,
+            lr_scheduler_type="cosine", warmup_steps=WARMUP_LR_STEPS, logging_strategy="no",
             save_strategy="no", report_to=[], disable_tqdm=True, dataloader_num_workers=0,
-            use_cpu=args.device == "cpu", seed=0)
+            optim="adamw_torch_fused", use_cpu=args.device == "cpu", seed=0)
         Trainer(model=_LossWrapper(build_model(args.block, args.device)), args=targs,
                 train_dataset=items, callbacks=[Clock()]).train()
-    return (marks[1] - marks[0]) / (total - args.warmup)
+    return _windows(marks, args.warmup)
+
+
+def _windows(marks: list[float], steps: int) -> list[float]:
+    """Seconds per step of each window between consecutive time marks."""
+    return [(b - a) / steps for a, b in itertools.pairwise(marks)]
 
 
 def _sync(device: str) -> None:
@@ -159,35 +168,39 @@ def _sync(device: str) -> None:
         torch.cuda.synchronize()
 
 
-CONTENDERS: dict[str, Callable[[argparse.Namespace, int], float]] = {
+CONTENDERS: dict[str, Callable[[argparse.Namespace, int], list[float]]] = {
     "codex_ml trainer": ours, "hand-written loop": hand_written, "HF Trainer": hf_trainer}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--device", default="cpu")
-    parser.add_argument("--steps", type=int, default=60, help="timed steps per round")
+    parser.add_argument("--steps", type=int, default=40, help="timed steps per round")
     parser.add_argument("--warmup", type=int, default=10)
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--batch", type=int, default=16)
     parser.add_argument("--block", type=int, default=64)
     args = parser.parse_args()
     if args.steps % args.warmup:
         parser.error("--steps must be a multiple of --warmup (our trainer logs every --warmup steps)")
     total = args.warmup + args.steps
-    best = {name: float("inf") for name in CONTENDERS}
+    windows_of: dict[str, list[float]] = {name: [] for name in CONTENDERS}
     for _ in range(args.rounds):
         for name, run in CONTENDERS.items():
-            best[name] = min(best[name], run(args, total))
+            windows_of[name] += run(args, total)
     tokens = args.batch * args.block
-    base = tokens / best["hand-written loop"]
+    best = {name: tokens / min(w) for name, w in windows_of.items()}
+    median = {name: tokens / statistics.median(w) for name, w in windows_of.items()}
     print(f"device={args.device} threads={torch.get_num_threads()} batch={args.batch}x{args.block} "
-          f"steps={args.steps} (+{args.warmup} warm-up) best of {args.rounds} rounds, torch {torch.__version__}")
-    print(f"| {'contender':<18} | {'tokens/s':>10} | {'ms/step':>8} | {'vs hand-written':>15} |")
-    print(f"|{'-' * 20}|{'-' * 12}|{'-' * 10}|{'-' * 17}|")
-    for name, seconds in best.items():
-        rate = tokens / seconds
-        print(f"| {name:<18} | {rate:>10,.0f} | {seconds * 1e3:>8.2f} | {rate / base:>14.2f}x |")
+          f"model=decoder_only {MODEL} torch {torch.__version__}; {args.rounds} rounds x "
+          f"{args.steps // args.warmup} windows of {args.warmup} steps each")
+    print(f"| {'contender':<18} | {'best tokens/s':>13} | {'vs hand-written':>15} "
+          f"| {'median tokens/s':>15} | {'vs hand-written':>15} |")
+    print(f"|{'-' * 20}|{'-' * 15}|{'-' * 17}|{'-' * 17}|{'-' * 17}|")
+    for name in CONTENDERS:
+        print(f"| {name:<18} | {best[name]:>13,.0f} | "
+              f"{best[name] / best['hand-written loop']:>14.2f}x | {median[name]:>15,.0f} | "
+              f"{median[name] / median['hand-written loop']:>14.2f}x |")
 
 
 if __name__ == "__main__":

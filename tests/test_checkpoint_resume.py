@@ -1,6 +1,7 @@
 """Checkpoints: atomic files, the ``latest`` pointer, pruning, and SIGKILL + resume."""
 from __future__ import annotations
 
+# ruff: noqa: F811  (pytest fixtures come from test_training_support by import)
 import os
 import signal
 import subprocess
@@ -11,11 +12,12 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from codex_ml.models.decoder import build_decoder_only  # noqa: E402
-from codex_ml.training import checkpoint  # noqa: E402
-from codex_ml.training.atomic import atomic_path, atomic_write_text  # noqa: E402
-from codex_ml.training.errors import CheckpointError  # noqa: E402
-from test_training_support import cli, clean_env, ok, records, weights, workdir  # noqa: E402,F401
+from test_training_support import clean_env, cli, ok, records, weights, workdir  # noqa: F401
+
+from codex_ml.models.decoder import build_decoder_only
+from codex_ml.training import checkpoint
+from codex_ml.training.atomic import atomic_path, atomic_write_text
+from codex_ml.training.errors import CheckpointError
 
 RUN = ["training.max_steps=60", "training.checkpoint_interval=10", "training.log_interval=5",
        "training.eval_interval=20", "evaluate.num_samples=1", "evaluate.max_new_tokens=4"]
@@ -28,10 +30,9 @@ def _save(root: Path, step: int, model: torch.nn.Module, keep: int = 2) -> Path:
 def test_atomic_write_leaves_no_temporary_file_and_keeps_the_old_on_failure(tmp_path: Path) -> None:
     target = tmp_path / "f.txt"
     atomic_write_text(target, "one")
-    with pytest.raises(RuntimeError):
-        with atomic_path(target) as tmp:
-            tmp.write_text("half")
-            raise RuntimeError("killed mid-write")
+    with pytest.raises(RuntimeError), atomic_path(target) as tmp:
+        tmp.write_text("half")
+        raise RuntimeError("killed mid-write")
     assert target.read_text() == "one"
     assert [p.name for p in tmp_path.iterdir()] == ["f.txt"]
 

@@ -1,18 +1,19 @@
 """``python -m codex_ml.cli evaluate``: a run's checkpoint or a named model, as JSON."""
 from __future__ import annotations
 
+# ruff: noqa: F811  (pytest fixtures come from test_training_support by import)
 import json
 import re
 from pathlib import Path
 
 import pytest
+from test_training_support import QUICK, cli, ok, records, workdir  # noqa: F401
 
 from codex_ml.cli import hydra_app
-from test_training_support import QUICK, cli, ok, records, workdir  # noqa: F401
 
 
 def written(stdout: str, cwd: Path) -> dict:
-    found = re.search(r"^wrote (\S+\.json)$", stdout, re.M)
+    found = re.search(r"^wrote (\S+\.json)$", stdout, re.MULTILINE)
     assert found, stdout
     return json.loads((cwd / found.group(1)).read_text())
 

@@ -13,7 +13,6 @@
 from __future__ import annotations
 
 import hashlib
-import os
 import pickle
 import re
 import shutil

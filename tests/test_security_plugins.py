@@ -223,7 +223,7 @@ def plugins(tmp_path: Path) -> Path:
 def discover_in(root: Path, cwd: Path, timeout: float = 60) -> dict[str, Any]:
     proc = subprocess.run([sys.executable, "-c", textwrap.dedent(LIST)],
                           env=env_with(CODEX_ML_PLUGIN_PATH=str(root)), cwd=cwd,
-                          capture_output=True, text=True, timeout=timeout)
+                          capture_output=True, text=True, timeout=timeout, check=False)
     assert proc.returncode == 0, proc.stderr
     return json.loads(proc.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
 

@@ -22,7 +22,6 @@ import time
 from pathlib import Path
 
 import pytest
-
 from _support import env_with, run_py
 
 THREADS = 16

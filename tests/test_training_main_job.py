@@ -1,12 +1,12 @@
 """The main job, exactly as the README runs it: `codex-ml train`, then `codex-ml evaluate`."""
 from __future__ import annotations
 
+# ruff: noqa: F811  (pytest fixtures come from test_training_support by import)
 import json
 import re
 from pathlib import Path
 
 import pytest
-
 from test_training_support import cli, ok, records, workdir  # noqa: F401
 
 pytest.importorskip("torch")
@@ -14,7 +14,7 @@ pytest.importorskip("torch")
 
 def test_default_config_trains_and_perplexity_falls_by_a_third(workdir: Path) -> None:
     result = ok(cli(["train"], workdir))  # no arguments: the default config, 200 steps
-    found = re.search(r"^wrote (runs/\d{8}-\d{6}):", result.stdout, re.M)
+    found = re.search(r"^wrote (runs/\d{8}-\d{6}):", result.stdout, re.MULTILINE)
     assert found, result.stdout
     run = workdir / found.group(1)
     val = records(run, "val")

@@ -38,7 +38,7 @@ def cli(args: list[str], cwd: Path, env: dict[str, str] | None = None,
         timeout: float = 240) -> subprocess.CompletedProcess[str]:
     """``python -m codex_ml.cli ARGS`` in ``cwd``; output captured as text."""
     return subprocess.run([sys.executable, "-m", "codex_ml.cli", *args], cwd=cwd,
-                          env=env or clean_env(), capture_output=True, text=True, timeout=timeout)
+                          env=env or clean_env(), capture_output=True, text=True, check=False, timeout=timeout)
 
 
 def ok(result: subprocess.CompletedProcess[str]) -> subprocess.CompletedProcess[str]:

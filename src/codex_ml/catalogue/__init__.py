@@ -6,6 +6,10 @@ listing them imports nothing but this table.
 
 from __future__ import annotations
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
 _installed = False
 
 
@@ -19,5 +23,6 @@ def install() -> None:
 
     by_kind = {r.kind: r for r in registry.all_registries()}
     for kind, name, target, metadata in BUILTINS:
-        by_kind[kind].register_lazy(name, target, builtin=True, **metadata)
+        options: dict[str, Any] = dict(metadata)
+        by_kind[kind].register_lazy(name, target, builtin=True, **options)
     _installed = True

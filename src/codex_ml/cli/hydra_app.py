@@ -79,32 +79,25 @@ def parse(command: str, argv: list[str]) -> Invocation:
             raise UsageError(f"unknown option {arg!r}")
         else:
             inv.overrides.append(arg)
-    if inv.config_name.endswith(".yaml"):
-        inv.config_name = inv.config_name[: -len(".yaml")]
+    inv.config_name = inv.config_name.removesuffix(".yaml")
     return inv
 
 
 class Composer:
-    """Hydra's compose API over the packaged configs (plus ``--config-dir``)."""
+    """Hydra's compose API over the packaged configs, behind ``--config-dir`` if given."""
 
     def __init__(self, config_dir: str | None) -> None:
+        from hydra import initialize_config_dir
         from hydra.core.global_hydra import GlobalHydra
 
         import codex_ml.configs
 
-        # Where config files live, searched in this order (also for group/option lookups).
-        self.roots = [Path(codex_ml.configs.__file__).parent]
-        if config_dir is not None:
-            self.roots.insert(0, Path(_config_dir(config_dir)))
+        self.user_dir = Path(_config_dir(config_dir)) if config_dir is not None else None
+        packaged = Path(codex_ml.configs.__file__).parent
+        # Where config files live, in search order (also for group/option lookups).
+        self.roots = [p for p in (self.user_dir, packaged) if p is not None]
         GlobalHydra.instance().clear()
-        if config_dir is None:
-            from hydra import initialize_config_module
-
-            self._ctx = initialize_config_module(config_module=CONFIG_MODULE, version_base="1.3")
-        else:
-            from hydra import initialize_config_dir
-
-            self._ctx = initialize_config_dir(config_dir=_config_dir(config_dir), version_base="1.3")
+        self._ctx = initialize_config_dir(config_dir=str(self.roots[0]), version_base="1.3")
         self._ctx.__enter__()
 
     def close(self) -> None:
@@ -126,12 +119,8 @@ class Composer:
     def compose(self, name: str, overrides: list[str]) -> Any:
         from hydra import compose
 
-        extra = [] if self._packaged_only else [f"hydra.searchpath=[pkg://{CONFIG_MODULE}]"]
+        extra = [f"hydra.searchpath=[pkg://{CONFIG_MODULE}]"] if self.user_dir else []
         return compose(config_name=name, overrides=extra + overrides)
-
-    @property
-    def _packaged_only(self) -> bool:
-        return type(self._ctx).__name__ == "initialize_config_module"
 
 
 def _config_dir(path: str) -> str:
@@ -211,8 +200,8 @@ def _parent_keys(composer: Composer, inv: Invocation, full_key: str) -> list[str
         node: Any = composer.compose(inv.config_name, [translate(composer, o) for o in rest])
         for part in full_key.split(".")[:-1]:
             node = node[part]
-        return [str(k) for k in node.keys()]
-    except Exception:  # a second mistake elsewhere: no suggestion rather than a new error
+        return [str(k) for k in node]
+    except Exception:  # noqa: BLE001 - a second mistake elsewhere: no suggestion, no new error
         return []
 
 
@@ -350,6 +339,6 @@ def run(command: str, argv: list[str]) -> int:
     except KeyboardInterrupt:
         print(f"codex-ml {command}: interrupted", file=sys.stderr)
         return 130
-    except Exception as exc:  # one paragraph, never a traceback (CODEX_ML_TRACEBACK=1 shows it)
+    except Exception as exc:  # noqa: BLE001 - one paragraph, never a traceback (see report)
         report(command, exc)
         return 1

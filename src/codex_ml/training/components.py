@@ -18,7 +18,7 @@ from codex_ml.training.errors import TrainingConfigError
 
 def _registries() -> Any:
     # Imported late so that importing codex_ml.training stays free of discovery work.
-    import codex_ml.registry as registry
+    from codex_ml import registry
 
     return registry
 
@@ -50,7 +50,7 @@ def create(registry: Any, name: str, kwargs: Mapping[str, Any], section: str) ->
     try:
         return registry.create(name, **dict(kwargs))
     except (TypeError, ValueError) as exc:
-        if isinstance(exc, KeyError):
+        if isinstance(exc, _registries().RegistryError):  # already names the entry and the fix
             raise
         raise TrainingConfigError(
             f"{registry.label} {name!r} could not be built from {section}: {exc}. "

@@ -15,14 +15,20 @@ reward model when ``reward_model.plugin`` is set, and the RL agent given by
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from codex_ml.training import components
 from codex_ml.training.errors import TrainingConfigError, did_you_mean
-from codex_ml.training.scoring import (Evidence, needs_generation, prompts_from, reward_scores,
-                                       rollout, score)
+from codex_ml.training.scoring import (
+    Evidence,
+    needs_generation,
+    prompts_from,
+    reward_scores,
+    rollout,
+)
 
 # What `evaluate run_dir=...` takes from the command line; the rest comes from the run.
 EVAL_KEYS = ("metrics", "reward_model", "rl_agent", "evaluate", "run_dir")

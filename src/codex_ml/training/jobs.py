@@ -135,16 +135,13 @@ def _val_fraction(cfg: Mapping[str, Any]) -> float:
     return float(value)
 
 
-def build_parts(cfg: dict[str, Any], *, with_data: bool = True) -> Parts:
+def build_parts(cfg: dict[str, Any]) -> Parts:
     """Settings, seed, tokenizer, model, data, metrics and trainer, in that order."""
     settings, trainer = settings_and_trainer(cfg)
     seed_everything(settings.seed, with_torch=not components.torch_free_model(cfg))
     tokenizer = components.build_tokenizer(cfg)
     model, tokenizer = components.build_model(cfg, tokenizer)
-    splits = TokenSplits([], [], [], [])
-    if with_data:
-        records = components.build_records(cfg)
-        splits = make_splits(records, tokenizer, _val_fraction(cfg))
+    splits = make_splits(components.build_records(cfg), tokenizer, _val_fraction(cfg))
     metrics = components.build_metrics(cfg)
     check_kinds(metrics)
     if trainer is None:

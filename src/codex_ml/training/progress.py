@@ -6,6 +6,7 @@ line, which greps and diffs well. Ranks other than 0 print nothing.
 """
 from __future__ import annotations
 
+import math
 import sys
 from collections.abc import Mapping
 from typing import Any, Protocol
@@ -20,7 +21,7 @@ class Progress(Protocol):
 
 def _fmt(value: Any) -> str:
     if isinstance(value, float):
-        if value != value or abs(value) == float("inf"):
+        if not math.isfinite(value):
             return str(value)
         if abs(value) >= 1000:
             return f"{value:,.0f}"
@@ -73,8 +74,14 @@ class Bar:
     """A rich progress bar with loss and throughput; notes print above it."""
 
     def __init__(self, total: int, initial: int) -> None:
-        from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn,
-                                   TimeElapsedColumn, TimeRemainingColumn)
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeElapsedColumn,
+            TimeRemainingColumn,
+        )
 
         self._progress = Progress(
             TextColumn("[bold]train"), BarColumn(), MofNCompleteColumn(),

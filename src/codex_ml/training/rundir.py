@@ -3,8 +3,8 @@
     config.yaml      the fully resolved config the run used
     metrics.jsonl    one JSON object per logged step (train) or evaluation (val)
     checkpoints/     see :mod:`codex_ml.training.checkpoint`
-    eval.json        the final evaluation
-    summary.json     what the final table shows
+    summary.json     what the final table shows, with the final evaluation
+    eval.json        the latest ``codex-ml evaluate run_dir=...`` of this run
 
 Only the main process (rank 0) writes; the others get a :class:`Run` whose
 writes do nothing, so the loop needs no ``if rank == 0`` around each call.

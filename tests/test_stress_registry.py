@@ -22,7 +22,7 @@ import time
 from pathlib import Path
 
 import pytest
-from _support import env_with, run_py
+from _support import env_with, run_json, run_py
 
 THREADS = 16
 OPS = 10_000
@@ -164,6 +164,11 @@ def _stable(reg: object, n: int = 8) -> list[str]:
     return names
 
 
+# refresh() in the mixed workload of the private registry: 0 until
+# test_in_process_names_survive_a_concurrent_refresh passes (then set 0.005).
+PRIVATE_REFRESH = 0.0
+
+
 def test_private_registry_under_16_threads() -> None:
     from codex_ml.registry import Registry
 
@@ -172,14 +177,67 @@ def test_private_registry_under_16_threads() -> None:
     reg: Registry[object] = Registry("stress", publish=False, factory=False)
     stable = _stable(reg)
     started = time.perf_counter()
-    errors, permanent, live, counts = ns["stress"](reg, THREADS, OPS, stable)  # type: ignore[operator]
+    errors, permanent, live, counts = ns["stress"](  # type: ignore[operator]
+        reg, THREADS, OPS, stable, p_refresh=PRIVATE_REFRESH)
     elapsed = time.perf_counter() - started
     assert errors == [], "\n".join(errors[:3])
     assert ns["invariants"](reg, permanent, live, stable) == []  # type: ignore[operator]
     assert sum(counts.values()) >= THREADS * OPS * 0.9, counts  # the mix really ran
     assert len(permanent) == THREADS * OPS // 100
-    assert min(counts["register"], counts["unregister"], counts["refresh"], counts["list"]) > 0, counts
-    assert elapsed < 60, f"{elapsed:.1f} s"
+    assert min(counts["register"], counts["override"], counts["unregister"], counts["list"],
+               counts["create"], counts["other"]) > 0, counts
+    assert elapsed < 90, f"{elapsed:.1f} s"
+
+
+RACE = """
+import json, sys, threading, time
+from codex_ml.registry import Registry
+
+sys.setswitchinterval(1e-6)  # switch threads as often as possible: races show at once
+reg = Registry("race", publish=False, factory=False)
+names = ["stable-%d" % i for i in range(16)]
+for name in names:
+    reg.register(name, name)
+misses, stop = [], threading.Event()
+
+def reader(t):
+    i = t
+    while not stop.is_set():
+        name = names[i % 16]
+        i += 1
+        if name not in reg or reg.get(name) != name:
+            misses.append(name)
+
+def refresher():
+    while not stop.is_set():
+        reg.refresh()
+
+for attempt in range(4):  # about 0.2 % of clean runs would see no miss with the bug present
+    threads = [threading.Thread(target=reader, args=(t,)) for t in range(8)]
+    threads.append(threading.Thread(target=refresher))
+    [t.start() for t in threads]
+    time.sleep(1.5)
+    stop.set()
+    [t.join() for t in threads]
+    stop.clear()
+    if misses:
+        break
+print(json.dumps({"misses": len(misses), "example": misses[:3], "names": reg.list()}))
+"""
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "core bug: Registry.refresh() runs `self._reset_state()` (which sets `self._entries = {}`) and "
+    "only then `self._entries = keep`; readers do not take the lock, so a lookup in between sees "
+    "an EMPTY registry: `name in reg` is False and create() raises UnknownComponentError "
+    "('Looked in: 0 registered stress') for in-process registrations that refresh() promises to "
+    "keep. Seen once in 6 runs of the 16-thread stress with refresh, and in ~80% of 1.5 s runs "
+    "here. Fix: build the new state in locals and publish it with one assignment (or keep "
+    "_entries/_aliases and drop only the entry-point entries in place)"))
+def test_in_process_names_survive_a_concurrent_refresh(tmp_path: Path) -> None:
+    out = run_json(RACE, env=env_with(), cwd=tmp_path)
+    assert out["misses"] == 0, out  # type: ignore[index]
+    assert len(out["names"]) == 16  # type: ignore[index]
 
 
 PLUGIN_STRESS = """
@@ -219,13 +277,6 @@ def test_registry_with_entry_point_plugins_under_16_threads(installed_examples: 
     assert out["elapsed"] < 60, out["elapsed"]  # type: ignore[operator]
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "core bug: Registry.refresh() is not atomic for readers. It resets the table under the lock "
-    "(_reset_state(); _entries = in-process entries only) and re-scans entry points AFTER "
-    "releasing it, so a concurrent get('toy_metric') that looks between the two, or whose "
-    "hook re-run was already marked done by another thread, returns None (entry-point and hook "
-    "plugins vanish for a moment). Fix: scan into a new table and swap it in under the lock "
-    "(or retry the lookup when the generation changed). Observed in all 16 threads."))
 def test_plugins_stay_visible_while_another_thread_refreshes(installed_examples: Path) -> None:
     out = plugin_stress(installed_examples, p_refresh=0.01)
     assert out["n_errors"] == 0, "\n".join(out["errors"])  # type: ignore[arg-type]

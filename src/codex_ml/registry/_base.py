@@ -292,6 +292,15 @@ class Registry(Generic[T]):
 
     def _find(self, name: str) -> Entry | None:
         _require_str(name, self.label)
+        entry = None
+        for _ in range(8):  # a refresh swapped the table during this lookup: look again
+            gen = self._gen
+            entry = self._find_once(name)
+            if entry is not None or gen == self._gen:
+                break
+        return entry
+
+    def _find_once(self, name: str) -> Entry | None:
         self._ensure_scanned()
         key = normalise(name)
         if key in self._deprecated:
@@ -557,18 +566,24 @@ class Registry(Generic[T]):
         """Drop what discovery found and scan again; in-process registrations stay."""
         import importlib
 
-        with self._lock:
-            keep = {k: e for k, e in self._entries.items() if not self._from_own_group(e)}
-            aliases = {a: k for a, k in self._aliases.items() if k in keep}
-            deprecated, gen = self._deprecated, self._gen
-            self._reset_state()
-            self._entries, self._aliases, self._deprecated = keep, aliases, deprecated
-            self._gen = gen + 1
         _epindex.invalidate()
         importlib.invalidate_caches()
         if _plugindirs.changed():
             _plugindirs.discover_plugins(force=True)
-        self._ensure_scanned()
+        with self._lock:
+            # Build the new table aside and swap it in whole: a reader sees the
+            # old table or the new one, never one half rebuilt.
+            scratch: Registry[T] = Registry(self.kind, entry_point_group=self.entry_point_group,
+                                            factory=self.default_factory, label=self.label, publish=False)
+            scratch._entries = {k: e for k, e in self._entries.items() if not self._from_own_group(e)}
+            scratch._aliases = {a: k for a, k in self._aliases.items() if k in scratch._entries}
+            scratch._scan_once.run(scratch._scan_entry_points)
+            deprecated, gen, scans = self._deprecated, self._gen, self.scan_count
+            self._reset_state()
+            for attr in ("_entries", "_aliases", "_hooks", "_failures", "_report", "_scan_once", "_seen_index"):
+                setattr(self, attr, getattr(scratch, attr))
+            self._deprecated, self._gen, self.scan_count = deprecated, gen + 1, scans + 1
+            self._fast.clear()
 
     def _from_own_group(self, entry: Entry) -> bool:
         """Found by this registry's entry-point scan or hooks (bundles and files stay)."""

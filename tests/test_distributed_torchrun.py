@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 # ruff: noqa: F811  (pytest fixtures come from test_training_support by import)
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -19,11 +20,19 @@ COMMON = ["training.max_steps=12", "training.batch_size=16", "training.log_inter
           "evaluate.num_samples=1", "evaluate.max_new_tokens=4"]
 
 
+PORT_RACE = ("Address already in use", "EADDRINUSE", "DistNetworkError")
+
+
 def torchrun(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
     cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2",
            "-m", "codex_ml.cli", "train", *args]
-    return subprocess.run(cmd, cwd=cwd, env=clean_env(), capture_output=True, text=True, check=False,
-                          timeout=300)
+    for _ in range(3):  # torchrun picks a free port, then binds it: another job can win the race
+        result = subprocess.run(cmd, cwd=cwd, env=clean_env(), capture_output=True, text=True,
+                                check=False, timeout=300)
+        if not any(sign in result.stderr for sign in PORT_RACE):
+            break
+        shutil.rmtree(cwd / "runs", ignore_errors=True)
+    return result
 
 
 def test_two_processes_match_one_with_the_same_global_batch(workdir: Path) -> None:

@@ -285,6 +285,8 @@ class Registry(Generic[T]):
         return isinstance(name, str) and self._find(name) is not None
 
     def _key(self, name: str) -> str | None:
+        if not name.isascii():  # names are ASCII; '\u212a'.lower() must not find 'k'
+            return None
         key = normalise(name)
         if key in self._entries:
             return key
@@ -578,12 +580,15 @@ class Registry(Generic[T]):
             scratch._entries = {k: e for k, e in self._entries.items() if not self._from_own_group(e)}
             scratch._aliases = {a: k for a, k in self._aliases.items() if k in scratch._entries}
             scratch._scan_once.run(scratch._scan_entry_points)
-            deprecated, gen, scans = self._deprecated, self._gen, self.scan_count
-            self._reset_state()
+            # Never publish an empty table; the generation moves before and after
+            # the swap so a lookup that straddles it looks again.
+            self._gen += 1
             for attr in ("_entries", "_aliases", "_hooks", "_failures", "_report", "_scan_once", "_seen_index"):
                 setattr(self, attr, getattr(scratch, attr))
-            self._deprecated, self._gen, self.scan_count = deprecated, gen + 1, scans + 1
+            self._hooks_once, self._inited = Once(), False
+            self.scan_count += 1
             self._fast.clear()
+            self._gen += 1
 
     def _from_own_group(self, entry: Entry) -> bool:
         """Found by this registry's entry-point scan or hooks (bundles and files stay)."""

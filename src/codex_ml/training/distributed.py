@@ -102,7 +102,8 @@ def make_sampler(n_items: int, ctx: DistContext, seed: int) -> DistributedSample
     ``drop_last`` keeps shards equal without padding duplicates, so the union of
     the ranks' k-th batches is exactly a single process's k-th global batch.
     """
-    return DistributedSampler(range(n_items), num_replicas=ctx.world_size, rank=ctx.rank,
+    indices: Any = range(n_items)  # the sampler only reads len() of its "dataset"
+    return DistributedSampler(indices, num_replicas=ctx.world_size, rank=ctx.rank,
                               shuffle=True, seed=seed, drop_last=True)
 
 

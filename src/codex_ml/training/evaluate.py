@@ -122,7 +122,7 @@ def evaluate(cfg: Any) -> dict[str, Any]:
     if is_torch_model(parts.model):
         from codex_ml.training.lm import evaluate_model
     else:
-        from codex_ml.training.tiny import evaluate_model  # type: ignore[assignment]
+        from codex_ml.training.tiny import evaluate_model
     metrics, sampler, source = evaluate_model(parts, es, run_dir)
     report = {"model": parts.cfg["model"].get("name"), "weights": source,
               **final_report(parts, metrics, sampler, es)}

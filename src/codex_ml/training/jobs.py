@@ -52,7 +52,7 @@ def plain_config(cfg: Any) -> dict[str, Any]:
         data = copy.deepcopy(dict(cfg))
     if not isinstance(data, dict):
         raise TrainingConfigError(f"a run config must be a mapping, found {type(cfg).__name__}.")
-    return data
+    return {str(k): v for k, v in data.items()}
 
 
 def is_torch_model(model: Any) -> bool:
@@ -114,6 +114,7 @@ def build_class_trainer(cfg: Mapping[str, Any], model: Any) -> Any:
 
     name, _, extra = _trainer_section(cfg)
     target = trainer_registry[name]
+    params: Mapping[str, Any]
     try:
         params = inspect.signature(target).parameters
     except (TypeError, ValueError):

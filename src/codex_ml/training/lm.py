@@ -80,8 +80,9 @@ def loss_value(output: Any) -> torch.Tensor:
     """The loss a training/validation step returned: a tensor, or a mapping with ``loss``."""
     if isinstance(output, torch.Tensor):
         return output
-    if isinstance(output, Mapping) and isinstance(output.get("loss"), torch.Tensor):
-        return output["loss"]
+    loss = output.get("loss") if isinstance(output, Mapping) else None
+    if isinstance(loss, torch.Tensor):
+        return loss
     raise TrainingConfigError(
         f"a trainer step returned {type(output).__name__}; training_step and validation_step "
         "must return the loss tensor or a mapping with a 'loss' tensor.")

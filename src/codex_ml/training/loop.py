@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any, Self
 
 import torch
+from torch.nn.parallel import DistributedDataParallel
 
 from codex_ml.training import checkpoint, distributed
 from codex_ml.training.batches import TrainBatches, eval_batches
@@ -143,13 +144,13 @@ def adamw(groups: list[dict[str, Any]], s: TrainSettings) -> torch.optim.AdamW:
     a dozen per parameter (4x faster optimizer steps on CPU, as on CUDA)."""
     params = [p for g in groups for p in g["params"]]
     fusable = all(p.is_floating_point() and p.device.type in ("cpu", "cuda") for p in params)
-    kwargs = {"lr": s.learning_rate, "betas": (s.beta1, s.beta2)}
+    betas = (s.beta1, s.beta2)
     if fusable:
         try:
-            return torch.optim.AdamW(groups, fused=True, **kwargs)
+            return torch.optim.AdamW(groups, lr=s.learning_rate, betas=betas, fused=True)
         except (RuntimeError, TypeError):  # an older torch without the fused kernel here
             pass
-    return torch.optim.AdamW(groups, **kwargs)
+    return torch.optim.AdamW(groups, lr=s.learning_rate, betas=betas)
 
 
 def resume(run: Run, model: torch.nn.Module, optimizer: Any, scheduler: Any) -> int:
@@ -182,7 +183,7 @@ def train_step(trainer: Any, model: torch.nn.Module, batches: TrainBatches, step
             loss = loss_value(trainer.training_step(batch, step * accum + micro))
         if accum > 1:  # gradients of the mean over all micro-batches
             loss = loss / accum
-        loss.backward()
+        loss.backward()  # type: ignore[no-untyped-call]
         losses.append(loss.detach())
     total = losses[0] if accum == 1 else torch.stack(losses).sum()
     if s.grad_clip > 0:
@@ -195,7 +196,7 @@ def train_step(trainer: Any, model: torch.nn.Module, batches: TrainBatches, step
 
 def no_sync(model: torch.nn.Module, last: bool) -> Any:
     """DDP all-reduces gradients only on the last micro-step of an accumulation."""
-    if last or not hasattr(model, "no_sync"):
+    if last or not isinstance(model, DistributedDataParallel):
         return contextlib.nullcontext()
     return model.no_sync()
 

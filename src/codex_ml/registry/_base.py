@@ -479,11 +479,13 @@ class Registry(Generic[T]):
         self._seen_index = _epindex.current()
         if not self.entry_point_group:
             return
-        for rec in _epindex.records(self.entry_point_group):
-            self._add_record(rec)
+        policy = _discovery.rules()  # read the environment once per scan, not per record
+        with self._lock:
+            for rec in _epindex.records(self.entry_point_group):
+                self._add_record(rec, policy)
 
-    def _add_record(self, rec: _epindex.EPRecord) -> None:
-        why = _discovery.allowed(rec)
+    def _add_record(self, rec: _epindex.EPRecord, policy: tuple[builtins.list[str], builtins.list[str]]) -> None:
+        why = _discovery.allowed(rec, policy)
         if why:
             self._report.disabled.append(f"{rec.group}:{rec.name} ({rec.distribution}): {why}")
             return
@@ -492,13 +494,18 @@ class Registry(Generic[T]):
             return
         provenance = _discovery.provenance_of(rec)
         try:
-            entry = self._make_entry(validate_name(rec.name, self.label), NOT_LOADED, provenance, None, (), {})
+            name = validate_name(rec.name, self.label)
         except (ValueError, TypeError) as exc:
             self._record_failure(PluginFailure(self.kind, rec.name, provenance, exc))
             return
-        entry.target = rec.value
-        entry.metadata["version"] = rec.version
-        self._insert(entry, override=False)
+        meta = {"version": rec.version, "author": None, "description": None, "tags": ()}
+        entry = Entry(name, NOT_LOADED, provenance, self.default_factory, rec.value, meta)
+        key = normalise(name)
+        if key in self._entries or key in self._aliases:
+            self._insert(entry, override=False)  # a clash: precedence decides
+        else:
+            self._entries[key] = entry  # the common case, under the scan's lock
+            self._gen += 1
 
     def _run_hooks(self) -> None:
         self._ensure_scanned()

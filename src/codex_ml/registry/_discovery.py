@@ -114,13 +114,18 @@ def _dist_norm(name: str) -> str:
     return name.strip().lower().replace("_", "-").replace(".", "-")
 
 
-def allowed(rec: _epindex.EPRecord) -> str:
+def rules() -> tuple[list[str], list[str]]:
+    """(disable, allow) rules from CODEX_ML_PLUGINS_DISABLE / CODEX_ML_PLUGINS_ALLOW."""
+    return _env_list("CODEX_ML_PLUGINS_DISABLE"), _env_list("CODEX_ML_PLUGINS_ALLOW")
+
+
+def allowed(rec: _epindex.EPRecord, policy: tuple[list[str], list[str]] | None = None) -> str:
     """'' if ``rec`` may load, else why not (CODEX_ML_PLUGINS_DISABLE / _ALLOW)."""
-    if _is_builtin(rec):
+    disable, allow = policy if policy is not None else rules()
+    if (not disable and not allow) or _is_builtin(rec):
         return ""
-    if any(_matches(r, rec) for r in _env_list("CODEX_ML_PLUGINS_DISABLE")):
+    if any(_matches(r, rec) for r in disable):
         return "disabled by CODEX_ML_PLUGINS_DISABLE"
-    allow = _env_list("CODEX_ML_PLUGINS_ALLOW")
     if allow and not any(_matches(r, rec) for r in allow):
         return "not in CODEX_ML_PLUGINS_ALLOW"
     return ""

@@ -32,43 +32,57 @@ NOT_LOADED: Any = _NotLoaded()
 _PROVENANCE_FIELDS = ("source", "module", "qualname", "file", "line", "distribution", "dist_version", "entry_point")
 
 
-class Provenance:
-    """Where an entry came from; quoted by every error about it (immutable)."""
+class Provenance(tuple):  # type: ignore[type-arg]
+    """Where an entry came from; quoted by every error about it.
 
-    __slots__ = _PROVENANCE_FIELDS
+    A tuple underneath (immutable, hashable, cheap to build: discovery makes
+    one per installed entry point).
+    """
 
-    source: str
-    module: str
-    qualname: str
-    file: str
-    line: int
-    distribution: str
-    dist_version: str
-    entry_point: str  # "group:name = module:attr"
+    __slots__ = ()
 
-    def __init__(self, source: str, module: str = "", qualname: str = "", file: str = "", line: int = 0,
-                 distribution: str = "", dist_version: str = "", entry_point: str = "") -> None:
-        values = (source, module, qualname, file, line, distribution, dist_version, entry_point)
-        for name, value in zip(_PROVENANCE_FIELDS, values):
-            object.__setattr__(self, name, value)
+    def __new__(cls, source: str, module: str = "", qualname: str = "", file: str = "", line: int = 0,
+                distribution: str = "", dist_version: str = "", entry_point: str = "") -> Provenance:
+        return tuple.__new__(cls, (source, module, qualname, file, line, distribution, dist_version, entry_point))
 
-    def __setattr__(self, name: str, value: object) -> None:
-        raise AttributeError("Provenance is immutable; use replace()")
+    @property
+    def source(self) -> str:
+        return str(self[0])
 
-    def _values(self) -> tuple[Any, ...]:
-        return tuple(getattr(self, f) for f in _PROVENANCE_FIELDS)
+    @property
+    def module(self) -> str:
+        return str(self[1])
 
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, Provenance) and self._values() == other._values()
+    @property
+    def qualname(self) -> str:
+        return str(self[2])
 
-    def __hash__(self) -> int:
-        return hash(self._values())
+    @property
+    def file(self) -> str:
+        return str(self[3])
+
+    @property
+    def line(self) -> int:
+        return int(self[4])
+
+    @property
+    def distribution(self) -> str:
+        return str(self[5])
+
+    @property
+    def dist_version(self) -> str:
+        return str(self[6])
+
+    @property
+    def entry_point(self) -> str:
+        """``group:name = module:attr`` for entry points."""
+        return str(self[7])
 
     def __repr__(self) -> str:
         return f"Provenance({str(self)!r})"
 
     def replace(self, **changes: Any) -> Provenance:
-        values = dict(zip(_PROVENANCE_FIELDS, self._values()))
+        values = dict(zip(_PROVENANCE_FIELDS, self))
         values.update(changes)
         return Provenance(**values)
 
@@ -92,7 +106,7 @@ class Provenance:
         return f"{label}{where}{loc}".strip() or self.source
 
     def as_dict(self) -> dict[str, Any]:
-        data = {k: v for k, v in zip(_PROVENANCE_FIELDS, self._values()) if v not in ("", 0)}
+        data = {k: v for k, v in zip(_PROVENANCE_FIELDS, self) if v not in ("", 0)}
         data["source"] = self.source
         data["summary"] = str(self)
         return data

@@ -93,13 +93,7 @@ def fixture_file(resource: str, content: bytes) -> Iterator[Path]:
             os.environ[env] = saved
 
 
-def _known_gap(resource: str, exc: ValueError) -> bool:
-    """A valid-JSON trainer file with an out-of-range value: pinned by the xfail test below."""
-    return (resource == "functional_trainer_config" and str(exc).startswith("training.")
-            and "must be" in str(exc))
-
-
-def load_or_explain(resource: str, content: bytes, *, tolerate_known: bool = True) -> None:
+def load_or_explain(resource: str, content: bytes) -> None:
     """Load the fixture; any error must be a ValueError that names the file."""
     _, registry, name = JSON_FIXTURES[resource]
     with fixture_file(resource, content) as file:
@@ -108,8 +102,6 @@ def load_or_explain(resource: str, content: bytes, *, tolerate_known: bool = Tru
         except LEAKS as exc:
             pytest.fail(f"{resource}: {type(exc).__name__} leaked from the loader for {content[:80]!r}: {exc}")
         except ValueError as exc:
-            if tolerate_known and _known_gap(resource, exc):
-                return
             assert str(file) in str(exc), f"{resource}: the error does not name the file: {exc}"
             assert "\n" not in str(exc).strip() or len(str(exc)) < 2000
 
@@ -153,17 +145,11 @@ def test_the_real_fixture_with_one_value_replaced(resource: str, data: st.DataOb
     load_or_explain(resource, json.dumps(doc).encode())
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "training/settings.py: a trainer JSON file (CODEX_ML_FUNCTIONAL_TRAINER_CONFIG) with a value "
-    "out of range, e.g. {\"batch_size\": 0}, is refused by TrainSettings.__post_init__ with "
-    "'training.batch_size must be an integer >= 1. Fix the value in the training config or pass "
-    "training.batch_size=... on the command line.': the file that holds the bad value is never "
-    "named. read_settings_file/merge_settings should re-raise naming the layer's source"))
 @pytest.mark.parametrize("key, value", [("batch_size", 0), ("learning_rate", -1.0), ("precision", "fp8")])
 def test_bad_value_in_the_trainer_file_names_the_file(key: str, value: object) -> None:
     doc = original("functional_trainer_config")
     doc[key] = value
-    load_or_explain("functional_trainer_config", json.dumps(doc).encode(), tolerate_known=False)
+    load_or_explain("functional_trainer_config", json.dumps(doc).encode())
 
 
 @pytest.mark.parametrize("resource", sorted(JSON_FIXTURES))

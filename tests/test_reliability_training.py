@@ -340,15 +340,6 @@ def test_full_disk_keeps_the_previous_checkpoint(runs: dict[str, Any], scenario:
 
 
 @POSIX
-@pytest.mark.xfail(strict=True, reason=(
-    "training/checkpoint.py save_torch lets the writer's error escape as is: the CLI prints "
-    "'SafetensorError: Error while serializing: I/O error: File too large (os error 27) ... This "
-    "is not a mistake codex-ml recognises ... report it if it is a bug', naming neither the "
-    "checkpoint folder nor that the previous checkpoint is intact (torch.save's is worse: "
-    "'RuntimeError: [enforce fail at inline_container.cc:672] . unexpected pos ...'). Wrap write "
-    "errors in "
-    "CheckpointError(f'could not write checkpoint {folder}: {os.strerror(errno)}; {latest} is "
-    "intact'), checking the errno of the cause"))
 @pytest.mark.parametrize("scenario", ["disk_weights", "disk_state"])
 def test_full_disk_is_reported_as_a_checkpoint_error(runs: dict[str, Any], scenario: str) -> None:
     stderr = runs[scenario]["full"]["stderr"]
@@ -358,10 +349,6 @@ def test_full_disk_is_reported_as_a_checkpoint_error(runs: dict[str, Any], scena
 
 
 @POSIX
-@pytest.mark.xfail(strict=True, reason=(
-    "training/rundir.py Run.trim_metrics json.loads every line of metrics.jsonl, so a record cut "
-    "short by a full disk makes every later resume fail with JSONDecodeError; skip (or drop) a "
-    "torn last line"))
 def test_a_torn_metrics_record_does_not_block_resume(runs: dict[str, Any]) -> None:
     again = runs["torn"]["again"]
     assert "crash" not in again, again.get("crash", "")[-600:]

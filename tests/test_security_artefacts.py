@@ -214,11 +214,6 @@ def test_malicious_training_state_never_runs(torch_mod: Any, tmp_path: Path) -> 
     assert not marker.exists()
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "training/checkpoint.py load_state catches (RuntimeError, OSError, EOFError) but torch's "
-    "weights_only refusal is pickle.UnpicklingError, so a malicious state.pt surfaces as a bare "
-    "multi-paragraph UnpicklingError instead of CheckpointError naming the file; add "
-    "pickle.UnpicklingError to the caught types"))
 def test_malicious_training_state_is_a_clear_checkpoint_error(torch_mod: Any, tmp_path: Path) -> None:
     from codex_ml.training import checkpoint
     from codex_ml.training.errors import CheckpointError

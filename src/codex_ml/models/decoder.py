@@ -172,7 +172,9 @@ class DecoderOnlyLM(nn.Module):
             raise ValueError(
                 f"sequence length {ids.shape[1]} exceeds max_seq_len={self.config.max_seq_len}"
             )
-        if ids.numel() and (ids.min() < 0 or ids.max() >= self.config.vocab_size):
+        # On a GPU this check would force a host sync every step; there an
+        # out-of-range id trips the embedding's own device-side assert instead.
+        if ids.numel() and not ids.is_cuda and (ids.min() < 0 or ids.max() >= self.config.vocab_size):
             raise ValueError(
                 f"input_ids hold ids outside the vocabulary 0..{self.config.vocab_size - 1} "
                 f"(min {int(ids.min())}, max {int(ids.max())}); is vocab_size right for the tokenizer?"

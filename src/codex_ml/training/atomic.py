@@ -42,6 +42,11 @@ def atomic_write_text(path: Path, text: str) -> None:
         tmp.write_text(text, encoding="utf-8")
 
 
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    with atomic_path(path) as tmp:
+        tmp.write_bytes(data)
+
+
 def atomic_save(write: Callable[[Path], None], path: Path) -> None:
     """Run ``write(tmp)`` and move the result to ``path`` atomically."""
     with atomic_path(path) as tmp:

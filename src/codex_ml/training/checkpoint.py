@@ -19,13 +19,14 @@ the torch-free tiny-fixture path can use the same layout.
 """
 from __future__ import annotations
 
+import pickle
 import random
 import shutil
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from codex_ml.training.atomic import atomic_save, atomic_write_text
+from codex_ml.training.atomic import atomic_write_bytes, atomic_write_text
 from codex_ml.training.errors import CheckpointError
 
 WEIGHTS = "model.safetensors"
@@ -101,18 +102,54 @@ def restore_rng(state: dict[str, Any]) -> None:
         torch.cuda.set_rng_state_all(state["cuda"])
 
 
+def _weights_bytes(model: Any, metadata: dict[str, str]) -> bytes:
+    """``model``'s weights as safetensors bytes, tied tensors stored once.
+
+    A tied weight (lm_head sharing the embedding) appears in the state dict
+    under two names with one storage; safetensors refuses shared storage, so
+    the second name is dropped, as ``save_model`` does (``load_model`` restores it).
+    """
+    from safetensors.torch import save
+
+    kept: dict[tuple[Any, ...], str] = {}
+    tensors = {}
+    for name, tensor in model.state_dict().items():
+        view = (tensor.data_ptr(), tensor.dtype, tuple(tensor.shape), tensor.stride())
+        if tensor.numel() and view in kept:
+            metadata[name] = kept[view]
+            continue
+        kept[view] = name
+        tensors[name] = tensor.detach().contiguous().cpu()
+    return save(tensors, metadata=metadata)
+
+
 def save_torch(root: Path, step: int, model: Any, state: dict[str, Any], keep: int) -> Path:
-    """Write weights and ``state`` for ``step``, then point ``latest`` at them."""
+    """Write weights and ``state`` for ``step``, then point ``latest`` at them.
+
+    Both files are serialised in memory and written by Python, so a full disk
+    is an ``OSError`` with its errno, reported as a :class:`CheckpointError`
+    that says the previous checkpoint is intact.
+    """
+    import io
+
     import torch
-    from safetensors.torch import save_model
 
     folder = folder_for(root, step)
-    folder.mkdir(parents=True, exist_ok=True)
-    # save_model (not save_file) de-duplicates tied weights such as lm_head/embeddings.
-    atomic_save(lambda tmp: save_model(model, str(tmp), metadata={"step": str(step)}),
-                folder / WEIGHTS)
-    atomic_save(lambda tmp: torch.save({**state, "step": step}, tmp), folder / STATE)
-    return commit(root, folder, keep)
+    weights = _weights_bytes(model, {"step": str(step)})
+    buffer = io.BytesIO()
+    torch.save({**state, "step": step}, buffer)
+    previous = (root / LATEST).read_text().strip() if (root / LATEST).is_file() else None
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        atomic_write_bytes(folder / WEIGHTS, weights)
+        atomic_write_bytes(folder / STATE, buffer.getvalue())
+        return commit(root, folder, keep)
+    except OSError as exc:
+        intact = (f"the previous checkpoint {root / previous} is intact and resumable"
+                  if previous else "there is no earlier checkpoint")
+        raise CheckpointError(
+            f"could not write checkpoint {folder}: {exc.strerror or exc}; {intact}. Free disk "
+            "space (or raise the file-size limit), then rerun with training.resume=true.") from exc
 
 
 def load_weights(folder: Path, model: Any) -> None:
@@ -134,7 +171,8 @@ def load_state(folder: Path) -> dict[str, Any]:
 
     try:
         state: dict[str, Any] = torch.load(folder / STATE, map_location="cpu", weights_only=True)
-    except (RuntimeError, OSError, EOFError) as exc:
+    except (RuntimeError, OSError, EOFError, pickle.UnpicklingError) as exc:
+        # weights_only refuses anything but tensors and plain data (UnpicklingError).
         raise CheckpointError(f"could not read {folder / STATE}: {exc}. The file is damaged; "
                               "delete that checkpoint folder to fall back to an older one.") from exc
     return state

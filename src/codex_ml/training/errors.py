@@ -12,6 +12,10 @@ from collections.abc import Iterable
 class TrainingConfigError(ValueError):
     """A training or evaluation setting is wrong: bad key, bad value, wrong shape."""
 
+    def __init__(self, message: str, key: str | None = None) -> None:
+        super().__init__(message)
+        self.key = key  # the setting at fault, when there is one
+
 
 class CheckpointError(RuntimeError):
     """A checkpoint is missing, incomplete or does not fit the model."""

@@ -131,8 +131,7 @@ class Run:
         file = self.path / METRICS
         if not self.writer or not file.is_file():
             return
-        kept = [line for line in file.read_text(encoding="utf-8").splitlines()
-                if line.strip() and json.loads(line).get("step", 0) <= last_step]
+        kept = [line for line, record in _parsed(file) if record.get("step", 0) <= last_step]
         atomic_write_text(file, "".join(line + "\n" for line in kept))
 
 
@@ -151,8 +150,19 @@ def read_config(run_dir: Path) -> dict[str, Any]:
     return data
 
 
+def _parsed(file: Path) -> list[tuple[str, dict[str, Any]]]:
+    """``(line, record)`` of each complete record; a line cut short by a crash is skipped."""
+    rows = []
+    for line in file.read_text(encoding="utf-8", errors="replace").splitlines():
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError:
+            continue
+        if isinstance(record, dict):
+            rows.append((line, record))
+    return rows
+
+
 def read_metrics(run_dir: Path) -> list[dict[str, Any]]:
     file = run_dir / METRICS
-    if not file.is_file():
-        return []
-    return [json.loads(line) for line in file.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return [record for _, record in _parsed(file)] if file.is_file() else []

@@ -92,8 +92,8 @@ _DESCRIPTIVE = ("name", "description")
 
 def _require(key: str, ok: bool, rule: str) -> None:
     if not ok:
-        raise TrainingConfigError(f"training.{key} must be {rule}. Fix the value in the "
-                                  f"training config or pass training.{key}=... on the command line.")
+        raise TrainingConfigError(f"training.{key} must be {rule}. Fix the value in the training "
+                                  f"config or pass training.{key}=... on the command line.", key=key)
 
 
 def _coerce(key: str, value: Any, source: str) -> Any:
@@ -133,7 +133,16 @@ def read_settings_file(path: Path) -> dict[str, Any]:
 def merge_settings(*layers: tuple[str, Mapping[str, Any]]) -> TrainSettings:
     """Build settings from ``(source, values)`` layers; ``None`` values do not override."""
     merged: dict[str, Any] = {}
+    origin: dict[str, str] = {}
     for source, values in layers:
         check_keys(values, source)
-        merged.update({k: _coerce(k, v, source) for k, v in values.items() if v is not None})
-    return TrainSettings(**merged)
+        for key, value in values.items():
+            if value is not None:
+                merged[key], origin[key] = _coerce(key, value, source), source
+    try:
+        return TrainSettings(**merged)
+    except TrainingConfigError as exc:
+        culprit = origin.get(exc.key or "")
+        if culprit is None:
+            raise
+        raise TrainingConfigError(f"{culprit}: {exc}", key=exc.key) from None

@@ -23,4 +23,13 @@ class BaseTrainer:
         raise NotImplementedError(f"{type(self).__name__} must implement validation_step()")
 
 
-__all__ = ["BaseTrainer"]
+def __getattr__(name: str) -> Any:
+    """``train(cfg)`` loads torch only when first asked for (evaluate: ``training.evaluate.evaluate``)."""
+    if name == "train":
+        from codex_ml.training.jobs import train
+
+        return train
+    raise AttributeError(f"module 'codex_ml.training' has no attribute {name!r}")
+
+
+__all__ = ["BaseTrainer", "train"]

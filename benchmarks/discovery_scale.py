@@ -60,7 +60,8 @@ def measure(work: Path, n: int, repeat: int) -> list[list[object]]:
 def ns(n: int, impl: str, env: dict[str, str], cwd: Path) -> str:
     if n == 0:
         return ""
-    return f"{hot_in_subprocess(HOT_CODE[impl], env, cwd, slow=impl == 'importlib.metadata'):.0f} ns"
+    value = hot_in_subprocess(HOT_CODE[impl], env, cwd)
+    return f"{value / 1000:.1f} us" if value >= 10_000 else f"{value:.0f} ns"
 
 
 def ms(seconds: float) -> str:

@@ -7,9 +7,12 @@ plugins) and plugin directories.
 
 from __future__ import annotations
 
+from . import _epindex, _plugindirs
 from ._base import Registry
 from ._discovery import DiscoveryReport, PluginFailure
 from ._entry import Entry, Provenance
+from ._epindex import EPRecord
+from ._epindex import Index as EntryPointIndex
 from ._errors import (
     InterfaceError,
     InvalidNameError,
@@ -41,9 +44,6 @@ from ._kinds import (
     tool_registry,
     trainer_registry,
 )
-from . import _epindex, _plugindirs
-from ._epindex import EPRecord
-from ._epindex import Index as EntryPointIndex
 from ._plugindirs import DirReport, discover_plugins, set_auto_discover
 from ._plugindirs import reset_discovery as _reset_dirs
 

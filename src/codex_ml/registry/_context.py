@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import _thread
 import importlib
+
 TYPE_CHECKING = False  # typing itself costs milliseconds to import
 
 if TYPE_CHECKING:

@@ -27,7 +27,7 @@ TYPE_CHECKING = False  # typing itself costs milliseconds to import
 if TYPE_CHECKING:
     from typing import Any
 
-    from ._base import Registry
+    from ._lifecycle import Lifecycle
 
 BUNDLE_GROUP = "codex_ml.plugins"
 
@@ -166,7 +166,7 @@ def takes_register_fn(obj: Any) -> bool:
 
 
 # ------------------------------------------------------------------- hooks
-def run_hook(registry: Registry[Any], rec: _epindex.EPRecord, kind: str | None) -> PluginFailure | None:
+def run_hook(registry: Lifecycle[Any], rec: _epindex.EPRecord, kind: str | None) -> PluginFailure | None:
     """Load a hook entry point and call it with the registry's register function."""
     provenance = provenance_of(rec)
     with loading(provenance, kind) as frame:

@@ -7,6 +7,7 @@ Plain ``__slots__`` classes, not dataclasses: ``dataclasses`` imports
 from __future__ import annotations
 
 import sys
+
 TYPE_CHECKING = False  # typing itself costs milliseconds to import
 
 if TYPE_CHECKING:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import _thread
+
 TYPE_CHECKING = False  # typing itself costs milliseconds to import
 
 if TYPE_CHECKING:

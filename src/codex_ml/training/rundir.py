@@ -111,7 +111,7 @@ class Run:
 
     def write_config(self, cfg: Mapping[str, Any]) -> None:
         if self.writer:
-            import yaml  # PyYAML ships with omegaconf, which the CLI already needs
+            import yaml  # type: ignore[import-untyped]  # PyYAML ships with omegaconf (the CLI needs it)
 
             atomic_write_text(self.path / CONFIG, yaml.safe_dump(dict(cfg), sort_keys=False))
 

@@ -23,9 +23,11 @@ def clean_env(**extra: str) -> dict[str, str]:
     return env
 
 
-def make_site(root: Path, n: int) -> Path:
-    """``n`` installed distributions, each with one tiny plugin in GROUP (and catalogue's group)."""
-    site = root / f"site-{n}"
+def make_site(root: Path, n: int, plugins: int | None = None) -> Path:
+    """``n`` installed distributions; the first ``plugins`` (default: all) carry one tiny
+    plugin in GROUP (and in catalogue's group), the others only a console script."""
+    plugins = n if plugins is None else min(plugins, n)
+    site = root / f"site-{n}-{plugins}"
     if site.exists():
         return site
     site.mkdir(parents=True)
@@ -34,9 +36,9 @@ def make_site(root: Path, n: int) -> Path:
         info = site / f"{name}-1.0.dist-info"
         info.mkdir()
         (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: 1.0\n")
-        (info / "entry_points.txt").write_text(
-            f"[console_scripts]\n{name} = {name}:main\n\n"
-            f"[{GROUP}]\nplugin-{i:05d} = {name}:build\n\n[{CATALOGUE_GROUP}]\nplugin-{i:05d} = {name}:build\n")
+        groups = (f"\n[{GROUP}]\nplugin-{i:05d} = {name}:build\n\n[{CATALOGUE_GROUP}]\n"
+                  f"plugin-{i:05d} = {name}:build\n") if i < plugins else ""
+        (info / "entry_points.txt").write_text(f"[console_scripts]\n{name} = {name}:main\n{groups}")
         (info / "RECORD").write_text("")
         (site / f"{name}.py").write_text("def build(**kwargs):\n    return kwargs\n\ndef main():\n    pass\n")
     # pip compiles what it installs: do the same, so the first import of a plugin

@@ -8,6 +8,7 @@ catalogue, all in one run.
 
     python benchmarks/discovery_scale.py                # N = 0, 100, 1000, 5000
     python benchmarks/discovery_scale.py --n 0 100 --repeat 3
+    python benchmarks/discovery_scale.py --plugins 10   # 10 plugins among N distributions
 """
 
 from __future__ import annotations
@@ -29,8 +30,8 @@ from _common import (
 )
 
 
-def measure(work: Path, n: int, repeat: int) -> list[list[object]]:
-    site = make_site(work, n)
+def measure(work: Path, n: int, repeat: int, plugins: int | None) -> list[list[object]]:
+    site = make_site(work, n, plugins)
     load = cold if n else (lambda *a, **k: float("nan"))  # nothing to load when N = 0
     cache = work / f"cache-{n}"
     env = clean_env(PYTHONPATH=str(site), CODEX_ML_CACHE="1", CODEX_ML_CACHE_DIR=str(cache),
@@ -72,12 +73,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--n", type=int, nargs="+", default=[0, 100, 1000, 5000])
     parser.add_argument("--repeat", type=int, default=7)
+    parser.add_argument("--plugins", type=int, default=None,
+                        help="only this many of the N distributions carry a plugin (default: all)")
     parser.add_argument("--keep", action="store_true", help="keep the generated distributions")
     args = parser.parse_args()
     rows: list[list[object]] = []
     with Workdir(args.keep) as work:
         for n in args.n:
-            rows += measure(work, n, args.repeat)
+            rows += measure(work, n, args.repeat, args.plugins)
             print(f"... N={n} done", flush=True)
     print(table(["N", "implementation", "cold: list names", "cold: load one", "hot get()"], rows))
 

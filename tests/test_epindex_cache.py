@@ -26,6 +26,12 @@ def _project(root: Path, version: str, names: list[str]) -> Path:
                         {"cache_mod.py": body}, version=version)
 
 
+# Importing a plugin for the first time writes __pycache__ beside it, which
+# changes that folder and (correctly) invalidates the index once. The tests
+# pin exact cache hits, so they keep bytecode out of the watched folders.
+NO_PYC = {"PYTHONDONTWRITEBYTECODE": "1"}
+
+
 def _settle(*roots: Path) -> None:
     """Stamps younger than the racy window are never trusted: age the folders' mtimes.
 
@@ -42,7 +48,7 @@ def _settle(*roots: Path) -> None:
 def cached_env(tmp_path: Path) -> tuple[Path, dict[str, str]]:
     site = tmp_path / "site"
     site.mkdir()
-    env = env_with(site, CODEX_ML_CACHE="1", CODEX_ML_CACHE_DIR=str(tmp_path / "cache"))
+    env = env_with(site, CODEX_ML_CACHE="1", CODEX_ML_CACHE_DIR=str(tmp_path / "cache"), **NO_PYC)
     return site, env
 
 
@@ -68,7 +74,7 @@ def test_install_upgrade_uninstall_are_seen_by_the_next_process(tmp_path: Path) 
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
     python = str(venv / "bin" / "python")
     env = env_with(Path(__file__).resolve().parents[1] / "src", CODEX_ML_CACHE="1",
-                   CODEX_ML_CACHE_DIR=str(tmp_path / "cache"))
+                   CODEX_ML_CACHE_DIR=str(tmp_path / "cache"), **NO_PYC)
 
     site = next((venv / "lib").glob("python*/site-packages"))
 
@@ -109,7 +115,7 @@ def test_editable_metadata_change_is_seen(cached_env, tmp_path: Path) -> None:
     eps = src / "dev_plugin.egg-info" / "entry_points.txt"
     (src / "dev_plugin.egg-info" / "PKG-INFO").write_text("Metadata-Version: 2.1\nName: dev-plugin\nVersion: 0.1\n")
     eps.write_text("[codex_ml.metrics]\ncache-dev = dev_plugin:score\n")
-    env = env_with(src, **{k: env[k] for k in ("CODEX_ML_CACHE", "CODEX_ML_CACHE_DIR")})
+    env = env_with(src, **{k: env[k] for k in ("CODEX_ML_CACHE", "CODEX_ML_CACHE_DIR")}, **NO_PYC)
     _settle(src)
     assert listing(env, tmp_path / "cwd")["names"] == ["cache-dev"]
     assert listing(env, tmp_path / "cwd")["source"] == "cache"

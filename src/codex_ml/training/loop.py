@@ -45,7 +45,11 @@ def train(cfg: Any, parts: Parts | None = None) -> dict[str, Any]:
     parts = parts or build_parts(plain_config(cfg))
     ctx = distributed.setup(parts.settings.device)
     try:
-        return _train(parts, ctx)
+        summary = _train(parts, ctx)
+        # Rank 0 may still be writing its report: tearing the group down under
+        # it aborts gloo ("terminate called without an active exception").
+        distributed.barrier(ctx)
+        return summary
     finally:
         distributed.teardown(ctx)
 

@@ -21,6 +21,7 @@ from ._errors import (
     RegistryLoadError,
     UnknownComponentError,
 )
+from ._generic import T
 from ._interfaces import Interface
 from ._lifecycle import Lifecycle, _auto_refresh
 from ._names import normalise, validate_name
@@ -30,17 +31,7 @@ from ._precedence import Decision, decide, target_of
 TYPE_CHECKING = False  # typing costs milliseconds to import: only the checker sees it
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator, Mapping, Sequence
-    from typing import Any, Generic, TypeVar
-
-    T = TypeVar("T")
-else:
-    class Generic:
-        """``Registry[Model]`` works at run time without importing typing."""
-
-        def __class_getitem__(cls, item):
-            return cls
-
-    T = None
+    from typing import Any
 
 _STANDARD_META = ("version", "author", "description", "tags")
 

@@ -15,24 +15,15 @@ from . import _context, _discovery, _epindex, _plugindirs
 from ._discovery import BUNDLES, DiscoveryReport, PluginFailure
 from ._entry import NOT_LOADED, PLUGIN_FILE, Entry
 from ._errors import RegistryLoadError
+from ._generic import Generic, T
 from ._names import normalise, validate_name
 from ._once import Once
 
 TYPE_CHECKING = False  # typing costs milliseconds to import: only the checker sees it
 if TYPE_CHECKING:
-    from typing import Any, Generic, TypeVar
+    from typing import Any
 
     from ._interfaces import Interface
-
-    T = TypeVar("T")
-else:
-    class Generic:
-        """``Lifecycle[T]`` works at run time without importing typing."""
-
-        def __class_getitem__(cls, item):
-            return cls
-
-    T = None
 
 
 def _auto_refresh() -> bool:

@@ -8,8 +8,32 @@ import subprocess
 import sys
 import textwrap
 from pathlib import Path
+from typing import Any
+
+from codex_ml.registry import (
+    data_loader_registry,
+    metric_registry,
+    model_registry,
+    reward_model_registry,
+    rl_agent_registry,
+    tokenizer_registry,
+    trainer_registry,
+)
 
 REPO = Path(__file__).resolve().parents[1]
+
+# Every file-backed tiny fixture: resource id -> (its own environment variable,
+# registry kind, catalogue name).
+FILE_FIXTURES: dict[str, tuple[str, Any, str]] = {
+    "tiny_tokenizer": ("CODEX_ML_TINY_TOKENIZER_PATH", tokenizer_registry, "offline:tiny-vocab"),
+    "tiny_sequence": ("CODEX_ML_TINY_SEQUENCE_PATH", model_registry, "offline:tiny-sequence"),
+    "tiny_corpus": ("CODEX_ML_TINY_CORPUS_PATH", data_loader_registry, "offline:tiny-corpus"),
+    "weighted_accuracy": ("CODEX_ML_WEIGHTED_ACCURACY_PATH", metric_registry, "offline:weighted-accuracy"),
+    "functional_trainer_config": ("CODEX_ML_FUNCTIONAL_TRAINER_CONFIG", trainer_registry,
+                                  "offline:functional"),
+    "length_reward": ("CODEX_ML_LENGTH_REWARD_PATH", reward_model_registry, "offline:length"),
+    "scripted_agent": ("CODEX_ML_SCRIPTED_AGENT_PATH", rl_agent_registry, "offline:scripted"),
+}
 EXAMPLES = REPO / "examples" / "plugins"
 
 
@@ -48,6 +72,14 @@ def make_package(root: Path, name: str, entry_points: dict[str, dict[str, str]],
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(textwrap.dedent(code))
     return project
+
+
+def write(path: Path, text: str, mode: int = 0o644) -> Path:
+    """Write ``text`` to ``path`` (folders made) with ``mode``."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    path.chmod(mode)
+    return path
 
 
 def env_with(*paths: Path | str, **extra: str) -> dict[str, str]:

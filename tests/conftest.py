@@ -48,6 +48,19 @@ def installed_examples(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
+def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    """No catalogue variable set, and an empty working directory (returned)."""
+    from codex_ml.catalogue import paths
+
+    for var in paths.ENV_VARS:
+        monkeypatch.delenv(var, raising=False)
+    cwd = tmp_path / "cwd"
+    cwd.mkdir()
+    monkeypatch.chdir(cwd)
+    return cwd
+
+
+@pytest.fixture
 def fresh() -> Registry:
     """A private registry (not published in the registry of registries)."""
     from codex_ml.registry import Registry

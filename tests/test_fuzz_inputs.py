@@ -27,31 +27,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from _support import FILE_FIXTURES
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from codex_ml.catalogue import paths
-from codex_ml.registry import (
-    metric_registry,
-    model_registry,
-    reward_model_registry,
-    rl_agent_registry,
-    tokenizer_registry,
-    trainer_registry,
-)
 
 FUZZ = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
-# resource id -> (its own environment variable, registry, catalogue name)
-JSON_FIXTURES: dict[str, tuple[str, Any, str]] = {
-    "tiny_tokenizer": ("CODEX_ML_TINY_TOKENIZER_PATH", tokenizer_registry, "offline:tiny-vocab"),
-    "tiny_sequence": ("CODEX_ML_TINY_SEQUENCE_PATH", model_registry, "offline:tiny-sequence"),
-    "weighted_accuracy": ("CODEX_ML_WEIGHTED_ACCURACY_PATH", metric_registry, "offline:weighted-accuracy"),
-    "functional_trainer_config": ("CODEX_ML_FUNCTIONAL_TRAINER_CONFIG", trainer_registry,
-                                  "offline:functional"),
-    "length_reward": ("CODEX_ML_LENGTH_REWARD_PATH", reward_model_registry, "offline:length"),
-    "scripted_agent": ("CODEX_ML_SCRIPTED_AGENT_PATH", rl_agent_registry, "offline:scripted"),
-}
+# the JSON ones of the file-backed fixtures (the corpus is plain text)
+JSON_FIXTURES = {k: v for k, v in FILE_FIXTURES.items() if k != "tiny_corpus"}
 # What a loader may never let escape: errors from deep inside that do not name the file.
 LEAKS = (json.JSONDecodeError, UnicodeDecodeError, KeyError, TypeError, AttributeError, IndexError,
          ZeroDivisionError, RecursionError, OverflowError)

@@ -13,7 +13,7 @@ import pytest
 torch = pytest.importorskip("torch")
 pytest.importorskip("transformers")
 
-from codex_ml.catalogue import integrity, paths
+from codex_ml.catalogue import integrity
 from codex_ml.models.hf_offline import (
     IncompleteCheckpointError,
     UnsafeCheckpointError,
@@ -37,14 +37,7 @@ def checkpoints(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
-@pytest.fixture(autouse=True)
-def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
-    for var in paths.ENV_VARS:
-        monkeypatch.delenv(var, raising=False)
-    cwd = tmp_path / "cwd"
-    cwd.mkdir()
-    monkeypatch.chdir(cwd)
-    return cwd
+pytestmark = pytest.mark.usefixtures("clean_env")  # conftest: no catalogue variable, empty CWD
 
 
 def copy_ckpt(src: Path, dest: Path) -> Path:

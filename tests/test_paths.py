@@ -22,15 +22,7 @@ TINY = (
 FOLDERS = ("gpt2", "gpt2_tokenizer", "tinyllama", "tinyllama_tokenizer")
 
 
-@pytest.fixture(autouse=True)
-def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
-    """No catalogue variable set, and an empty working directory."""
-    for var in paths.ENV_VARS:
-        monkeypatch.delenv(var, raising=False)
-    cwd = tmp_path / "cwd"
-    cwd.mkdir()
-    monkeypatch.chdir(cwd)
-    return cwd
+pytestmark = pytest.mark.usefixtures("clean_env")  # conftest: no catalogue variable, empty CWD
 
 
 def copy_fixture(resource_id: str, dest: Path) -> Path:

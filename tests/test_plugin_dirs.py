@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 
 import pytest
-from _support import env_with, run_json, run_py
+from _support import env_with, run_json, run_py, write
 
 MODEL = '''
 from codex_ml.models import BaseModel
@@ -21,12 +21,6 @@ class Model(BaseModel):
         return "{name}"
 '''
 
-
-def write(path: Path, text: str, mode: int = 0o644) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text)
-    path.chmod(mode)
-    return path
 
 
 @pytest.fixture

@@ -20,30 +20,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from _support import FILE_FIXTURES
 
 from codex_ml.catalogue import integrity, paths
 from codex_ml.catalogue.integrity import IntegrityError
-from codex_ml.registry import (
-    data_loader_registry,
-    metric_registry,
-    model_registry,
-    reward_model_registry,
-    rl_agent_registry,
-    tokenizer_registry,
-    trainer_registry,
-)
+from codex_ml.registry import model_registry
 
-# resource id -> (its own environment variable, registry, catalogue name)
-FIXTURES: dict[str, tuple[str, Any, str]] = {
-    "tiny_tokenizer": ("CODEX_ML_TINY_TOKENIZER_PATH", tokenizer_registry, "offline:tiny-vocab"),
-    "tiny_sequence": ("CODEX_ML_TINY_SEQUENCE_PATH", model_registry, "offline:tiny-sequence"),
-    "tiny_corpus": ("CODEX_ML_TINY_CORPUS_PATH", data_loader_registry, "offline:tiny-corpus"),
-    "weighted_accuracy": ("CODEX_ML_WEIGHTED_ACCURACY_PATH", metric_registry, "offline:weighted-accuracy"),
-    "functional_trainer_config": ("CODEX_ML_FUNCTIONAL_TRAINER_CONFIG", trainer_registry,
-                                  "offline:functional"),
-    "length_reward": ("CODEX_ML_LENGTH_REWARD_PATH", reward_model_registry, "offline:length"),
-    "scripted_agent": ("CODEX_ML_SCRIPTED_AGENT_PATH", rl_agent_registry, "offline:scripted"),
-}
+FIXTURES = FILE_FIXTURES  # resource id -> (its own environment variable, registry, catalogue name)
 
 
 def sha256(path: Path) -> str:

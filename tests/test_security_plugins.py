@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from _support import env_with, make_package, pip_install, run_json
+from _support import env_with, make_package, pip_install, run_json, write
 
 POSIX = pytest.mark.skipif(not hasattr(os, "getuid"), reason="POSIX permissions")
 ROOT_ONLY = pytest.mark.skipif(not hasattr(os, "getuid") or os.getuid() != 0,
@@ -203,12 +203,6 @@ LIST = """
                       "warnings": [str(w.message) for w in caught]}))
 """
 
-
-def write(path: Path, text: str, mode: int = 0o644) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text)
-    path.chmod(mode)
-    return path
 
 
 @pytest.fixture

@@ -21,7 +21,6 @@ import json
 import time
 from pathlib import Path
 
-import pytest
 from _support import env_with, run_json, run_py
 
 THREADS = 16

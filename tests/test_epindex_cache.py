@@ -76,7 +76,6 @@ def test_install_upgrade_uninstall_are_seen_by_the_next_process(tmp_path: Path) 
     env = env_with(Path(__file__).resolve().parents[1] / "src", CODEX_ML_CACHE="1",
                    CODEX_ML_CACHE_DIR=str(tmp_path / "cache"), **NO_PYC)
 
-    site = next((venv / "lib").glob("python*/site-packages"))
 
     def run() -> dict[str, object]:
         return listing(env, tmp_path / "cwd", python)

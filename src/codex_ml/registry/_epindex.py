@@ -84,10 +84,6 @@ def records(group: str) -> list[EPRecord]:
     return [r for r in current().records if r.group == group]
 
 
-def groups() -> set[str]:
-    return {r.group for r in current().records}
-
-
 def current() -> Index:
     """The in-process index, (re)built when ``sys.path`` changed."""
     global _memo

@@ -11,7 +11,6 @@ TYPE_CHECKING = False  # typing itself costs milliseconds to import
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
-    from typing import Any
 
 __all__ = [
     "InterfaceError",
@@ -145,7 +144,3 @@ def describe_exception(exc: BaseException) -> str:
     """``Type: message``: the one-line cause quoted in reports and warnings."""
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
-
-
-def fmt_list(items: Sequence[Any]) -> str:
-    return ", ".join(str(i) for i in items) if items else "(none)"

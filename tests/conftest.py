@@ -4,6 +4,7 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
+from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -66,3 +67,13 @@ def fresh() -> Registry:
     from codex_ml.registry import Registry
 
     return Registry("widgets", entry_point_group="codex_ml.test_widgets", publish=False)
+
+
+@pytest.fixture(autouse=True)
+def _settings_follow_the_environment() -> Iterator[None]:
+    """Settings are read once per process: give each test the environment it sets up."""
+    from codex_ml.registry import reload_settings
+
+    reload_settings()
+    yield
+    reload_settings()

@@ -18,7 +18,7 @@ from codex_ml.catalogue import paths
 from codex_ml.modeling.codex_model_loader import load_model_with_optional_lora
 from codex_ml.models.decoder import DecoderOnlyLM, build_minilm
 from codex_ml.models.tiny_checkpoints import write_tiny_gpt2
-from codex_ml.registry import model_registry, tokenizer_registry
+from codex_ml.registry import model_registry, reload_settings, tokenizer_registry
 from codex_ml.tokenizers import ByteTokenizer
 from codex_ml.utils.modeling import load_model_and_tokenizer, split_model_and_tokenizer
 
@@ -94,6 +94,7 @@ def test_registry_disable_skips_factories(
     assert isinstance(load_model_and_tokenizer("ckpt/gpt2")[0], DecoderOnlyLM)
     assert isinstance(load_model_with_optional_lora("ckpt/gpt2"), tuple)
     monkeypatch.setenv("CODEX_MODEL_REGISTRY_DISABLE", "1")
+    reload_settings()  # the environment is read once per process (docs/guides/registries.md)
     assert type(load_model_and_tokenizer("ckpt/gpt2")[0]).__name__ == "GPT2LMHeadModel"
     assert type(load_model_with_optional_lora("ckpt/gpt2")).__name__ == "GPT2LMHeadModel"
     with pytest.raises(FileNotFoundError, match="'minilm' is not a registered model"):

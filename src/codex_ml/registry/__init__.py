@@ -74,10 +74,27 @@ from ._plugindirs import reset_discovery as _reset_dirs
 
 
 def reset_discovery() -> None:
-    """Forget what discovery ran: plugin folders and every ``init_*_plugins()``."""
+    """Forget what discovery found: the next access discovers again, as a first access does.
+
+    Entry points are scanned again, hooks and bundles run again and plugin
+    folders are imported again; in-process registrations stay.
+    """
+    from . import _settings
+    from ._discovery import BUNDLES
+
+    _settings.reset()
     _reset_dirs()
+    _epindex.invalidate()
+    BUNDLES.reset()
     for reg in all_registries():
-        reg._inited = False
+        reg.forget_discovery()
+
+
+def reload_settings() -> None:
+    """Read the ``CODEX_ML_*`` environment again (it is read once per process)."""
+    from . import _settings
+
+    _settings.reset()
 
 
 def plugin_dir_report() -> DirReport:
@@ -128,6 +145,7 @@ __all__ = [
     "register_tool",
     "registries",
     "registry_disabled",
+    "reload_settings",
     "reset_discovery",
     "reward_model_registry",
     "rl_agent_registry",

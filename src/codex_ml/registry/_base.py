@@ -55,6 +55,7 @@ class Registry(Lifecycle[T]):
         interface: Interface | None = None,
         label: str | None = None,
         on_access: Callable[[Entry], None] | None = None,
+        on_register: Callable[[Entry], None] | None = None,
         publish: bool = True,
     ) -> None:
         self.kind = kind
@@ -63,6 +64,7 @@ class Registry(Lifecycle[T]):
         self.default_factory = factory
         self.interface = interface
         self._on_access = on_access
+        self._on_register = on_register
         self._lock = _thread.RLock()
         self._reset_state()
         self.scan_count = 0  # how often entry points were scanned (tests, benchmarks)
@@ -101,7 +103,16 @@ class Registry(Lifecycle[T]):
         aliases: Sequence[str] = (),
         **metadata: Any,
     ) -> Any:
-        """Register ``obj`` under ``name``; without ``obj``, return a decorator."""
+        """Register ``obj`` under ``name``; without ``obj``, return a decorator.
+
+        ``register(obj)`` with one non-string argument registers ``obj`` under
+        ``obj.id``, else ``obj.name``, else ``obj.__name__`` (so a bare
+        ``@register_model`` decorator works too): see docs/compatibility.md.
+        """
+        if not isinstance(name, str):
+            if obj is not None:
+                _require_str(name, self.label)
+            obj, name = name, key_of(name, self.label)
         if obj is None:
             def decorator(target: Any) -> Any:
                 self.register(name, target, override=override, factory=factory, aliases=aliases, **metadata)
@@ -120,6 +131,8 @@ class Registry(Lifecycle[T]):
             return obj
         if isinstance(obj, type) and self.interface is not None:
             self.interface.check_class(obj, source=str(provenance))
+        if self._on_register is not None:
+            self._on_register(entry)
         self._insert(entry, override)
         if frame is not None:
             frame.registered.append((self.kind, display))
@@ -397,6 +410,17 @@ class Registry(Lifecycle[T]):
         if entry is None:
             raise self._unknown(name)
         return entry
+
+def key_of(obj: object, label: str) -> str:
+    """The name an object registers under on its own: ``id``, ``name``, ``__name__``."""
+    for attr in ("id", "name", "__name__"):
+        value = getattr(obj, attr, None)
+        if isinstance(value, str):
+            return value
+    raise TypeError(
+        f"{label} name must be a str, got {type(obj).__name__}: {obj!r}. Fix: call register(name, obj), "
+        "or register an object that has an 'id', 'name' or '__name__' string attribute.")
+
 
 def _require_str(name: object, what: str) -> None:
     if not isinstance(name, str):

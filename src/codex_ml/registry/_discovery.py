@@ -14,10 +14,9 @@ and quoted when the broken component is asked for.
 from __future__ import annotations
 
 import _thread
-import os
 import warnings
 
-from . import _epindex
+from . import _epindex, _settings
 from ._context import import_target, loading
 from ._entry import BUILTIN, ENTRY_POINT, Provenance
 from ._errors import PluginWarning, RegistryLoadError, describe_exception
@@ -91,15 +90,11 @@ def warn_once(message: str, key: str) -> None:
 
 
 def strict_mode(strict: bool | None = None) -> bool:
-    if strict is not None:
-        return strict
-    return os.environ.get("CODEX_ML_PLUGINS_STRICT", "").strip().lower() in ("1", "true", "yes", "on")
+    """An explicit ``strict=`` wins; else CODEX_ML_PLUGINS_STRICT."""
+    return _settings.current().strict if strict is None else bool(strict)
 
 
 # ------------------------------------------------------------ allow / deny
-def _env_list(var: str) -> list[str]:
-    return [p.strip() for p in os.environ.get(var, "").replace(";", ",").split(",") if p.strip()]
-
 
 def _matches(rule: str, rec: _epindex.EPRecord) -> bool:
     """A ``distribution`` or ``group:name`` rule, names compared as the registry does."""
@@ -114,12 +109,13 @@ def _dist_norm(name: str) -> str:
     return name.strip().lower().replace("_", "-").replace(".", "-")
 
 
-def rules() -> tuple[list[str], list[str]]:
+def rules() -> tuple[tuple[str, ...], tuple[str, ...]]:
     """(disable, allow) rules from CODEX_ML_PLUGINS_DISABLE / CODEX_ML_PLUGINS_ALLOW."""
-    return _env_list("CODEX_ML_PLUGINS_DISABLE"), _env_list("CODEX_ML_PLUGINS_ALLOW")
+    settings = _settings.current()
+    return settings.disable, settings.allow
 
 
-def allowed(rec: _epindex.EPRecord, policy: tuple[list[str], list[str]] | None = None) -> str:
+def allowed(rec: _epindex.EPRecord, policy: tuple[tuple[str, ...], tuple[str, ...]] | None = None) -> str:
     """'' if ``rec`` may load, else why not (CODEX_ML_PLUGINS_DISABLE / _ALLOW)."""
     disable, allow = policy if policy is not None else rules()
     if (not disable and not allow) or _is_builtin(rec):
@@ -203,6 +199,10 @@ class Bundles:
         self.ran = False
         self.failures: list[PluginFailure] = []
         self.loaded: list[str] = []
+
+    def reset(self) -> None:
+        with self.lock:
+            self.ran, self.failures, self.loaded = False, [], []
 
     def run(self, force: bool = False) -> None:
         with self.lock:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sys
 
 TYPE_CHECKING = False  # typing itself costs milliseconds to import
@@ -10,7 +9,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable
     from typing import IO, Any
 
-from . import _base, _interfaces, _plugindirs, _tools
+from . import _base, _interfaces, _plugindirs, _settings, _tools
 from ._base import Registry
 from ._entry import BUILTIN, Entry, Provenance
 from ._names import normalise
@@ -44,10 +43,22 @@ def _kind(kind: str, label: str, *, factory: bool = True, **kw: Any) -> Registry
     return reg
 
 
+def _capture_schema(entry: Entry) -> None:
+    """A tool's schema is taken when it is registered, so drift shows on first access."""
+    if not callable(entry.obj):
+        raise TypeError(f"tool {entry.name!r} must be callable, got {type(entry.obj).__name__}")
+    given = entry.metadata.get("schema")
+    if given is None:
+        entry.metadata["schema"] = _tools.schema_from_signature(entry.obj)
+    entry.metadata.setdefault("schema_source", "signature" if given is None else "author")
+    _tools.check(entry.name, entry.obj, entry.metadata["schema"], str(entry.provenance))
+
+
 def _check_tool(entry: Entry) -> None:
     schema = entry.metadata.get("schema")
-    if schema is None:  # a tool from an entry point: its first sight is its schema
-        entry.metadata["schema"] = schema = _tools.schema_from_signature(entry.obj)
+    if schema is None:  # a tool from an entry point: it is registered when first loaded
+        _capture_schema(entry)
+        return
     _tools.check(entry.name, entry.obj, schema, str(entry.provenance))
 
 
@@ -59,7 +70,8 @@ trainer_registry: Registry[Any] = _kind("trainers", "trainer", interface=_interf
 reward_model_registry: Registry[Any] = _kind("reward_models", "reward model")
 rl_agent_registry: Registry[Any] = _kind("rl_agents", "RL agent")
 pipeline_registry: Registry[Any] = _kind("pipelines", "pipeline", interface=_interfaces.PIPELINE)
-tool_registry: Registry[Any] = _kind("tools", "tool", factory=False, on_access=_check_tool)
+tool_registry: Registry[Any] = _kind("tools", "tool", factory=False, on_access=_check_tool,
+                                     on_register=_capture_schema)
 prompt_registry: Registry[Any] = _kind("prompts", "prompt", factory=False)
 agent_registry: Registry[Any] = _kind("agents", "agent")
 
@@ -114,30 +126,28 @@ def _needs_arguments(cls: type) -> bool:
     return any(p.default is p.empty and p.kind in required for p in params)
 
 
-def register_tool(name: str, fn: Any = None, *, schema: dict[str, Any] | None = None, **kwargs: Any) -> Any:
+def register_tool(name: Any, fn: Any = None, *, schema: dict[str, Any] | None = None, **kwargs: Any) -> Any:
     """Register a tool with its parameter schema (from ``schema=`` or its signature)."""
+    if not isinstance(name, str) and fn is None:  # bare @register_tool
+        return tool(name, schema=schema, **kwargs)
     if fn is None:
         return lambda f: register_tool(name, f, schema=schema, **kwargs)
-    if not callable(fn):
-        raise TypeError(f"tool {name!r} must be callable, got {type(fn).__name__}")
-    given = schema is not None
-    schema = schema if given else _tools.schema_from_signature(fn)
-    tool_registry.register(name, fn, schema=schema, schema_source="author" if given else "signature", **kwargs)
-    _check_tool(tool_registry.entry(name))
-    return fn
+    return tool_registry.register(name, fn, schema=schema, **kwargs)
 
 
 def tool(fn: Any = None, *, name: str | None = None, schema: dict[str, Any] | None = None, **kwargs: Any) -> Any:
     """Decorator: ``@tool`` or ``@tool(name=..., schema=...)`` registers a tool."""
     def decorate(f: Any) -> Any:
-        return register_tool(name or f.__name__, f, schema=schema, **kwargs)
+        if name is None:
+            return tool_registry.register(f, schema=schema, **kwargs)
+        return tool_registry.register(name, f, schema=schema, **kwargs)
 
     return decorate(fn) if fn is not None else decorate
 
 
 def registry_disabled() -> bool:
     """``CODEX_MODEL_REGISTRY_DISABLE=1``: loaders skip registered model factories."""
-    return os.environ.get("CODEX_MODEL_REGISTRY_DISABLE", "").strip().lower() in ("1", "true", "yes", "on")
+    return _settings.current().model_registry_disabled
 
 
 def all_registries() -> list[Registry[Any]]:

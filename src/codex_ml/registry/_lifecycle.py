@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import _thread
 import builtins
-import os
 
-from . import _context, _discovery, _epindex, _plugindirs
+from . import _context, _discovery, _epindex, _plugindirs, _settings
 from ._discovery import BUNDLES, DiscoveryReport, PluginFailure
 from ._entry import NOT_LOADED, PLUGIN_FILE, Entry
 from ._errors import RegistryLoadError
@@ -21,13 +20,14 @@ from ._once import Once
 
 TYPE_CHECKING = False  # typing costs milliseconds to import: only the checker sees it
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from typing import Any
 
     from ._interfaces import Interface
 
 
 def _auto_refresh() -> bool:
-    return os.environ.get("CODEX_ML_REGISTRY_AUTO_REFRESH", "").strip().lower() in ("1", "true", "yes", "on")
+    return _settings.current().auto_refresh
 
 
 class Lifecycle(Generic[T]):
@@ -133,7 +133,7 @@ class Lifecycle(Generic[T]):
             for rec in _epindex.records(self.entry_point_group):
                 self._add_record(rec, policy)
 
-    def _add_record(self, rec: _epindex.EPRecord, policy: tuple[builtins.list[str], builtins.list[str]]) -> None:
+    def _add_record(self, rec: _epindex.EPRecord, policy: tuple[tuple[str, ...], tuple[str, ...]]) -> None:
         why = _discovery.allowed(rec, policy)
         if why:
             self._report.disabled.append(f"{rec.group}:{rec.name} ({rec.distribution}): {why}")
@@ -243,6 +243,24 @@ class Lifecycle(Generic[T]):
                 setattr(self, attr, getattr(scratch, attr))
             self._hooks_once, self._inited = Once(), False
             self.scan_count += 1
+            self._fast.clear()
+            self._gen += 1
+
+    def forget_discovery(self, keep: Callable[[Entry], bool] | None = None) -> None:
+        """Drop everything discovery found; the next access discovers again, as a first one does.
+
+        ``keep`` (the isolated test world) says which entries stay instead.
+        """
+        with self._lock:
+            self._gen += 1
+            if keep is not None:
+                self._deprecated = {}
+            keep = keep or (lambda e: not e.provenance.is_plugin)
+            self._entries = {k: e for k, e in self._entries.items() if keep(e)}
+            self._aliases = {a: k for a, k in self._aliases.items() if k in self._entries}
+            self._hooks, self._failures, self._report = [], {}, DiscoveryReport(self.kind)
+            self._scan_once, self._hooks_once, self._inited = Once(), Once(), False
+            self._seen_index = None
             self._fast.clear()
             self._gen += 1
 

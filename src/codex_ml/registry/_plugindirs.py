@@ -54,9 +54,11 @@ STATE = _State()
 
 
 def default_roots() -> list[str]:
-    env = os.environ.get("CODEX_ML_PLUGIN_PATH")
-    if env is not None:
-        return [p for p in env.split(os.pathsep) if p.strip()]
+    from . import _settings
+
+    configured = _settings.current().plugin_path
+    if configured is not None:
+        return list(configured)
     return ["plugins"] if os.path.isdir("plugins") else []
 
 

@@ -1,0 +1,125 @@
+"""Every environment variable the registries read, parsed once in one place.
+
+``current()`` builds a ``Settings`` from ``os.environ`` at first use; it is
+rebuilt by ``reset()`` (called by ``reset_discovery()`` and the isolated test
+world) and passed to whoever acts on it. Unknown ``CODEX_ML_*`` variables
+(typos) and values that cannot take effect are warned about once. Explicit
+arguments (``strict=``, ``force=``) always win over these settings. The
+variables are listed in docs/guides/registries.md.
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+
+TYPE_CHECKING = False  # typing itself costs milliseconds to import
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+_TRUE = ("1", "true", "yes", "on")
+_FALSE = ("0", "false", "no", "off", "")
+
+# Read here: the registry core's own switches.
+_OWN = (
+    "CODEX_ML_PLUGIN_PATH", "CODEX_ML_PLUGINS_STRICT", "CODEX_ML_PLUGINS_ALLOW", "CODEX_ML_PLUGINS_DISABLE",
+    "CODEX_ML_REGISTRY_AUTO_REFRESH", "CODEX_ML_CACHE", "CODEX_ML_CACHE_DIR", "CODEX_MODEL_REGISTRY_DISABLE",
+)
+# Read by the catalogue and the CLI (documented with them); known, so never "unknown".
+_ELSEWHERE = (
+    "CODEX_ML_OFFLINE_MODELS_DIR", "CODEX_ML_OFFLINE_DATASETS_DIR", "CODEX_ML_OFFLINE_CONFIGS_DIR",
+    "CODEX_ML_OFFLINE_RL_DIR", "CODEX_ML_OFFLINE_METRICS_DIR", "CODEX_ML_TINY_CORPUS_PATH",
+    "CODEX_ML_TINY_TOKENIZER_PATH", "CODEX_ML_TINY_SEQUENCE_PATH", "CODEX_ML_TINYLLAMA_PATH",
+    "CODEX_ML_TINYLLAMA_TOKENIZER_PATH", "CODEX_ML_WEIGHTED_ACCURACY_PATH", "CODEX_ML_LENGTH_REWARD_PATH",
+    "CODEX_ML_SCRIPTED_AGENT_PATH", "CODEX_ML_FUNCTIONAL_TRAINER_CONFIG", "CODEX_ML_DEBUG",
+    "CODEX_ML_TRACEBACK", "CODEX_ML_PLAIN", "CODEX_ML_CLI_FASTPATH",
+)
+KNOWN = frozenset(_OWN + _ELSEWHERE)
+_KNOWN_PREFIXES = ("CODEX_ML_GPT",)  # a family of per-model variables of the catalogue
+
+
+class SettingsWarning(UserWarning):
+    """An environment variable of codex_ml is unknown or cannot take effect."""
+
+
+class Settings:
+    """The parsed environment: one attribute per variable (see the module docstring)."""
+
+    __slots__ = ("plugin_path", "strict", "allow", "disable", "auto_refresh", "cache", "cache_dir",
+                 "model_registry_disabled", "problems")
+
+    def __init__(self, environ: Mapping[str, str]) -> None:
+        self.problems: list[str] = []
+        raw = environ.get("CODEX_ML_PLUGIN_PATH")
+        self.plugin_path: list[str] | None = (
+            None if raw is None else [p for p in raw.split(os.pathsep) if p.strip()])
+        self.strict = self._flag(environ, "CODEX_ML_PLUGINS_STRICT", False)
+        self.allow = _rules(environ.get("CODEX_ML_PLUGINS_ALLOW", ""))
+        self.disable = _rules(environ.get("CODEX_ML_PLUGINS_DISABLE", ""))
+        self.auto_refresh = self._flag(environ, "CODEX_ML_REGISTRY_AUTO_REFRESH", False)
+        self.cache = self._flag(environ, "CODEX_ML_CACHE", True)
+        self.cache_dir = environ.get("CODEX_ML_CACHE_DIR") or ""
+        self.model_registry_disabled = self._flag(environ, "CODEX_MODEL_REGISTRY_DISABLE", False)
+        self._check_unknown(environ)
+        if self.cache_dir and not self.cache:
+            self.problems.append("CODEX_ML_CACHE_DIR has no effect while CODEX_ML_CACHE=0 turns the cache off")
+
+    def _flag(self, environ: Mapping[str, str], var: str, default: bool) -> bool:
+        value = environ.get(var)
+        if value is None:
+            return default
+        text = value.strip().lower()
+        if text in _TRUE:
+            return True
+        if text in _FALSE:
+            return False if text or not default else default
+        self.problems.append(f"{var}={value!r} is not a switch (use 1/0, true/false, yes/no or on/off); "
+                             f"using the default ({'on' if default else 'off'})")
+        return default
+
+    def _check_unknown(self, environ: Mapping[str, str]) -> None:
+        import difflib
+
+        for var in sorted(environ):
+            if not var.startswith("CODEX_ML_") or var in KNOWN or var.startswith(_KNOWN_PREFIXES):
+                continue
+            close = difflib.get_close_matches(var, sorted(KNOWN), n=1)
+            hint = f"; did you mean {close[0]}?" if close else ""
+            self.problems.append(f"{var} is not a variable codex_ml reads, so it has no effect{hint}")
+
+    def warn(self) -> None:
+        """Warn once per problem (a settings object is built once per reset)."""
+        for problem in self.problems:
+            warnings.warn(f"codex_ml settings: {problem}", SettingsWarning, stacklevel=4)
+
+
+def _rules(value: str) -> tuple[str, ...]:
+    return tuple(p.strip() for p in value.replace(";", ",").split(",") if p.strip())
+
+
+_current: Settings | None = None
+
+
+def current() -> Settings:
+    """The settings of this process, built from ``os.environ`` at first use."""
+    global _current
+    settings = _current
+    if settings is None:
+        settings = _current = Settings(os.environ)
+        settings.warn()
+    return settings
+
+
+def reset() -> None:
+    """Read the environment again at the next ``current()``."""
+    global _current
+    _current = None
+
+
+def current_or_none() -> Settings | None:
+    return _current
+
+
+def restore(settings: Settings | None) -> None:
+    global _current
+    _current = settings

@@ -1,0 +1,120 @@
+"""A fresh, isolated registry world for tests (yours and plugin authors').
+
+``with isolated(): ...`` starts from what a new process sees after
+``import codex_ml``: every registry holds only the built-in catalogue, no
+discovery has run, no warning has been given, settings are read afresh. On
+exit everything is put back: the registries, discovery state, caches,
+``sys.path``, ``os.environ`` and the modules imported inside. The pytest
+fixture ``registry_world`` does the same around one test; enable it with
+``-p codex_ml.registry.testing`` or ``pytest_plugins = ["codex_ml.registry.testing"]``.
+See docs/guides/testing.md.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from . import _discovery, _epindex, _plugindirs, _settings
+from ._entry import BUILTIN
+from ._kinds import all_registries, registries
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Iterator, Mapping, Sequence
+    from typing import Any
+
+__all__ = ["World", "isolated", "registry_world"]
+
+
+class World:
+    """What ``isolated()`` saved; ``enter()`` starts the fresh world, ``exit()`` restores."""
+
+    def __init__(self, env: Mapping[str, str] | None = None, sys_path: Sequence[str] = ()) -> None:
+        self.env = dict(env or {})
+        self.sys_path = [os.fspath(p) for p in sys_path]
+        self._saved: list[Any] = []
+
+    def enter(self) -> World:
+        self._saved = [list(sys.path), dict(os.environ), set(sys.modules), _global_state()]
+        self._snapshots = [reg.snapshot() for reg in [registries, *all_registries()]]
+        for snap in self._snapshots:
+            snap.__enter__()
+        os.environ.update(self.env)
+        sys.path[:0] = self.sys_path
+        _fresh_globals()
+        for reg in all_registries():
+            reg.forget_discovery(keep=_is_builtin)
+        return self
+
+    def exit(self) -> None:
+        path, env, modules, state = self._saved
+        sys.path[:] = path
+        os.environ.clear()
+        os.environ.update(env)
+        for name in set(sys.modules) - modules:
+            if not name.startswith("codex_ml.") or name.startswith("codex_ml_plugin_"):
+                sys.modules.pop(name, None)
+        for snap in reversed(self._snapshots):
+            snap.__exit__(None, None, None)
+        _restore_globals(state)
+
+    def __enter__(self) -> World:
+        return self.enter()
+
+    def __exit__(self, *exc: object) -> None:
+        self.exit()
+
+
+def isolated(env: Mapping[str, str] | None = None, sys_path: Sequence[str] = ()) -> World:
+    """``with isolated(env={...}, sys_path=[site]): ...``: a fresh world, restored on exit."""
+    return World(env, sys_path)
+
+
+def _is_builtin(entry: Any) -> bool:
+    return bool(entry.provenance.source == BUILTIN)
+
+
+def _global_state() -> tuple[Any, ...]:
+    dirs = _plugindirs.STATE
+    return (dict(dirs.__dict__), set(_discovery._warned), _discovery.BUNDLES.__dict__.copy(),
+            _epindex._memo, _settings.current_or_none())
+
+
+def _fresh_globals() -> None:
+    dirs = _plugindirs.STATE
+    dirs.auto, dirs.ran, dirs.report, dirs.stamps, dirs.warned = True, False, _plugindirs.DirReport(), {}, set()
+    _discovery._warned.clear()
+    _discovery.BUNDLES.reset()
+    _epindex.invalidate()
+    _settings.reset()
+
+
+def _restore_globals(state: tuple[Any, ...]) -> None:
+    dirs, warned, bundles, memo, settings = state
+    _plugindirs.STATE.__dict__.update(dirs)
+    _discovery._warned.clear()
+    _discovery._warned.update(warned)
+    _discovery.BUNDLES.__dict__.update(bundles)
+    _epindex._memo = memo
+    _settings.restore(settings)
+
+
+def pytest_configure(config: Any) -> None:
+    """Registered as a pytest plugin: nothing to set up beyond the fixture."""
+
+
+def _fixture() -> Any:
+    import pytest
+
+    @pytest.fixture
+    def registry_world() -> Iterator[World]:
+        """A fresh, isolated registry world for one test."""
+        with isolated() as world:
+            yield world
+
+    return registry_world
+
+
+if "pytest" in sys.modules:
+    registry_world = _fixture()

@@ -21,9 +21,10 @@ SOURCE_LABELS = {"built-in": "built-in", "in-process": "in-process"}
 
 
 def describe(exc: BaseException) -> str:
-    """``Type: first line of the message``."""
-    text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+    """``Type: first line of the message``, bounded and safe (the registry's own rule)."""
+    from codex_ml.registry._errors import describe_exception
+
+    return describe_exception(exc)
 
 
 def short_path(path: str) -> str:

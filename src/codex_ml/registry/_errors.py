@@ -140,7 +140,33 @@ class PluginWarning(UserWarning):
     """A plugin was skipped (broken, refused or shadowed); the application goes on."""
 
 
+MAX_CAUSE = 500  # characters of a plugin's message quoted in reports and warnings
+
+
 def describe_exception(exc: BaseException) -> str:
-    """``Type: message``: the one-line cause quoted in reports and warnings."""
-    text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+    """``Type: first line of the message``, at most ``MAX_CAUSE`` characters; never raises.
+
+    A plugin's exception is untrusted: its ``__str__`` may raise, recurse or
+    return 50 MB. See docs/reliability.md.
+    """
+    name = _type_name(exc)
+    try:
+        text = str(exc)[: MAX_CAUSE * 4]
+    except KeyboardInterrupt:
+        raise
+    except BaseException:  # noqa: BLE001 - a broken __str__ must not escape
+        return f"{name}: <message not shown: its __str__ raised>"
+    first = text.strip().split("\n", 1)[0].strip()
+    if len(first) > MAX_CAUSE:
+        first = first[:MAX_CAUSE] + "... (message cut)"
+    return f"{name}: {first}" if first else name
+
+
+def _type_name(exc: BaseException) -> str:
+    try:
+        name = type(exc).__name__
+    except KeyboardInterrupt:
+        raise
+    except BaseException:  # noqa: BLE001 - a metaclass may make even this raise
+        return "exception"
+    return name[:MAX_CAUSE] if isinstance(name, str) else "exception"

@@ -1,14 +1,20 @@
 """codex_ml.registry: one lazy, thread-safe registry per component kind.
 
-Standard library only, cheap to import. Registries are filled from in-process
-code, the built-in offline catalogue, entry points (listed without importing
-plugins) and plugin directories.
+A ``Registry`` owns a plain ``Table`` of entries (names, aliases, loaded
+objects: the hot path) and is given its collaborators when it is built: a
+``Source`` that scans its entry-point group and runs hooks, an ``Interface``
+and ``Checks`` for its kind, and the ``Settings`` read once from the
+environment. ``_world`` coordinates what spans every registry (plugin
+folders, ``refresh``, ``reset_discovery``); ``_kinds`` builds the built-in
+registries and the registry of registries. Standard library only, cheap to
+import; see docs/index.md ("Architecture").
 """
 
 from __future__ import annotations
 
-from . import _epindex, _plugindirs
-from ._base import Registry
+from . import _epindex, _plugindirs, _world
+from ._registry import Registry
+from ._directory import all_registries, registries
 from ._discovery import DiscoveryReport, PluginFailure
 from ._entry import Entry, Provenance
 from ._epindex import EPRecord
@@ -26,7 +32,6 @@ from ._errors import (
 from ._interfaces import Interface
 from ._kinds import (
     agent_registry,
-    all_registries,
     data_loader_registry,
     helpers,
     metric_registry,
@@ -35,7 +40,6 @@ from ._kinds import (
     print_registry_summary,
     prompt_registry,
     register_tool,
-    registries,
     registry_disabled,
     reward_model_registry,
     rl_agent_registry,
@@ -44,8 +48,9 @@ from ._kinds import (
     tool_registry,
     trainer_registry,
 )
-from ._plugindirs import DirReport, discover_plugins, set_auto_discover
-from ._plugindirs import reset_discovery as _reset_dirs
+from ._plugindirs import DirReport, set_auto_discover
+from ._settings import Settings, SettingsWarning
+from ._world import discover_plugins, reset_discovery
 
 (register_tokenizer, get_tokenizer, list_tokenizers, search_tokenizers,
  get_tokenizer_metadata, init_tokenizer_plugins) = helpers(tokenizer_registry)
@@ -71,23 +76,6 @@ from ._plugindirs import reset_discovery as _reset_dirs
  get_prompt_metadata, init_prompt_plugins) = helpers(prompt_registry)
 (register_agent, get_agent, list_agents, search_agents,
  get_agent_metadata, init_agent_plugins) = helpers(agent_registry)
-
-
-def reset_discovery() -> None:
-    """Forget what discovery found: the next access discovers again, as a first access does.
-
-    Entry points are scanned again, hooks and bundles run again and plugin
-    folders are imported again; in-process registrations stay.
-    """
-    from . import _settings
-    from ._discovery import BUNDLES
-
-    _settings.reset()
-    _reset_dirs()
-    _epindex.invalidate()
-    BUNDLES.reset()
-    for reg in all_registries():
-        reg.forget_discovery()
 
 
 def reload_settings() -> None:
@@ -123,6 +111,8 @@ __all__ = [
     "PluginWarning",
     "Provenance",
     "Registry",
+    "Settings",
+    "SettingsWarning",
     "RegistryCollisionError",
     "RegistryError",
     "RegistryLoadError",

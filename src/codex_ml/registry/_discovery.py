@@ -26,7 +26,6 @@ TYPE_CHECKING = False  # typing itself costs milliseconds to import
 if TYPE_CHECKING:
     from typing import Any
 
-    from ._lifecycle import Lifecycle
 
 BUNDLE_GROUP = "codex_ml.plugins"
 
@@ -128,7 +127,12 @@ def allowed(rec: _epindex.EPRecord, policy: tuple[tuple[str, ...], tuple[str, ..
 
 
 def _is_builtin(rec: _epindex.EPRecord) -> bool:
-    return rec.distribution.lower().replace("_", "-") == "codex-ml"
+    """Built-in means the code lives inside this installed package, whatever the distribution
+    calls itself: an impostor named ``codex-ml`` is a third-party plugin (docs/reliability.md)."""
+    from ._registering import is_own_code
+
+    module = rec.value.split("[", 1)[0].partition(":")[0].strip()
+    return is_own_code(module)
 
 
 def provenance_of(rec: _epindex.EPRecord) -> Provenance:
@@ -162,7 +166,7 @@ def takes_register_fn(obj: Any) -> bool:
 
 
 # ------------------------------------------------------------------- hooks
-def run_hook(registry: Lifecycle[Any], rec: _epindex.EPRecord, kind: str | None) -> PluginFailure | None:
+def run_hook(registry: Any, rec: _epindex.EPRecord, kind: str | None) -> PluginFailure | None:
     """Load a hook entry point and call it with the registry's register function."""
     provenance = provenance_of(rec)
     with loading(provenance, kind) as frame:

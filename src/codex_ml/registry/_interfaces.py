@@ -48,6 +48,20 @@ class Interface:
         self.check_class(type(target), source=source)
 
 
+class Checks:
+    """What a kind checks beyond its interface: at registration, and on every access.
+
+    ``on_access`` returns True when the object must be checked again next time
+    (the registry then never caches it on its hot path).
+    """
+
+    def on_register(self, entry: Any) -> None:
+        """Called with each new entry before it is inserted; raise to refuse it."""
+
+    def on_access(self, entry: Any) -> bool:
+        return False
+
+
 def _implements(cls: type, name: str) -> bool:
     member = getattr(cls, name, None)
     if member is None:

@@ -1,4 +1,4 @@
-"""The registries of SPEC section 1, the registry of registries, and helpers."""
+"""The built-in registries (one per kind, docs/guides/registries.md) and their module-level helpers."""
 
 from __future__ import annotations
 
@@ -9,28 +9,11 @@ if TYPE_CHECKING:
     from collections.abc import Callable
     from typing import IO, Any
 
-from . import _base, _interfaces, _plugindirs, _settings, _tools
-from ._base import Registry
+from . import _interfaces, _settings, _tools
 from ._entry import BUILTIN, Entry, Provenance
-from ._names import normalise
-
-registries: Registry[Registry[Any]] = Registry("registries", factory=False, label="registry", publish=False)
-
-
-def _publish(reg: Registry[Any]) -> None:
-    """Every Registry() shows up in ``registries`` (the CLI and docs read it).
-
-    A registry built for a test under a built-in kind's name stays private, so
-    it can never hide the real one.
-    """
-    existing = registries._entries.get(normalise(reg.kind))
-    if existing is not None and existing.provenance.source == BUILTIN:
-        return
-    registries.register(reg.kind, reg, override=True, description=f"registry of {reg.kind}",
-                        entry_point_group=reg.entry_point_group)
-
-
-_base._publish_hook.append(_publish)
+from ._interfaces import Checks
+from ._directory import all_registries, registries
+from ._registry import Registry
 
 
 def _kind(kind: str, label: str, *, factory: bool = True, **kw: Any) -> Registry[Any]:
@@ -43,23 +26,25 @@ def _kind(kind: str, label: str, *, factory: bool = True, **kw: Any) -> Registry
     return reg
 
 
-def _capture_schema(entry: Entry) -> None:
-    """A tool's schema is taken when it is registered, so drift shows on first access."""
-    if not callable(entry.obj):
-        raise TypeError(f"tool {entry.name!r} must be callable, got {type(entry.obj).__name__}")
-    given = entry.metadata.get("schema")
-    if given is None:
-        entry.metadata["schema"] = _tools.schema_from_signature(entry.obj)
-    entry.metadata.setdefault("schema_source", "signature" if given is None else "author")
-    _tools.check(entry.name, entry.obj, entry.metadata["schema"], str(entry.provenance))
+class ToolChecks(Checks):
+    """A tool's schema is taken when it is registered, and checked on every access."""
 
+    def on_register(self, entry: Entry) -> None:
+        if not callable(entry.obj):
+            raise TypeError(f"tool {entry.name!r} must be callable, got {type(entry.obj).__name__}")
+        given = entry.metadata.get("schema")
+        if given is None:
+            entry.metadata["schema"] = _tools.schema_from_signature(entry.obj)
+        entry.metadata.setdefault("schema_source", "signature" if given is None else "author")
+        _tools.check(entry.name, entry.obj, entry.metadata["schema"], str(entry.provenance))
 
-def _check_tool(entry: Entry) -> None:
-    schema = entry.metadata.get("schema")
-    if schema is None:  # a tool from an entry point: it is registered when first loaded
-        _capture_schema(entry)
-        return
-    _tools.check(entry.name, entry.obj, schema, str(entry.provenance))
+    def on_access(self, entry: Entry) -> bool:
+        schema = entry.metadata.get("schema")
+        if schema is None:  # a tool from an entry point: registered when first loaded
+            self.on_register(entry)
+        else:
+            _tools.check(entry.name, entry.obj, schema, str(entry.provenance))
+        return True
 
 
 tokenizer_registry: Registry[Any] = _kind("tokenizers", "tokenizer")
@@ -70,18 +55,9 @@ trainer_registry: Registry[Any] = _kind("trainers", "trainer", interface=_interf
 reward_model_registry: Registry[Any] = _kind("reward_models", "reward model")
 rl_agent_registry: Registry[Any] = _kind("rl_agents", "RL agent")
 pipeline_registry: Registry[Any] = _kind("pipelines", "pipeline", interface=_interfaces.PIPELINE)
-tool_registry: Registry[Any] = _kind("tools", "tool", factory=False, on_access=_check_tool,
-                                     on_register=_capture_schema)
+tool_registry: Registry[Any] = _kind("tools", "tool", factory=False, checks=ToolChecks())
 prompt_registry: Registry[Any] = _kind("prompts", "prompt", factory=False)
 agent_registry: Registry[Any] = _kind("agents", "agent")
-
-
-def _drop_plugin_files() -> None:
-    for reg in all_registries():
-        reg.drop_plugin_files()
-
-
-_plugindirs.STATE.before_rescan = _drop_plugin_files
 
 
 # ----------------------------------------------------------------- helpers
@@ -148,12 +124,6 @@ def tool(fn: Any = None, *, name: str | None = None, schema: dict[str, Any] | No
 def registry_disabled() -> bool:
     """``CODEX_MODEL_REGISTRY_DISABLE=1``: loaders skip registered model factories."""
     return _settings.current().model_registry_disabled
-
-
-def all_registries() -> list[Registry[Any]]:
-    """Every published registry, sorted by kind; triggers no discovery."""
-    entries = sorted(registries._entries.values(), key=lambda e: e.name)
-    return [e.obj for e in entries if isinstance(e.obj, Registry)]
 
 
 def print_registry_summary(file: IO[str] | None = None) -> None:

@@ -22,7 +22,7 @@ from ._errors import PluginWarning, describe_exception
 
 TYPE_CHECKING = False  # typing itself costs milliseconds to import
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterable, Sequence
+    from collections.abc import Iterable, Sequence
 
 
 class DirReport:
@@ -46,7 +46,6 @@ class _State:
         self.report = DirReport()
         self.stamps: dict[str, int] = {}
         self.warned: set[str] = set()
-        self.before_rescan: Callable[[], None] | None = None  # set by the kinds module
         self.runs = 0
 
 
@@ -93,8 +92,6 @@ def discover_plugins(paths: Sequence[str | os.PathLike[str]] | None = None, forc
             return STATE.report
         STATE.owner = _thread.get_ident()
         try:
-            if force and STATE.before_rescan is not None:
-                STATE.before_rescan()
             roots = [os.fspath(p) for p in paths] if paths is not None else default_roots()
             report = _discover(roots)
             STATE.report, STATE.ran, STATE.runs = report, True, STATE.runs + 1

@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from ._base import Registry
+from ._registry import Registry
 
 __all__ = ["Registry"]

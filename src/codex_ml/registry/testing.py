@@ -15,9 +15,9 @@ from __future__ import annotations
 import os
 import sys
 
-from . import _discovery, _epindex, _plugindirs, _settings
+from . import _context, _discovery, _epindex, _plugindirs, _settings
 from ._entry import BUILTIN
-from ._kinds import all_registries, registries
+from ._directory import all_registries, registries
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -78,7 +78,7 @@ def _is_builtin(entry: Any) -> bool:
 def _global_state() -> tuple[Any, ...]:
     dirs = _plugindirs.STATE
     return (dict(dirs.__dict__), set(_discovery._warned), _discovery.BUNDLES.__dict__.copy(),
-            _epindex._memo, _settings.current_or_none())
+            _epindex._memo, _settings.current_or_none(), dict(_context.OWNERS))
 
 
 def _fresh_globals() -> None:
@@ -88,16 +88,19 @@ def _fresh_globals() -> None:
     _discovery.BUNDLES.reset()
     _epindex.invalidate()
     _settings.reset()
+    _context.OWNERS.clear()
 
 
 def _restore_globals(state: tuple[Any, ...]) -> None:
-    dirs, warned, bundles, memo, settings = state
+    dirs, warned, bundles, memo, settings, owners = state
     _plugindirs.STATE.__dict__.update(dirs)
     _discovery._warned.clear()
     _discovery._warned.update(warned)
     _discovery.BUNDLES.__dict__.update(bundles)
     _epindex._memo = memo
     _settings.restore(settings)
+    _context.OWNERS.clear()
+    _context.OWNERS.update(owners)
 
 
 def pytest_configure(config: Any) -> None:

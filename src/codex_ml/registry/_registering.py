@@ -1,0 +1,154 @@
+"""Turning a ``register()`` call into an entry: its name, provenance and metadata."""
+
+from __future__ import annotations
+
+from . import _context, _discovery
+from ._entry import Entry, Provenance, object_provenance
+from ._errors import RegistryLoadError
+from ._names import validate_name
+
+TYPE_CHECKING = False  # typing itself costs milliseconds to import
+if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
+    from typing import Any
+
+STANDARD_META = ("version", "author", "description", "tags")
+
+
+def key_of(obj: object, label: str) -> str:
+    """The name an object registers under on its own: ``id``, ``name``, ``__name__`` (docs/compatibility.md)."""
+    for attr in ("id", "name", "__name__"):
+        try:
+            value = getattr(obj, attr, None)
+        except Exception:  # noqa: BLE001 - a property that raises is not a name
+            value = None
+        if isinstance(value, str):
+            return value
+    raise TypeError(
+        f"{label} name must be a str, got {type(obj).__name__}: {obj!r}. Fix: call register(name, obj), "
+        "or register an object that has an 'id', 'name' or '__name__' string attribute.")
+
+
+def require_str(name: object, what: str) -> None:
+    if not isinstance(name, str):
+        raise TypeError(f"{what} name must be a str, got {type(name).__name__}: {name!r}")
+
+
+def frame_for_registration() -> _context.LoadFrame | None:
+    """The plugin this registration comes from: a running load, or plugin code calling later."""
+    return _context.current() or _context.owner_of_caller()
+
+
+def provenance_for(obj: Any, frame: _context.LoadFrame | None) -> Provenance:
+    own = object_provenance(obj)
+    if frame is None:
+        return own
+    return frame.provenance.replace(module=own.module, qualname=own.qualname,
+                                    file=frame.provenance.file or own.file, line=own.line)
+
+
+def make_entry(name: str, obj: Any, provenance: Provenance, factory: bool, aliases: Sequence[str],
+               metadata: Mapping[str, Any], label: str) -> Entry:
+    meta: dict[str, Any] = {k: None for k in STANDARD_META}
+    meta["tags"] = ()
+    meta.update(metadata)
+    meta["tags"] = tags_of(meta["tags"], name)
+    alias_names = tuple(validate_name(a, label) for a in aliases)
+    return Entry(name, obj, provenance, factory, metadata=meta, aliases=alias_names)
+
+
+def tags_of(tags: Any, owner: str) -> tuple[str, ...]:
+    """Tags as a tuple of str: one string is one tag, not its characters."""
+    if tags is None:
+        return ()
+    if isinstance(tags, str):
+        return (tags,)
+    try:
+        items = tuple(tags)
+    except TypeError:
+        raise TypeError(f"tags of {owner!r} must be a string or a sequence of strings, "
+                        f"got {type(tags).__name__}: {tags!r}") from None
+    bad = [t for t in items if not isinstance(t, str)]
+    if bad:
+        raise TypeError(f"tags of {owner!r} must be strings; got {bad[0]!r} ({type(bad[0]).__name__})")
+    return items
+
+
+def cross_kind(frame: _context.LoadFrame, kind: str, label: str, display: str) -> str:
+    """Why a plugin of another kind may not register here ('' when it may)."""
+    if frame.allows(kind):
+        return ""
+    route = "plugin's own code, later (a thread or a factory it returned)" if frame.later else "entry point"
+    return (f"registered {label} {display!r} from a {frame.kind} {route}; a plugin "
+            "that provides several kinds belongs in the 'codex_ml.plugins' group")
+
+
+def is_own_code(module: str) -> bool:
+    """Whether ``module`` is code inside the installed codex_ml package (docs/compatibility.md)."""
+    import os
+
+    if module != "codex_ml" and not module.startswith("codex_ml."):
+        return False
+    package = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    rel = os.path.join(package, *module.split(".")[1:])
+    return os.path.isdir(rel) or os.path.isfile(rel + ".py") or module == "codex_ml"
+
+
+def refused(reg: Any, frame: _context.LoadFrame, display: str, provenance: Provenance) -> bool:
+    """A plugin of another kind registering here: refuse it, record it, warn once."""
+    why = cross_kind(frame, reg.kind, reg.label, display)
+    if not why:
+        return False
+    frame.refused.append((display, why))
+    if frame.later:  # no load is running to collect the refusal: record it here
+        refusal = RegistryLoadError(display, reg.label, str(provenance), why)
+        reg.source.report.failed.append(_discovery.PluginFailure(reg.kind, display, provenance, refusal))
+    _discovery.warn_once(f"Refused a registration by {provenance}: {why}", key=f"kind:{why}")
+    return True
+
+
+def metadata_of(entry: Entry, kind: str, failure: Any) -> dict[str, Any]:
+    """``registry.metadata(name)``: the entry's metadata, name, load state and provenance."""
+    from ._precedence import target_of
+
+    meta = dict(entry.metadata)
+    if not meta.get("description") and entry.loaded:
+        doc = (getattr(entry.obj, "__doc__", None) or "").strip()
+        meta["description"] = doc.splitlines()[0] if doc else None
+    meta.update(
+        name=entry.name, kind=kind, aliases=entry.aliases, factory=entry.factory,
+        loaded=entry.loaded, target=entry.target or target_of(entry.obj),
+        provenance=entry.provenance.as_dict(), error=failure.cause if failure else None)
+    return meta
+
+
+def lazy_entry(reg: Any, name: str, target: str, builtin: bool, factory: bool | None,
+               aliases: Sequence[str], metadata: Mapping[str, Any]) -> Entry:
+    """``register_lazy``: ``builtin=True`` counts only for code inside this installed package."""
+    from ._entry import BUILTIN, IN_PROCESS, NOT_LOADED
+
+    display = validate_name(name, reg.label)
+    module, _, qualname = target.partition(":")
+    ours = builtin and is_own_code(module.strip())
+    provenance = Provenance(BUILTIN if ours else IN_PROCESS, module=module, qualname=qualname,
+                            distribution="codex-ml" if ours else "")
+    is_factory = reg.default_factory if factory is None else bool(factory)
+    entry = make_entry(display, NOT_LOADED, provenance, is_factory, aliases, metadata, reg.label)
+    entry.target = target
+    return entry
+
+
+def build(reg: Any, name: str, kwargs: dict[str, Any]) -> Any:
+    """``registry.create``: call a class or factory; a plain value comes back as is."""
+    obj = reg[name]
+    entry = reg._find(name)
+    if entry is None or not entry.factory:
+        if kwargs and callable(obj):
+            import functools
+
+            return functools.partial(obj, **kwargs)
+        return obj
+    product = obj(**kwargs) if callable(obj) else obj
+    if reg.interface is not None and not isinstance(obj, type):
+        reg.interface.check_product(product, source=f"returned by {entry.provenance}")
+    return product

@@ -1,0 +1,299 @@
+"""``Registry``: the one registry class.
+
+A registry owns a ``Table`` (the hot path reads it and a cache of loaded
+objects) and is given its collaborators: a ``Source`` (entry-point discovery
+of its group), an ``Interface`` (methods its classes need) and ``Checks``
+(what a kind checks at registration and access, e.g. tool schemas).
+"""
+
+from __future__ import annotations
+
+import _thread
+import builtins
+import warnings
+
+from . import _discovery, _registering, _search, _snapshot, _world
+from ._entry import NOT_LOADED, Entry
+from ._errors import RegistryLoadError, UnknownComponentError
+from ._generic import Generic, T
+from ._names import normalise, validate_name
+from ._precedence import place
+from ._source import Source
+from ._table import Table
+
+TYPE_CHECKING = False  # typing costs milliseconds to import: only the checker sees it
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator, Sequence
+    from typing import Any
+
+    from ._discovery import DiscoveryReport, PluginFailure
+    from ._epindex import EPRecord
+    from ._interfaces import Checks, Interface
+
+
+class Registry(Generic[T]):
+    """Named components of one kind, from code, entry points and plugin files.
+
+    >>> schedulers = Registry("schedulers", entry_point_group="codex_ml.schedulers")
+    >>> @schedulers.register("cosine", tags=("lr",))
+    ... def cosine(**kw): ...
+    >>> schedulers.list()
+    ['cosine']
+    """
+
+    def __init__(self, kind: str, *, entry_point_group: str | None = None, factory: bool = True,
+                 interface: Interface | None = None, label: str | None = None, checks: Checks | None = None,
+                 source: Source | None = None, publish: bool = True) -> None:
+        self.kind = kind
+        self.label = label or kind.rstrip("s").replace("_", " ")
+        self.entry_point_group = entry_point_group
+        self.default_factory = factory
+        self.interface = interface
+        self.checks = checks
+        self.source = source or Source(kind, self.label, entry_point_group, factory)
+        self._lock = _thread.RLock()
+        self._table = Table()
+        self._building: tuple[int, Table] | None = None  # (thread, table) while refresh() rebuilds
+        # Hot-path cache: the exact string asked for -> loaded object, cleared on every change.
+        self._fast: dict[str, Any] = {}
+        if publish:
+            from ._directory import publish as publish_to
+
+            publish_to(self)
+
+    def __repr__(self) -> str:
+        group = f", entry_point_group={self.entry_point_group!r}" if self.entry_point_group else ""
+        return f"Registry({self.kind!r}{group})"
+
+    @property
+    def scan_count(self) -> int:
+        return self.source.scan_count
+
+    # ------------------------------------------------------------ register
+    def register(self, name: Any, obj: Any = None, *, override: bool = False, factory: bool | None = None,
+                 aliases: Sequence[str] = (), **metadata: Any) -> Any:
+        """Register ``obj`` under ``name``; without ``obj``, return a decorator.
+
+        ``register(obj)`` with one non-string argument registers ``obj`` under
+        ``obj.id``, else ``obj.name``, else ``obj.__name__``, so a bare
+        ``@register_model`` works too (docs/compatibility.md).
+        """
+        if not isinstance(name, str):
+            if obj is not None:
+                _registering.require_str(name, self.label)
+            obj, name = name, _registering.key_of(name, self.label)
+        if obj is None:
+            def decorator(target: Any) -> Any:
+                self.register(name, target, override=override, factory=factory, aliases=aliases, **metadata)
+                return target
+
+            return decorator
+        display = validate_name(name, self.label)
+        frame = _registering.frame_for_registration()
+        provenance = _registering.provenance_for(obj, frame)
+        is_factory = self.default_factory if factory is None else bool(factory)
+        entry = _registering.make_entry(display, obj, provenance, is_factory, aliases, metadata, self.label)
+        if frame is not None and _registering.refused(self, frame, display, provenance):
+            return obj
+        if isinstance(obj, type) and self.interface is not None:
+            self.interface.check_class(obj, source=str(provenance))
+        if self.checks is not None:
+            self.checks.on_register(entry)
+        self._insert(entry, override)
+        if frame is not None:
+            frame.registered.append((self.kind, display))
+        return obj
+
+    def register_lazy(self, name: str, target: str, *, builtin: bool = False, override: bool = False,
+                      factory: bool | None = None, aliases: Sequence[str] = (), **metadata: Any) -> None:
+        """Register ``"module:attr"`` without importing it (the built-in catalogue's way).
+
+        ``builtin=True`` counts only for code inside this installed package.
+        """
+        self._insert(_registering.lazy_entry(self, name, target, builtin, factory, aliases, metadata), override)
+
+    def _insert(self, entry: Entry, override: bool) -> None:
+        with self._lock:
+            building = self._building
+            table = building[1] if building and building[0] == _thread.get_ident() else self._table
+            outcome = place(table, entry, override, self.label)
+            self.source.failures.pop(normalise(entry.name), None)
+            self._fast.clear()
+        self.source.note(outcome, entry.name)
+
+    def deprecate(self, old: str, new: str, message: str | None = None) -> None:
+        """Make ``old`` resolve to ``new`` with a DeprecationWarning; hide it from list()."""
+        validate_name(old, self.label)
+        note = message or f"{self.label} {old!r} is deprecated; use {new!r} instead"
+        with self._lock:
+            self._table.deprecated[normalise(old)] = (old, new, note)
+            self._fast.clear()
+
+    def unregister(self, name: str) -> None:
+        _registering.require_str(name, self.label)
+        with self._lock:
+            key = self._table.key(name)
+            if key is None:
+                raise self._unknown(name)
+            self._table.remove(key)
+            self._fast.clear()
+
+    # ------------------------------------------------------------- look up
+    def get(self, name: str, default: Any = None) -> Any:
+        """The registered object (loaded if lazy), or ``default`` if absent."""
+        try:
+            return self._fast[name]
+        except (KeyError, TypeError):
+            entry = self._find(name)
+            return default if entry is None else self._access(name, entry)
+
+    def __getitem__(self, name: str) -> T:
+        try:
+            return self._fast[name]  # type: ignore[no-any-return]
+        except (KeyError, TypeError):
+            entry = self._find(name)
+            if entry is None:
+                raise self._unknown(name) from None
+            return self._access(name, entry)  # type: ignore[no-any-return]
+
+    def create(self, name: str, /, **kwargs: Any) -> Any:
+        """Build the component: call the class or factory with ``kwargs``."""
+        return _registering.build(self, name, kwargs)
+
+    resolve_and_instantiate = create
+
+    def __contains__(self, name: object) -> bool:
+        return isinstance(name, str) and self._find(name) is not None
+
+    def _find(self, name: str) -> Entry | None:
+        _registering.require_str(name, self.label)
+        self._ensure_scanned()
+        key = normalise(name)
+        deprecated = self._table.deprecated.get(key)
+        if deprecated is not None:
+            warnings.warn(deprecated[2], DeprecationWarning, stacklevel=4)
+            name = deprecated[1]
+        entry = self._table.find(name)  # one table: a refresh swaps it whole
+        if entry is None and not self.source.hooks_once.done:
+            self.source.run_hooks(self)
+            entry = self._table.find(name)
+        failure = self.source.failures.get(key) if entry is None else None
+        if failure is not None:  # a broken hook of that very name
+            raise self.source.load_error(failure) from failure.error
+        return entry
+
+    def _access(self, name: str, entry: Entry) -> Any:
+        obj = entry.obj
+        if obj is NOT_LOADED:
+            obj = self.source.load(entry, self)
+            with self._lock:
+                if entry.obj is NOT_LOADED:
+                    entry.obj = obj
+                obj = entry.obj
+        if self.checks is not None and self.checks.on_access(entry):
+            return obj  # checked on every access: never cached
+        if normalise(name) not in self._table.deprecated and not self.source.auto_refresh():
+            table = self._table
+            if table.find(name) is entry:
+                self._fast[name] = obj
+                if self._table is not table:  # swapped meanwhile: do not keep a stale object
+                    self._fast.clear()
+        return obj
+
+    def _unknown(self, name: str) -> UnknownComponentError:
+        return UnknownComponentError(
+            name, self.label, searched=_world.searched_places(self),
+            close_matches=_search.close_matches(name, self._table.names()),
+            failures=[str(f) for f in self.source.failures.values()])
+
+    # ------------------------------------------------------------- listing
+    def list(self, *, tags: Any = None, resolve: bool = False, include_deprecated: bool = False) -> builtins.list[str]:
+        """Sorted names; ``resolve=True`` runs hook plugins first."""
+        self._ensure_scanned()
+        if resolve:
+            self.source.run_hooks(self)
+        table = self._table
+        wanted = set(_registering.tags_of(tags, "list()"))
+        entries = builtins.list(table.entries.values())  # one C-level copy: writers may be adding
+        names = [e.name for e in entries if wanted <= set(e.metadata.get("tags") or ())]
+        if include_deprecated:
+            names += [v[0] for v in builtins.list(table.deprecated.values())]
+        return sorted(names, key=lambda n: (normalise(n), n))
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.list())
+
+    def __len__(self) -> int:
+        return len(self.list())
+
+    def values(self) -> builtins.list[T]:
+        """Every component, loaded; broken plugins are skipped (they were warned)."""
+        return [obj for _, obj in self.items()]
+
+    def items(self) -> builtins.list[tuple[str, T]]:
+        out = []
+        for name in self.list():
+            try:
+                out.append((name, self[name]))
+            except RegistryLoadError:
+                continue
+        return out
+
+    def filter(self, predicate: Callable[[T], bool]) -> dict[str, T]:
+        """``{name: obj}`` of the components for which ``predicate(obj)`` is true."""
+        return {name: obj for name, obj in self.items() if predicate(obj)}
+
+    def search(self, query: str, *, limit: int | None = None) -> builtins.list[str]:
+        """Names ranked exact > prefix > substring > fuzzy over name, aliases, description, tags."""
+        _registering.require_str(query, f"{self.label} search query")
+        self._ensure_scanned()
+        return _search.rank(query, builtins.list(self._table.entries.values()), limit)
+
+    def metadata(self, name: str) -> dict[str, Any]:
+        entry = self.entry(name)
+        return _registering.metadata_of(entry, self.kind, self.source.failures.get(normalise(entry.name)))
+
+    def entry(self, name: str) -> Entry:
+        """The raw entry (provenance, target, load state) without loading it."""
+        entry = self._find(name)
+        if entry is None:
+            raise self._unknown(name)
+        return entry
+
+    # ----------------------------------------------------------- discovery
+    def _ensure_scanned(self) -> None:
+        if not self.source.scan_once.done or self.source.auto_refresh():
+            _world.ensure_scanned(self)
+
+    def discover(self, force: bool = False, strict: bool | None = None) -> DiscoveryReport:
+        """``init_<kind>_plugins()``: scan and run every hook once per process; ``strict=`` wins over the environment."""
+        return _world.discover(self, force, strict)
+
+    def report(self) -> DiscoveryReport:
+        return self.source.result()
+
+    def failures(self) -> builtins.list[PluginFailure]:
+        return builtins.list(self.source.failures.values())
+
+    def pending_hooks(self) -> builtins.list[EPRecord]:
+        """Hook entry points of this kind's group that may load (they run on demand)."""
+        self._ensure_scanned()
+        return builtins.list(self.source.hooks)
+
+    def refresh(self) -> None:
+        """Scan again, keeping what did not change; in-process registrations stay (docs/guides/registries.md)."""
+        _world.refresh(self)
+
+    def forget_discovery(self, keep: Callable[[Entry], bool] | None = None) -> None:
+        """Drop what discovery found; the next access discovers again, as a first access does."""
+        _world.forget(self, keep)
+
+    def _swap(self, table: Table) -> None:
+        """Publish ``table`` in one assignment (readers see the old one or this one)."""
+        with self._lock:
+            self._table = table
+            self._fast.clear()
+
+    def snapshot(self) -> _snapshot.Snapshot:
+        """``with reg.snapshot(): ...`` restores this registry's whole state on exit."""
+        return _snapshot.Snapshot(self)

@@ -1,0 +1,201 @@
+"""A registry's entry-point source: scan, hooks, loading, failures and report.
+
+Each ``Registry`` is given one ``Source`` (its collaborator for discovery).
+The source fills a table with lazy entries from the index of installed
+entry points, runs hook entry points on demand, imports a lazy entry's
+target on first use and records every failure instead of raising it.
+"""
+
+from __future__ import annotations
+
+from . import _context, _discovery, _epindex, _settings
+from ._discovery import BUNDLES, DiscoveryReport, PluginFailure
+from ._entry import NOT_LOADED, Entry
+from ._errors import RegistryCollisionError, RegistryLoadError
+from ._names import normalise, validate_name
+from ._once import Once
+from ._precedence import place
+
+TYPE_CHECKING = False  # typing itself costs milliseconds to import
+if TYPE_CHECKING:
+    from typing import Any
+
+    from ._precedence import Outcome
+    from ._table import Table
+
+
+class Source:
+    """Discovery state of one registry (kind, label and entry-point group are its owner's)."""
+
+    def __init__(self, kind: str, label: str, group: str | None, factory: bool) -> None:
+        self.kind, self.label, self.group, self.factory = kind, label, group, factory
+        self.scan_count = 0  # how often entry points were scanned (tests, benchmarks)
+        self.discovering: int | None = None  # the thread inside discover()
+        self.strict: bool | None = None  # an explicit strict= of the discover() running now
+        self.forget()
+
+    def forget(self) -> None:
+        """Back to the state before any discovery."""
+        self.scan_once, self.hooks_once = Once(), Once()
+        self.hooks: list[_epindex.EPRecord] = []
+        self.hooks_ran: set[_epindex.EPRecord] = set()
+        self.failures: dict[str, PluginFailure] = {}
+        self.report = DiscoveryReport(self.kind)
+        self.inited = False
+        self.seen_index: object = None
+
+    def strict_now(self) -> bool:
+        return _discovery.strict_mode(self.strict)
+
+    # ------------------------------------------------------------ scanning
+    def scan(self, table: Table, live: Table | None = None) -> None:
+        """Add a lazy entry per entry point of the group; reuse ``live``'s unchanged entries."""
+        self.scan_count += 1
+        self.seen_index = _epindex.current()
+        if not self.group:
+            return
+        policy = _discovery.rules()  # the settings are read once per scan, not per record
+        known = _by_entry_point(live) if live is not None else {}
+        self.hooks = []
+        for rec in _epindex.records(self.group):
+            self._add_record(table, rec, policy, known)
+        if self.pending() and self.hooks_once.done:
+            self.hooks_once = Once()  # a new hook appeared: it runs on demand
+
+    def _add_record(self, table: Table, rec: _epindex.EPRecord, policy: Any, known: dict[tuple[str, str], Entry]) -> None:
+        why = _discovery.allowed(rec, policy)
+        if why:
+            self.report.disabled.append(f"{rec.group}:{rec.name} ({rec.distribution}): {why}")
+            return
+        if _discovery.is_hook_target(rec.value):
+            self.hooks.append(rec)
+            return
+        provenance = _discovery.provenance_of(rec)
+        entry = known.get((provenance.entry_point, provenance.dist_version))
+        if entry is None:
+            try:
+                name = validate_name(rec.name, self.label)
+            except (ValueError, TypeError) as exc:
+                self.record_failure(PluginFailure(self.kind, rec.name, provenance, exc))
+                return
+            meta = {"version": rec.version, "author": None, "description": None, "tags": ()}
+            entry = Entry(name, NOT_LOADED, provenance, self.factory, rec.value, meta)
+        key = normalise(entry.name)
+        if table.entries.get(key) is entry:
+            return  # kept from the live table: unchanged since the last scan
+        if key in table.entries or key in table.aliases:
+            self.note(place(table, entry, False, self.label), entry.name)  # a clash: precedence decides
+        else:
+            table.entries[key] = entry  # the common case
+
+    def survivor(self) -> Any:
+        """A predicate for a rescan: entries of this group stay while their entry point is installed, unchanged."""
+        group = self.group
+        if not group:
+            return lambda entry: True
+        installed = {(f"{r.group}:{r.name} = {r.value}", r.version) for r in _epindex.records(group)}
+        prefix = f"{group}:"
+
+        def keep(entry: Entry) -> bool:
+            ep = entry.provenance.entry_point
+            return not ep.startswith(prefix) or (ep, entry.provenance.dist_version) in installed
+
+        return keep
+
+    # ------------------------------------------------------------- records
+    def record_failure(self, failure: PluginFailure) -> PluginFailure:
+        self.failures[normalise(failure.name)] = failure
+        self.report.failed.append(failure)
+        _discovery.warn_once(f"Skipped broken {self.label} plugin {failure}", key=f"fail:{self.kind}:{failure}")
+        if self.strict_now():
+            raise self.load_error(failure) from failure.error
+        return failure
+
+    def note(self, outcome: Outcome, name: str) -> None:
+        self.report.shadowed.extend(outcome.shadowed)
+        for message in outcome.collisions:
+            self.report.collisions.append(message)
+            if self.strict_now():
+                raise RegistryCollisionError(name, self.label, message, "strict mode (CODEX_ML_PLUGINS_STRICT=1)")
+            _discovery.warn_once(f"Plugin collision in {self.kind}: {message}", key=f"collide:{self.kind}:{message}")
+
+    def load_error(self, failure: PluginFailure) -> RegistryLoadError:
+        return RegistryLoadError(failure.name, self.label, str(failure.provenance), failure.cause)
+
+    def result(self) -> DiscoveryReport:
+        rep = self.report
+        failed = rep.failed + [f for f in BUNDLES.failures if f not in rep.failed]
+        return DiscoveryReport(self.kind, rep.loaded, failed, rep.disabled, rep.shadowed, rep.collisions)
+
+    # ------------------------------------------------------------- loading
+    def load(self, entry: Entry, registry: Any) -> Any:
+        """Import a lazy entry's target (once); a failure is recorded and raised as RegistryLoadError."""
+        failure = self.failures.get(normalise(entry.name))
+        if failure is not None:
+            raise self.load_error(failure) from failure.error
+        try:
+            with _context.loading(entry.provenance, self.kind) as frame:
+                obj = _context.import_target(entry.target)
+            self._refusals(frame, entry)
+            if _discovery.takes_register_fn(obj):
+                return self._load_hook_entry(entry, obj, registry)
+            if isinstance(obj, type) and registry.interface is not None:
+                registry.interface.check_class(obj, source=str(entry.provenance))
+        except KeyboardInterrupt:
+            raise
+        except BaseException as exc:  # SystemExit too: a plugin never ends the app
+            failure = self.record_failure(PluginFailure(self.kind, entry.name, entry.provenance, exc))
+            raise self.load_error(failure) from exc
+        return obj
+
+    def _load_hook_entry(self, entry: Entry, hook: Any, registry: Any) -> Any:
+        """A factory-looking entry point that is a hook: run it, then look again."""
+        with registry._lock:
+            registry._table.entries.pop(normalise(entry.name), None)
+        with _context.loading(entry.provenance, self.kind):
+            _discovery.call_hook(hook, registry.register)
+        again = registry._table.find(entry.name)
+        if again is None:
+            raise LookupError(f"hook {entry.provenance} did not register {entry.name!r}")
+        return again.obj if again.obj is not NOT_LOADED else self.load(again, registry)
+
+    def _refusals(self, frame: _context.LoadFrame, entry: Entry) -> None:
+        for refused, why in frame.refused:  # the import tried to register into another kind
+            refusal = RegistryLoadError(refused, self.label, str(entry.provenance), why)
+            self.report.failed.append(PluginFailure(self.kind, refused, entry.provenance, refusal))
+
+    def run_hooks(self, registry: Any) -> None:
+        """Run the pending hook entry points once (other threads wait; re-entrance returns)."""
+        self.hooks_once.run(lambda: self._run_hooks_now(registry))
+
+    def pending(self) -> list[_epindex.EPRecord]:
+        """Hook entry points that have not run yet."""
+        return [h for h in self.hooks if h not in self.hooks_ran]
+
+    def _run_hooks_now(self, registry: Any) -> None:
+        BUNDLES.run()
+        for rec in self.pending():
+            failure = _discovery.run_hook(registry, rec, self.kind)
+            self.hooks_ran.add(rec)
+            if failure is not None:
+                self.record_failure(failure)
+            else:
+                self.report.loaded.append(f"{rec.name} ({rec.distribution})")
+
+    def stale(self) -> bool:
+        """Auto-refresh: the installed distributions or the plugin files changed."""
+        from . import _plugindirs
+
+        if _epindex.changed():
+            _epindex.invalidate()
+        return self.seen_index is not _epindex.current() or _plugindirs.changed()
+
+    @staticmethod
+    def auto_refresh() -> bool:
+        return _settings.current().auto_refresh
+
+
+def _by_entry_point(table: Table) -> dict[tuple[str, str], Entry]:
+    """Lazy entries of a table by (entry point, version): reused by a rescan that finds them unchanged."""
+    return {(e.provenance.entry_point, e.provenance.dist_version): e
+            for e in table.entries.values() if e.target and e.provenance.entry_point}

@@ -1,0 +1,62 @@
+"""The table a registry reads: entries by key, aliases, deprecated names.
+
+A registry swaps its whole table in one assignment when discovery rebuilds
+it, so a reader that took ``registry._table`` once sees the old table or the
+new one, never one half rebuilt (docs/index.md, "Architecture").
+"""
+
+from __future__ import annotations
+
+from ._names import normalise
+
+TYPE_CHECKING = False  # typing itself costs milliseconds to import
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from ._entry import Entry
+
+
+class Table:
+    """``entries`` (key -> Entry), ``aliases`` (key -> entry key), ``deprecated`` (key -> (old, new, note))."""
+
+    __slots__ = ("entries", "aliases", "deprecated")
+
+    def __init__(self, entries: dict[str, Entry] | None = None, aliases: dict[str, str] | None = None,
+                 deprecated: dict[str, tuple[str, str, str]] | None = None) -> None:
+        self.entries: dict[str, Entry] = entries if entries is not None else {}
+        self.aliases: dict[str, str] = aliases if aliases is not None else {}
+        self.deprecated: dict[str, tuple[str, str, str]] = deprecated if deprecated is not None else {}
+
+    def copy(self, keep: Callable[[Entry], bool] | None = None) -> Table:
+        """A new table with the same entries (those ``keep`` accepts) and their aliases."""
+        entries = dict(self.entries) if keep is None else {k: e for k, e in self.entries.items() if keep(e)}
+        aliases = {a: k for a, k in self.aliases.items() if k in entries}
+        return Table(entries, aliases, dict(self.deprecated))
+
+    def deep_copy(self) -> Table:
+        """Entries copied too (a snapshot that later changes cannot reach)."""
+        return Table({k: e.copy() for k, e in self.entries.items()}, dict(self.aliases), dict(self.deprecated))
+
+    def key(self, name: str) -> str | None:
+        """The entry key ``name`` resolves to (its own, or the one it is an alias of)."""
+        if not name.isascii():  # names are ASCII; '\u212a'.lower() must not find 'k'
+            return None
+        key = normalise(name)
+        if key in self.entries:
+            return key
+        return self.aliases.get(key)
+
+    def find(self, name: str) -> Entry | None:
+        key = self.key(name)
+        return None if key is None else self.entries.get(key)
+
+    def remove(self, key: str) -> Entry:
+        entry = self.entries.pop(key)
+        for alias in [a for a, k in self.aliases.items() if k == key]:
+            del self.aliases[alias]
+        return entry
+
+    def names(self) -> list[str]:
+        """Display names and aliases of every entry (for "did you mean")."""
+        entries = list(self.entries.values())
+        return [e.name for e in entries] + [a for e in entries for a in e.aliases]

@@ -1,0 +1,194 @@
+"""What spans every registry: plugin folders, ``discover``, ``refresh`` and ``reset``.
+
+Plugin files register into any kind, so a pass over the plugin folders is
+coordinated here: files are imported again over the live tables (an
+unchanged file's component never disappears), then the entries of files
+that are gone or no longer register them are dropped.
+"""
+
+from __future__ import annotations
+
+import os
+
+from . import _discovery, _epindex, _plugindirs, _settings
+from ._entry import PLUGIN_FILE
+from ._errors import RegistryLoadError
+from ._source import Source
+
+TYPE_CHECKING = False  # typing itself costs milliseconds to import
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from typing import Any
+
+    from ._discovery import DiscoveryReport
+    from ._plugindirs import DirReport
+
+
+def registries() -> list[Any]:
+    from ._directory import all_registries
+
+    return all_registries()
+
+
+# ------------------------------------------------------------ plugin folders
+def ensure_discovered() -> None:
+    """Auto-discovery of plugin folders on first access (cheap when done or disabled).
+
+    Other threads wait for a pass in progress; a plugin file that calls back
+    into the registry from its own import returns at once.
+    """
+    import _thread
+
+    state = _plugindirs.STATE
+    if state.ran or not state.auto or state.owner == _thread.get_ident():
+        return
+    discover_plugins()
+
+
+def discover_plugins(paths: Sequence[str | os.PathLike[str]] | None = None, force: bool = False) -> DirReport:
+    """Import every plugin file under ``paths`` (default: CODEX_ML_PLUGIN_PATH, else ./plugins)."""
+    state = _plugindirs.STATE
+    before, outer = state.runs, state.owner is None
+    if outer:
+        old = {id(e) for reg in registries() for e in list(reg._table.entries.values())
+               if e.provenance.source == PLUGIN_FILE}
+    report = _plugindirs.discover_plugins(paths, force)
+    if outer and state.runs != before:
+        _drop_stale_files(report, old)
+    return report
+
+
+def _drop_stale_files(report: DirReport, old: set[int]) -> None:
+    """Entries of files under the pass's roots that this pass did not register again."""
+    roots = [os.path.join(os.path.abspath(r), "") for r in report.roots]
+
+    def stale(entry: Any) -> bool:
+        file = entry.provenance.file
+        return (id(entry) in old and entry.provenance.source == PLUGIN_FILE
+                and any(os.path.join(file, "").startswith(r) or file.startswith(r) for r in roots))
+
+    for reg in registries():
+        with reg._lock:
+            if any(stale(e) for e in list(reg._table.entries.values())):
+                reg._swap(reg._table.copy(lambda e: not stale(e)))
+
+
+def ensure_scanned(reg: Any) -> None:
+    """First access: plugin folders, then this registry's entry points (once); auto-refresh after."""
+    source: Source = reg.source
+    if source.scan_once.done:
+        if source.auto_refresh() and source.stale():
+            reg.refresh()
+        return
+    ensure_discovered()
+    source.scan_once.run(lambda: _scan_live(reg))
+
+
+def _scan_live(reg: Any) -> None:
+    with reg._lock:
+        reg.source.scan(reg._table)
+        reg._fast.clear()
+
+
+def forget(reg: Any, keep: Any = None) -> None:
+    """Drop what discovery found (``keep``: what stays instead, for the isolated test world)."""
+    with reg._lock:
+        table = reg._table.copy(keep or (lambda e: not e.provenance.is_plugin))
+        if keep is not None:  # the isolated test world: built-ins only
+            table.deprecated = {}
+        reg._swap(table)
+        reg.source.forget()
+
+
+# ----------------------------------------------------------------- discover
+def discover(reg: Any, force: bool, strict: bool | None) -> DiscoveryReport:
+    """Scan and run every hook once per process; ``strict=`` wins over CODEX_ML_PLUGINS_STRICT.
+
+    A plugin that calls this from its own hook (same thread) gets the report
+    so far instead of starting discovery again inside itself.
+    """
+    import _thread
+
+    source: Source = reg.source
+    me = _thread.get_ident()
+    if source.discovering == me:
+        return source.result()
+    saved = source.strict
+    source.discovering, source.strict = me, strict
+    try:
+        _discover_now(reg, force)
+        report = source.result()
+        if source.strict_now() and not report.ok:
+            raise RegistryLoadError(reg.kind, reg.label, "plugin discovery", "; ".join(
+                [str(f) for f in report.failed] + report.collisions))
+        return report
+    finally:
+        source.discovering, source.strict = None, saved
+
+
+def _discover_now(reg: Any, force: bool) -> None:
+    source: Source = reg.source
+    if force:
+        refresh(reg)
+        source.hooks_ran = set()  # force=True runs every hook again
+        source.hooks_once = type(source.hooks_once)()
+    reg._ensure_scanned()
+    if not source.inited or force:
+        source.inited = True
+        source.run_hooks(reg)
+        for entry in list(reg._table.entries.values()):
+            if entry.provenance.is_plugin and entry.target and not entry.loaded:
+                _try_load(reg, entry)
+
+
+def _try_load(reg: Any, entry: Any) -> None:
+    try:
+        reg[entry.name]
+        reg.source.report.loaded.append(f"{entry.name} ({entry.provenance.distribution or entry.provenance.file})")
+    except RegistryLoadError:
+        pass
+
+
+# ------------------------------------------------------------------ refresh
+def refresh(reg: Any) -> None:
+    """Scan again and swap the new table in whole; what did not change stays, loaded."""
+    import _thread
+    import importlib
+
+    _epindex.invalidate()
+    importlib.invalidate_caches()
+    if _plugindirs.changed():
+        discover_plugins(force=True)
+    source: Source = reg.source
+    with reg._lock:
+        if not source.scan_once.done:
+            return  # never scanned: the first access scans
+        table = reg._table.copy(source.survivor())
+        reg._building = (_thread.get_ident(), table)
+        try:
+            source.scan(table, live=reg._table)
+            if source.pending() and source.inited:
+                source.run_hooks(reg)  # new hooks of a discovered registry run into the new table
+        finally:
+            reg._building = None
+        reg._swap(table)
+
+
+# ---------------------------------------------------------------- the rest
+def searched_places(reg: Any) -> list[str]:
+    places = [f"{len(reg._table.entries)} registered {reg.kind}"]
+    if reg.entry_point_group:
+        places.append(f"entry-point group {reg.entry_point_group!r} on sys.path")
+    roots = _plugindirs.STATE.report.roots
+    places.append(f"plugin folders {roots}" if roots else "no plugin folders (set CODEX_ML_PLUGIN_PATH)")
+    return places
+
+
+def reset_discovery() -> None:
+    """Forget what discovery found: the next access discovers again, as a first access does."""
+    _settings.reset()
+    _plugindirs.reset_discovery()
+    _epindex.invalidate()
+    _discovery.BUNDLES.reset()
+    for reg in registries():
+        reg.forget_discovery()

@@ -12,7 +12,7 @@ import; see docs/index.md ("Architecture").
 
 from __future__ import annotations
 
-from . import _epindex, _plugindirs, _world
+from . import _index, _plugindirs, _world
 from ._registry import Registry
 from ._directory import all_registries, registries
 from ._discovery import DiscoveryReport, PluginFailure
@@ -92,7 +92,7 @@ def plugin_dir_report() -> DirReport:
 
 def entry_point_index() -> EntryPointIndex:
     """Every installed ``codex_ml*`` entry point (``.records``) and whether it came from the cache."""
-    return _epindex.current()
+    return _index.current()
 
 
 def discover_all(force: bool = False, strict: bool | None = None) -> list[DiscoveryReport]:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import _thread
 import warnings
 
-from . import _epindex, _settings
+from . import _epindex, _index, _settings
 from ._context import import_target, loading
 from ._entry import BUILTIN, ENTRY_POINT, Provenance
 from ._errors import PluginWarning, RegistryLoadError, describe_exception
@@ -213,7 +213,7 @@ class Bundles:
             if self.ran and not force:
                 return
             self.ran, self.failures, self.loaded = True, [], []
-            for rec in _epindex.records(BUNDLE_GROUP):
+            for rec in _index.records(BUNDLE_GROUP):
                 self._run_one(rec)
 
     def _run_one(self, rec: _epindex.EPRecord) -> None:

@@ -39,17 +39,23 @@ class Decision:
 
 
 class Outcome:
-    """What placing one entry recorded: shadowings and collisions (for the report)."""
+    """What placing one entry recorded: shadowings and collisions (for the report).
 
-    __slots__ = ("shadowed", "collisions")
+    ``warn``: the shadowings a plugin took part in (warned once, like a collision).
+    """
+
+    __slots__ = ("shadowed", "collisions", "warn")
 
     def __init__(self) -> None:
         self.shadowed: list[str] = []
         self.collisions: list[str] = []
+        self.warn: list[str] = []
 
-    def note(self, decision: Decision) -> None:
+    def note(self, decision: Decision, plugin: bool = False) -> None:
         if decision.shadowed:
             self.shadowed.append(decision.shadowed)
+            if plugin:
+                self.warn.append(decision.shadowed)
         if decision.collision:
             self.collisions.append(decision.collision)
 
@@ -98,11 +104,11 @@ def place(table: Table, new: Entry, override: bool, label: str) -> Outcome:
     if first is not None and not first.replace:
         if first.fill_lazy:
             table.entries[str(plans[0][1])].obj = new.obj
-        outcome.note(first)
+        outcome.note(first, _plugin_involved(table, plans[0][1], new))
         return outcome
     for akey, holder, decision in plans:
         if decision is not None:
-            outcome.note(decision)
+            outcome.note(decision, _plugin_involved(table, holder, new))
             if not decision.replace:
                 continue  # a clash on an alias: the newcomer goes without that alias
             _release(table, akey, holder, key)
@@ -111,6 +117,11 @@ def place(table: Table, new: Entry, override: bool, label: str) -> Outcome:
         else:
             table.aliases[akey] = key
     return outcome
+
+
+def _plugin_involved(table: Table, holder: str | None, new: Entry) -> bool:
+    old = table.entries.get(holder) if holder is not None else None
+    return new.provenance.is_plugin or (old is not None and old.provenance.is_plugin)
 
 
 def _release(table: Table, akey: str, holder: str | None, key: str) -> None:

@@ -8,7 +8,7 @@ target on first use and records every failure instead of raising it.
 
 from __future__ import annotations
 
-from . import _context, _discovery, _epindex, _settings
+from . import _context, _discovery, _epindex, _index, _settings
 from ._discovery import BUNDLES, DiscoveryReport, PluginFailure
 from ._entry import NOT_LOADED, Entry
 from ._errors import RegistryCollisionError, RegistryLoadError
@@ -51,13 +51,13 @@ class Source:
     def scan(self, table: Table, live: Table | None = None) -> None:
         """Add a lazy entry per entry point of the group; reuse ``live``'s unchanged entries."""
         self.scan_count += 1
-        self.seen_index = _epindex.current()
+        self.seen_index = _index.current()
         if not self.group:
             return
         policy = _discovery.rules()  # the settings are read once per scan, not per record
         known = _by_entry_point(live) if live is not None else {}
         self.hooks = []
-        for rec in _epindex.records(self.group):
+        for rec in _index.records(self.group):
             self._add_record(table, rec, policy, known)
         if self.pending() and self.hooks_once.done:
             self.hooks_once = Once()  # a new hook appeared: it runs on demand
@@ -93,7 +93,7 @@ class Source:
         group = self.group
         if not group:
             return lambda entry: True
-        installed = {(f"{r.group}:{r.name} = {r.value}", r.version) for r in _epindex.records(group)}
+        installed = {(f"{r.group}:{r.name} = {r.value}", r.version) for r in _index.records(group)}
         prefix = f"{group}:"
 
         def keep(entry: Entry) -> bool:
@@ -113,6 +113,8 @@ class Source:
 
     def note(self, outcome: Outcome, name: str) -> None:
         self.report.shadowed.extend(outcome.shadowed)
+        for message in outcome.warn:
+            _discovery.warn_once(f"Plugin shadowed in {self.kind}: {message}", key=f"shadow:{self.kind}:{message}")
         for message in outcome.collisions:
             self.report.collisions.append(message)
             if self.strict_now():
@@ -186,9 +188,7 @@ class Source:
         """Auto-refresh: the installed distributions or the plugin files changed."""
         from . import _plugindirs
 
-        if _epindex.changed():
-            _epindex.invalidate()
-        return self.seen_index is not _epindex.current() or _plugindirs.changed()
+        return self.seen_index is not _index.latest() or _plugindirs.changed()
 
     @staticmethod
     def auto_refresh() -> bool:

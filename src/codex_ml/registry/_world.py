@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 
-from . import _discovery, _epindex, _plugindirs, _settings
+from . import _discovery, _index, _plugindirs, _settings
 from ._entry import PLUGIN_FILE
 from ._errors import RegistryLoadError
 from ._source import Source
@@ -49,8 +49,8 @@ def discover_plugins(paths: Sequence[str | os.PathLike[str]] | None = None, forc
     """Import every plugin file under ``paths`` (default: CODEX_ML_PLUGIN_PATH, else ./plugins)."""
     state = _plugindirs.STATE
     before, outer = state.runs, state.owner is None
-    if outer:
-        old = {id(e) for reg in registries() for e in list(reg._table.entries.values())
+    if outer:  # the entries themselves are held, so no id() can be reused during the pass
+        old = {id(e): e for reg in registries() for e in list(reg._table.entries.values())
                if e.provenance.source == PLUGIN_FILE}
     report = _plugindirs.discover_plugins(paths, force)
     if outer and state.runs != before:
@@ -58,14 +58,15 @@ def discover_plugins(paths: Sequence[str | os.PathLike[str]] | None = None, forc
     return report
 
 
-def _drop_stale_files(report: DirReport, old: set[int]) -> None:
+def _drop_stale_files(report: DirReport, old: dict[int, Any]) -> None:
     """Entries of files under the pass's roots that this pass did not register again."""
     roots = [os.path.join(os.path.abspath(r), "") for r in report.roots]
 
     def stale(entry: Any) -> bool:
-        file = entry.provenance.file
-        return (id(entry) in old and entry.provenance.source == PLUGIN_FILE
-                and any(os.path.join(file, "").startswith(r) or file.startswith(r) for r in roots))
+        file = str(entry.provenance.file)
+        if old.get(id(entry)) is not entry:
+            return False  # registered again by this pass (or not a plugin file's)
+        return any(file.startswith(r) for r in roots)
 
     for reg in registries():
         with reg._lock:
@@ -155,7 +156,7 @@ def refresh(reg: Any) -> None:
     import _thread
     import importlib
 
-    _epindex.invalidate()
+    _index.invalidate()
     importlib.invalidate_caches()
     if _plugindirs.changed():
         discover_plugins(force=True)
@@ -188,7 +189,7 @@ def reset_discovery() -> None:
     """Forget what discovery found: the next access discovers again, as a first access does."""
     _settings.reset()
     _plugindirs.reset_discovery()
-    _epindex.invalidate()
+    _index.invalidate()
     _discovery.BUNDLES.reset()
     for reg in registries():
         reg.forget_discovery()

@@ -15,7 +15,7 @@ from __future__ import annotations
 import os
 import sys
 
-from . import _context, _discovery, _epindex, _plugindirs, _settings
+from . import _context, _discovery, _epindex, _index, _plugindirs, _settings
 from ._entry import BUILTIN
 from ._directory import all_registries, registries
 
@@ -86,7 +86,7 @@ def _fresh_globals() -> None:
     dirs.auto, dirs.ran, dirs.report, dirs.stamps, dirs.warned = True, False, _plugindirs.DirReport(), {}, set()
     _discovery._warned.clear()
     _discovery.BUNDLES.reset()
-    _epindex.invalidate()
+    _index.invalidate()
     _settings.reset()
     _context.OWNERS.clear()
 

@@ -1,15 +1,12 @@
 """``doctor``: load every plugin, report each failure with its cause.
 
-Strict mode (``CODEX_ML_PLUGINS_STRICT``) is switched off while the doctor
-runs, so one broken plugin does not hide the next: the exit status does the
-gating instead (non-zero when anything is broken).
+Discovery runs with ``strict=False`` (an argument always wins over
+``CODEX_ML_PLUGINS_STRICT``), so one broken plugin does not hide the next:
+the exit status does the gating instead (non-zero when anything is broken).
 """
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 from codex_ml.registry import Registry, RegistryError
@@ -19,25 +16,14 @@ from ._inspect import describe, files_info, plugin_files
 from ._kinds import every_registry
 
 
-@contextmanager
-def not_strict() -> Iterator[None]:
-    saved = os.environ.pop("CODEX_ML_PLUGINS_STRICT", None)
-    try:
-        yield
-    finally:
-        if saved is not None:
-            os.environ["CODEX_ML_PLUGINS_STRICT"] = saved
-
-
 def doctor_data(load_all: bool = False) -> dict[str, Any]:
     """Run discovery for every registry and gather what went wrong."""
     errors: list[str] = []
-    with not_strict():
-        regs = every_registry()
-        for reg in regs:
-            _discover(reg, errors)
-            if load_all:
-                _load_every_entry(reg)
+    regs = every_registry()
+    for reg in regs:
+        _discover(reg, errors)
+        if load_all:
+            _load_every_entry(reg)
     failures = all_failures(regs)
     files = plugin_files()
     collisions = [{"kind": r.kind, "message": m} for r in regs for m in r.report().collisions]
@@ -55,7 +41,7 @@ def doctor_data(load_all: bool = False) -> dict[str, Any]:
 
 def _discover(reg: Registry[Any], errors: list[str]) -> None:
     try:
-        reg.discover()
+        reg.discover(strict=False)
     except RegistryError as exc:  # recorded failures are read from the report below
         errors.append(f"{reg.kind}: {describe(exc)}")
 

@@ -85,23 +85,19 @@ def _run_bundles() -> None:
 
 
 def unknown_kind(text: str) -> UsageProblem:
-    import difflib
+    from codex_ml.registry._search import close_matches
 
     kinds = sorted({reg.kind for reg in all_registries()} | {"datasets"})
-    close = difflib.get_close_matches(_key(text), [_key(k) for k in kinds], n=3, cutoff=0.5)
-    hint = f" Did you mean {', '.join(repr(_display(c, kinds)) for c in close)}?" if close else ""
+    close = close_matches(text, kinds)
+    hint = f" Did you mean {', '.join(repr(c) for c in close)}?" if close else ""
     message = (
         f"unknown kind {text!r}.{hint} Known kinds: {', '.join(kinds)}. Looked in the registry "
         "of registries (codex_ml.registry.registries), plugin folders and codex_ml.plugins "
         "bundles. Fix: use one of the kinds above, or define your own with "
         "Registry('<kind>', entry_point_group='codex_ml.<kind>') in a plugin file or bundle."
     )
-    return UsageProblem(message, {"kind": text, "close_matches": [_display(c, kinds) for c in close],
+    return UsageProblem(message, {"kind": text, "close_matches": close,
                                   "known_kinds": kinds})
-
-
-def _display(key: str, kinds: list[str]) -> str:
-    return next((k for k in kinds if _key(k) == key), key)
 
 
 def alias_note(text: str, reg: Registry[Any]) -> str:

@@ -20,7 +20,6 @@ translated to ``group=option``.
 """
 from __future__ import annotations
 
-import difflib
 import os
 import re
 import sys
@@ -169,8 +168,9 @@ def compose(inv: Invocation) -> Any:
 
 # ------------------------------------------------------------------ errors
 def _close(word: str, choices: list[str]) -> str:
-    close = difflib.get_close_matches(word, choices, n=3, cutoff=0.5)
-    return " Did you mean " + " or ".join(repr(c) for c in close) + "?" if close else ""
+    from codex_ml.registry._search import did_you_mean
+
+    return did_you_mean(word, choices)
 
 
 def unknown_option(group: str, option: str, options: list[str]) -> ConfigMistake:

@@ -12,8 +12,7 @@ import; see docs/index.md ("Architecture").
 
 from __future__ import annotations
 
-from . import _index, _plugindirs, _world
-from ._registry import Registry
+from . import _index, _plugindirs
 from ._directory import all_registries, registries
 from ._discovery import DiscoveryReport, PluginFailure
 from ._entry import Entry, Provenance
@@ -49,6 +48,7 @@ from ._kinds import (
     trainer_registry,
 )
 from ._plugindirs import DirReport, set_auto_discover
+from ._registry import Registry
 from ._settings import Settings, SettingsWarning
 from ._world import discover_plugins, reset_discovery
 

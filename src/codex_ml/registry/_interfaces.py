@@ -1,4 +1,4 @@
-"""Interface checks of seed 003: a registered class must have its kind's methods."""
+"""Interface checks: a registered class must have its kind's methods (docs/guides/registries.md)."""
 
 from __future__ import annotations
 
@@ -42,7 +42,7 @@ class Interface:
 
     def check_product(self, product: Any, source: str = "") -> None:
         """Check what a factory returned (for models: the model inside a pair)."""
-        target = _model_part(product) if self.label == "Model" else product
+        target = split_model_and_tokenizer(product)[0] if self.label == "Model" else product
         if target is None or isinstance(target, type):
             return
         self.check_class(type(target), source=source)
@@ -72,17 +72,26 @@ def _implements(cls: type, name: str) -> bool:
     return getattr(member, "__name__", "") != "_forward_unimplemented"
 
 
-def _model_part(product: Any) -> Any:
-    """The model inside a (model, tokenizer) tuple, mapping or object (seed 000)."""
+def split_model_and_tokenizer(result: Any) -> tuple[Any, Any]:
+    """What a model factory returned, as ``(model, tokenizer or None)`` (docs/compatibility.md).
+
+    A ``(model, tokenizer)`` tuple, a mapping with ``model``/``tokenizer``
+    keys, an object with those attributes, or the model itself. The one rule
+    for the registry's checks and the loaders alike.
+    """
     from collections.abc import Mapping
 
-    if isinstance(product, tuple) and len(product) == 2:
-        return product[0]
-    if isinstance(product, Mapping):
-        return product.get("model")
-    if hasattr(product, "model") and hasattr(product, "tokenizer"):
-        return product.model
-    return product
+    if isinstance(result, tuple):
+        if len(result) != 2:
+            raise TypeError(f"a model factory returned a tuple of {len(result)} items; expected (model, tokenizer)")
+        return result[0], result[1]
+    if isinstance(result, Mapping):
+        if "model" not in result:
+            raise TypeError(f"a model factory returned a mapping without a 'model' key (keys: {sorted(result)})")
+        return result["model"], result.get("tokenizer")
+    if hasattr(result, "model") and (hasattr(result, "tokenizer") or not hasattr(result, "forward")):
+        return result.model, getattr(result, "tokenizer", None)
+    return result, None
 
 
 def abstract(func: Any) -> Any:

@@ -10,9 +10,9 @@ if TYPE_CHECKING:
     from typing import IO, Any
 
 from . import _interfaces, _settings, _tools
+from ._directory import all_registries, registries
 from ._entry import BUILTIN, Entry, Provenance
 from ._interfaces import Checks
-from ._directory import all_registries, registries
 from ._registry import Registry
 
 

@@ -12,7 +12,7 @@ import _thread
 import builtins
 import warnings
 
-from . import _discovery, _registering, _search, _snapshot, _world
+from . import _registering, _search, _snapshot, _world
 from ._entry import NOT_LOADED, Entry
 from ._errors import RegistryLoadError, UnknownComponentError
 from ._generic import Generic, T

@@ -50,8 +50,17 @@ def _texts(entry: Entry) -> Iterable[str]:
     yield from (str(t) for t in meta.get("tags") or ())
 
 
-def close_matches(name: str, candidates: Iterable[str], n: int = 3, cutoff: float = 0.6) -> list[str]:
-    """Candidates close to ``name``, compared on their normalised keys."""
+CUTOFF = 0.6  # the one "did you mean" threshold of codex_ml (registries, CLI, config)
+
+
+def did_you_mean(name: str, candidates: Iterable[str]) -> str:
+    """`` Did you mean 'x' or 'y'?`` for the closest candidates, or ''."""
+    close = close_matches(name, candidates)
+    return " Did you mean " + " or ".join(repr(c) for c in close) + "?" if close else ""
+
+
+def close_matches(name: str, candidates: Iterable[str], n: int = 3, cutoff: float = CUTOFF) -> list[str]:
+    """Candidates close to ``name``, compared on their normalised keys (case, '-' and '_' alike)."""
     import difflib
 
     by_key: dict[str, str] = {}

@@ -16,8 +16,8 @@ import os
 import sys
 
 from . import _context, _discovery, _epindex, _index, _plugindirs, _settings
-from ._entry import BUILTIN
 from ._directory import all_registries, registries
+from ._entry import BUILTIN
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

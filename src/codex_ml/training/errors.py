@@ -5,7 +5,6 @@ message names the thing, where it looked and what to do.
 """
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterable
 
 
@@ -23,7 +22,6 @@ class CheckpointError(RuntimeError):
 
 def did_you_mean(word: str, choices: Iterable[str]) -> str:
     """`` Did you mean 'x'?`` for the closest choices, or an empty string."""
-    close = difflib.get_close_matches(word, list(choices), n=3, cutoff=0.6)
-    if not close:
-        return ""
-    return " Did you mean " + " or ".join(repr(c) for c in close) + "?"
+    from codex_ml.registry._search import did_you_mean as suggest
+
+    return suggest(word, choices)

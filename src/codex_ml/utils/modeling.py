@@ -14,32 +14,11 @@ from __future__ import annotations
 
 import os
 import warnings
-from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from codex_ml.catalogue.paths import RESOURCES
-
-
-def split_model_and_tokenizer(result: Any) -> tuple[Any, Any]:
-    """Normalise what a model factory returned into ``(model, tokenizer or None)``."""
-    if isinstance(result, tuple):
-        if len(result) != 2:
-            raise TypeError(
-                f"a model factory returned a tuple of {len(result)} items; expected (model, tokenizer)"
-            )
-        return result[0], result[1]
-    if isinstance(result, Mapping):
-        if "model" not in result:
-            raise TypeError(
-                f"a model factory returned a mapping without a 'model' key (keys: {sorted(result)})"
-            )
-        return result["model"], result.get("tokenizer")
-    if hasattr(result, "model") and (
-        hasattr(result, "tokenizer") or not hasattr(result, "forward")
-    ):
-        return result.model, getattr(result, "tokenizer", None)
-    return result, None
+from codex_ml.registry._interfaces import split_model_and_tokenizer as split_model_and_tokenizer
 
 
 def registered_model(name: str) -> bool:

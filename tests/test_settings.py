@@ -1,0 +1,82 @@
+"""Settings are read once, validated, warned about once; arguments win over them."""
+
+from __future__ import annotations
+
+import os
+import warnings
+from pathlib import Path
+
+import pytest
+from _support import make_package, pip_install
+
+import codex_ml.registry as core
+from codex_ml.registry import RegistryLoadError, Settings, SettingsWarning, metric_registry
+from codex_ml.registry._settings import current
+from codex_ml.registry.testing import isolated
+
+
+def test_an_unknown_variable_is_warned_once_with_the_closest_name() -> None:
+    with isolated(env={"CODEX_ML_PLUGIN_PATHS": "/nowhere"}):
+        with pytest.warns(SettingsWarning, match="CODEX_ML_PLUGIN_PATHS is not a variable codex_ml reads, so it "
+                          "has no effect; did you mean CODEX_ML_PLUGIN_PATH?"):
+            metric_registry.list()
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            metric_registry.list()  # once per settings object
+
+
+@pytest.mark.parametrize("value", ["maybe", "2", "enabled"])
+def test_a_switch_that_is_not_a_switch_is_warned_and_ignored(value: str) -> None:
+    with isolated(env={"CODEX_ML_PLUGINS_STRICT": value}), pytest.warns(
+            SettingsWarning, match=f"CODEX_ML_PLUGINS_STRICT='{value}' is not a switch .*using the default \\(off\\)"):
+        assert current().strict is False
+
+
+def test_an_ineffective_combination_is_warned() -> None:
+    with isolated(env={"CODEX_ML_CACHE": "0", "CODEX_ML_CACHE_DIR": "/tmp/x"}), pytest.warns(
+            SettingsWarning, match="CODEX_ML_CACHE_DIR has no effect while CODEX_ML_CACHE=0"):
+        current()
+
+
+def test_every_variable_is_parsed_in_one_place() -> None:
+    env = {"CODEX_ML_PLUGIN_PATH": os.pathsep.join(["a", "", "b"]), "CODEX_ML_PLUGINS_ALLOW": "x, y;z",
+           "CODEX_ML_PLUGINS_DISABLE": " w ", "CODEX_ML_REGISTRY_AUTO_REFRESH": "yes",
+           "CODEX_MODEL_REGISTRY_DISABLE": "on", "CODEX_ML_PLUGINS_STRICT": "TRUE", "CODEX_ML_GPT2_PATH": "/m"}
+    settings = Settings(env)
+    assert settings.plugin_path == ["a", "b"] and settings.allow == ("x", "y", "z") and settings.disable == ("w",)
+    assert settings.auto_refresh and settings.model_registry_disabled and settings.strict
+    assert settings.problems == []  # the catalogue's per-model variables are known too
+    assert Settings({}).plugin_path is None and Settings({}).cache is True
+
+
+def test_read_once_until_reset() -> None:
+    with isolated():
+        assert core.registry_disabled() is False
+        os.environ["CODEX_MODEL_REGISTRY_DISABLE"] = "1"
+        assert core.registry_disabled() is False  # read once per process ...
+        core.reset_discovery()
+        assert core.registry_disabled() is True  # ... and again after a reset
+
+
+@pytest.fixture(scope="module")
+def one_broken(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("strict")
+    project = make_package(root, "one-broken", {"codex_ml.metrics": {"broken-one": "broken_one:score"}},
+                           {"broken_one.py": "raise ValueError('broken on purpose')\n"})
+    return pip_install(project, root / "site")
+
+
+def test_strict_false_wins_over_the_environment(one_broken: Path) -> None:
+    with isolated(sys_path=[str(one_broken)], env={"CODEX_ML_PLUGINS_STRICT": "1"}), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        report = core.init_metric_plugins(strict=False)
+        assert [f.name for f in report.failed] == ["broken-one"]
+        assert "ValueError: broken on purpose" in report.failed[0].cause
+
+
+def test_strict_true_wins_over_the_environment(one_broken: Path) -> None:
+    with isolated(sys_path=[str(one_broken)], env={"CODEX_ML_PLUGINS_STRICT": "0"}), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with pytest.raises(RegistryLoadError, match="broken-one.*ValueError: broken on purpose"):
+            core.init_metric_plugins(strict=True)
+        assert core.init_metric_plugins().failed  # without the argument: the environment (off)

@@ -47,13 +47,6 @@ def load_json_object(path: Path, what: str) -> dict[str, Any]:
     return data
 
 
-def require_keys(data: dict[str, Any], keys: Iterable[str], path: Path, what: str) -> None:
-    """Raise :class:`FixtureError` naming every missing key."""
-    missing = [k for k in keys if k not in data]
-    if missing:
-        raise FixtureError(f"{what} {path} is missing required key(s) {missing}; add them")
-
-
 def reject_unknown(data: dict[str, Any], allowed: Iterable[str], path: Path, what: str) -> None:
     """Raise :class:`FixtureError` naming keys that the loader does not understand (typos)."""
     allowed_set = set(allowed)

@@ -1,6 +1,6 @@
 """The commands' bodies, free of any CLI framework: each returns an exit status.
 
-Typer (``_commands``) and the start-up fast path (``_fastpath``) both call
+Typer (``_commands``) and the start-up fast path (``_dispatch``) both call
 these, so a command behaves the same whichever parsed its arguments.
 Exit statuses: 0 ok, 1 not found or broken, 2 usage error. No traceback
 gets through: errors name the thing, where the CLI looked and the fix.

@@ -1,4 +1,4 @@
-"""``python -m codex_ml.cli.plugins_cli``: the plugin CLI of seed 002.
+"""``python -m codex_ml.cli.plugins_cli``: the plugin CLI (docs/guides/cli.md).
 
     python -m codex_ml.cli.plugins_cli list models
     python -m codex_ml.cli.plugins_cli list datasets --json

@@ -1,4 +1,4 @@
-"""Seed 000's metric helpers: views of ``codex_ml.registry.metric_registry``."""
+"""The metric helpers: views of ``codex_ml.registry.metric_registry`` (docs/guides/registries.md)."""
 
 from __future__ import annotations
 

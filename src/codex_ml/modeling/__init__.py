@@ -1,3 +1,3 @@
-"""Model loading with optional LoRA (seed 000): see :mod:`codex_ml.modeling.codex_model_loader`."""
+"""Model loading with optional LoRA (docs/compatibility.md): see :mod:`codex_ml.modeling.codex_model_loader`."""
 
 from __future__ import annotations

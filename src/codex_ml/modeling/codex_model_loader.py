@@ -1,6 +1,6 @@
 """``load_model_with_optional_lora``: load through the registry (or a local checkpoint), then LoRA.
 
-Seed 000: a registered factory's return value is forwarded as is (a model, a
+docs/compatibility.md: a registered factory's return value is forwarded as is (a model, a
 ``(model, tokenizer)`` tuple, a mapping or an object); when LoRA is asked for,
 the model inside is wrapped with peft and put back in the same shape.
 ``CODEX_MODEL_REGISTRY_DISABLE=1`` skips the registry.

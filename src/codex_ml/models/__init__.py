@@ -13,7 +13,7 @@ from codex_ml.registry._interfaces import abstract
 
 
 class BaseModel:
-    """Optional base class for models (seed 003): keeps ``config``, needs ``forward``."""
+    """Optional base class for models (docs/guides/registries.md): keeps ``config``, needs ``forward``."""
 
     def __init__(self, config: Any = None, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -55,9 +55,6 @@ class DecoderConfig:
     def ff_dim(self) -> int:
         return self.d_ff or 4 * self.d_model
 
-    def to_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
-
 
 @dataclass
 class CausalLMOutput:

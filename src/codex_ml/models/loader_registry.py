@@ -1,4 +1,4 @@
-"""Seed 000's model loader registry: a view of ``codex_ml.registry.model_registry``."""
+"""The model loader registry (a documented path, docs/compatibility.md): a view of ``codex_ml.registry.model_registry``."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Pipelines: ``BasePipeline`` for plugin authors (seed 003)."""
+"""Pipelines: ``BasePipeline`` for plugin authors (docs/guides/registries.md)."""
 
 from __future__ import annotations
 

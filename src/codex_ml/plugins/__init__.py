@@ -1,4 +1,4 @@
-"""Plugin-facing views of the registries (seed 002's ``codex_ml.plugins``)."""
+"""Plugin-facing views of the registries (``codex_ml.plugins``, docs/guides/registries.md)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Seed 002's plugin registries: each name IS the core registry object.
+"""The plugin-facing registries (docs/guides/registries.md): each name IS the core registry object.
 
 ``codex_ml.plugins.registries.models is codex_ml.registry.model_registry``.
 """

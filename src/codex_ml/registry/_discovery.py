@@ -3,7 +3,7 @@
 * A factory entry point (``name = pkg.mod:build``) becomes a lazy entry:
   listed at once, imported on first ``get``/``create``.
 * A hook entry point targets a module, or a callable named ``register*``
-  (seed 000); it is run with the registry's register function on
+  (docs/compatibility.md); it is run with the registry's register function on
   ``init_*_plugins()``, ``list(resolve=True)`` and a lookup miss.
 * Bundles (group ``codex_ml.plugins``) register into any kind when run.
 
@@ -13,7 +13,6 @@ and quoted when the broken component is asked for.
 
 from __future__ import annotations
 
-import _thread
 import warnings
 
 from . import _epindex, _index, _settings
@@ -21,6 +20,7 @@ from ._context import import_target, loading
 from ._entry import BUILTIN, ENTRY_POINT, Provenance
 from ._errors import PluginWarning, RegistryLoadError, describe_exception
 from ._names import normalise
+from ._once import Once
 
 TYPE_CHECKING = False  # typing itself costs milliseconds to import
 if TYPE_CHECKING:
@@ -148,7 +148,7 @@ def provenance_of(rec: _epindex.EPRecord) -> Provenance:
 
 
 def is_hook_target(value: str) -> bool:
-    """Seed 000's hooks: a module target, or a callable named ``register*``."""
+    """Hooks (docs/compatibility.md): a module target, or a callable named ``register*``."""
     spec = value.split("[", 1)[0].strip()
     if ":" not in spec:
         return True
@@ -199,22 +199,22 @@ class Bundles:
     """The ``codex_ml.plugins`` group: run once per process, for every kind."""
 
     def __init__(self) -> None:
-        self.lock = _thread.RLock()
-        self.ran = False
+        self.reset()
+
+    def reset(self) -> None:
+        self.once = Once()
         self.failures: list[PluginFailure] = []
         self.loaded: list[str] = []
 
-    def reset(self) -> None:
-        with self.lock:
-            self.ran, self.failures, self.loaded = False, [], []
-
     def run(self, force: bool = False) -> None:
-        with self.lock:
-            if self.ran and not force:
-                return
-            self.ran, self.failures, self.loaded = True, [], []
-            for rec in _index.records(BUNDLE_GROUP):
-                self._run_one(rec)
+        if force:
+            self.once = Once()
+        self.once.run(self._run_all)
+
+    def _run_all(self) -> None:
+        self.failures, self.loaded = [], []
+        for rec in _index.records(BUNDLE_GROUP):
+            self._run_one(rec)
 
     def _run_one(self, rec: _epindex.EPRecord) -> None:
         provenance = provenance_of(rec)

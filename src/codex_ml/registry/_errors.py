@@ -113,7 +113,7 @@ class RegistryLoadError(RegistryError, ImportError):
 
 
 class InterfaceError(RegistryError, TypeError):
-    """A component lacks a method its kind requires (seed 003's TypeError)."""
+    """A component lacks a method its kind requires (a TypeError, docs/guides/registries.md)."""
 
     def __init__(self, label: str, cls_name: str, missing: Sequence[str], *, source: str = "") -> None:
         self.label, self.cls_name, self.missing = label, cls_name, list(missing)

@@ -70,7 +70,7 @@ def helpers(reg: Registry[Any]) -> tuple[Callable[..., Any], ...]:
     def get(name: str, **kwargs: Any) -> Any:
         obj = reg[name]
         if not kwargs and isinstance(obj, type) and _needs_arguments(obj):
-            return obj  # seed 003: ``model_class = get_model("my-model")``
+            return obj  # docs/compatibility.md: ``model_class = get_model("my-model")``
         return reg.create(name, **kwargs)
 
     def list_(**kwargs: Any) -> list[str]:
@@ -127,7 +127,7 @@ def registry_disabled() -> bool:
 
 
 def print_registry_summary(file: IO[str] | None = None) -> None:
-    """Print every registry with its count and names (seed 003)."""
+    """Print every registry with its count and names (docs/guides/registries.md)."""
     out = file or sys.stdout
     print("codex_ml registries", file=out)
     for reg in all_registries():

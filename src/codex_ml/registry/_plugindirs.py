@@ -1,4 +1,4 @@
-"""Directory plugins (seed 003): import every ``.py`` file under plugin roots.
+"""Directory plugins (docs/guides/directory_plugins.md): import every ``.py`` file under plugin roots.
 
 Roots come from ``CODEX_ML_PLUGIN_PATH`` (``os.pathsep``-separated), else
 ``./plugins`` when it exists. Each file is imported under a module name made

@@ -1,4 +1,4 @@
-"""Tool schemas (seed 004's checksum validation).
+"""Tool schemas (docs/guides/registries.md, "Tools and their schema").
 
 A tool is a function registered with a JSON-schema-like description of its
 parameters, generated from its signature or written by its author. On every

@@ -1,4 +1,4 @@
-"""``codex_ml.registry.base.Registry`` (seed 001's path): the one Registry class."""
+"""``codex_ml.registry.base.Registry`` (a documented path, docs/compatibility.md): the one Registry class."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Seed 000's tokenizer helpers: views of ``codex_ml.registry.tokenizer_registry``."""
+"""The tokenizer helpers (docs/guides/registries.md): views of ``codex_ml.registry.tokenizer_registry``."""
 
 from __future__ import annotations
 

@@ -8,7 +8,7 @@ from codex_ml.registry._interfaces import abstract
 
 
 class BaseTrainer:
-    """Optional base class for trainers (seed 003): needs both step methods."""
+    """Optional base class for trainers (docs/guides/registries.md, "Interface checks"): needs both step methods."""
 
     def __init__(self, config: Any = None, **kwargs: Any) -> None:
         self.config = config

@@ -119,7 +119,7 @@ def build_model(cfg: Mapping[str, Any], tokenizer: Any) -> tuple[Any, Any]:
 
     ``model.vocab_size: tokenizer`` passes the tokenizer's size, so a model
     trained from scratch fits whatever tokenizer the config picked. A factory
-    may return a ``(model, tokenizer)`` pair (seed 000); its tokenizer then wins.
+    may return a ``(model, tokenizer)`` pair (docs/compatibility.md); its tokenizer then wins.
     """
     part = section(cfg, "model")
     kwargs = _kwargs(part)

@@ -92,10 +92,6 @@ def wrap_model(model: torch.nn.Module, ctx: DistContext) -> torch.nn.Module:
     return DistributedDataParallel(model, device_ids=ids)
 
 
-def unwrap(model: torch.nn.Module) -> torch.nn.Module:
-    return model.module if isinstance(model, DistributedDataParallel) else model
-
-
 def make_sampler(n_items: int, ctx: DistContext, seed: int) -> DistributedSampler[int]:
     """Shuffle once per epoch with ``seed`` and give each rank every N-th item.
 

@@ -1,4 +1,4 @@
-"""``load_model_and_tokenizer``: the registry first, then a local Hugging Face checkpoint (seed 000).
+"""``load_model_and_tokenizer``: the registry first, then a local Hugging Face checkpoint (docs/compatibility.md).
 
 A name registered in :data:`codex_ml.registry.model_registry` is built by its
 factory, which may return a ``(model, tokenizer)`` tuple, a mapping with

@@ -33,6 +33,8 @@ from hypothesis import strategies as st
 
 from codex_ml.catalogue import paths
 
+pytestmark = pytest.mark.slow  # kill trials, fuzzers, stress: `-m "not slow"` skips them locally
+
 FUZZ = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 # the JSON ones of the file-backed fixtures (the corpus is plain text)
@@ -78,17 +80,31 @@ def fixture_file(resource: str, content: bytes) -> Iterator[Path]:
             os.environ[env] = saved
 
 
-def load_or_explain(resource: str, content: bytes) -> None:
-    """Load the fixture; any error must be a ValueError that names the file."""
+def load_or_explain(resource: str, content: bytes, *, must_fail: bool = False) -> None:
+    """Load the fixture; any error must be a ValueError that names the file.
+
+    When it loads, the content must really have been a JSON object (the shape
+    every fixture has) and something must have been built: garbage that loads
+    silently fails the test, as does a load where ``must_fail`` says it cannot.
+    """
     _, registry, name = JSON_FIXTURES[resource]
     with fixture_file(resource, content) as file:
         try:
-            registry.create(name)
+            built = registry.create(name)
         except LEAKS as exc:
             pytest.fail(f"{resource}: {type(exc).__name__} leaked from the loader for {content[:80]!r}: {exc}")
         except ValueError as exc:
             assert str(file) in str(exc), f"{resource}: the error does not name the file: {exc}"
             assert "\n" not in str(exc).strip() or len(str(exc)) < 2000
+            return
+    if must_fail:
+        pytest.fail(f"{resource}: {content[:80]!r} loaded, but it is invalid")
+    try:
+        document = json.loads(content)
+    except ValueError:
+        pytest.fail(f"{resource}: {content[:80]!r} is not JSON, yet it loaded")
+    assert isinstance(document, dict), f"{resource}: a JSON {type(document).__name__} loaded as a fixture"
+    assert built is not None
 
 
 json_values = st.recursive(
@@ -134,12 +150,12 @@ def test_the_real_fixture_with_one_value_replaced(resource: str, data: st.DataOb
 def test_bad_value_in_the_trainer_file_names_the_file(key: str, value: object) -> None:
     doc = original("functional_trainer_config")
     doc[key] = value
-    load_or_explain("functional_trainer_config", json.dumps(doc).encode())
+    load_or_explain("functional_trainer_config", json.dumps(doc).encode(), must_fail=True)
 
 
 @pytest.mark.parametrize("resource", sorted(JSON_FIXTURES))
 def test_deeply_nested_json_is_a_clear_error(resource: str) -> None:
-    load_or_explain(resource, b"[" * 5000)
+    load_or_explain(resource, b"[" * 5000, must_fail=True)
 
 
 @pytest.mark.parametrize("resource", sorted(JSON_FIXTURES))
@@ -228,12 +244,20 @@ def test_bad_overrides_in_process(cli_dir: Path, override: str, capsys: pytest.C
 @given(values=st.dictionaries(st.sampled_from(TRAIN_KEYS) | IDENT, json_values, min_size=1, max_size=3))
 def test_training_settings_reject_bad_values_clearly(values: dict[str, Any]) -> None:
     """The typed settings record behind every override: only TrainingConfigError escapes."""
+    import dataclasses
+
     from codex_ml.training.errors import TrainingConfigError
-    from codex_ml.training.settings import merge_settings
+    from codex_ml.training.settings import TrainSettings, merge_settings
 
     try:
-        merge_settings(("the command line", values))
+        settings = merge_settings(("the command line", values))
     except TrainingConfigError as exc:
         assert "training" in str(exc) or "the command line" in str(exc)
+        return
     except LEAKS as exc:
         pytest.fail(f"{type(exc).__name__} leaked from merge_settings({values!r}): {exc}")
+    known = {f.name for f in dataclasses.fields(TrainSettings)}
+    assert set(values) <= known, f"unknown keys {set(values) - known} were accepted silently"
+    for key, value in values.items():
+        if value is not None:
+            assert getattr(settings, key) is not None, f"{key}={value!r} was accepted but not applied"

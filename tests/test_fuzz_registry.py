@@ -28,6 +28,8 @@ from codex_ml.registry import (
     UnknownComponentError,
 )
 
+pytestmark = pytest.mark.slow  # kill trials, fuzzers, stress: `-m "not slow"` skips them locally
+
 FUZZ = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 ALLOWED_PUNCT = "-_.:@/"
 

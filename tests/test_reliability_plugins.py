@@ -518,6 +518,7 @@ def test_keyboard_interrupt_from_a_plugin_is_never_swallowed(interrupt_sites: di
 
 
 @pytest.mark.skipif(not hasattr(signal, "SIGINT") or os.name != "posix", reason="POSIX signals")
+@pytest.mark.slow
 def test_ctrl_c_during_a_slow_plugin_import_stops_the_process(tmp_path: Path) -> None:
     """A real SIGINT while a plugin's import blocks: the process stops, it is not swallowed."""
     folder = tmp_path / "plugins"

@@ -21,7 +21,10 @@ import json
 import time
 from pathlib import Path
 
+import pytest
 from _support import env_with, run_json, run_py
+
+pytestmark = pytest.mark.slow  # kill trials, fuzzers, stress: `-m "not slow"` skips them locally
 
 THREADS = 16
 OPS = 10_000
@@ -175,17 +178,14 @@ def test_private_registry_under_16_threads() -> None:
     exec(STRESS, ns)  # noqa: S102
     reg: Registry[object] = Registry("stress", publish=False, factory=False)
     stable = _stable(reg)
-    started = time.perf_counter()
     errors, permanent, live, counts = ns["stress"](  # type: ignore[operator]
         reg, THREADS, OPS, stable, p_refresh=PRIVATE_REFRESH)
-    elapsed = time.perf_counter() - started
     assert errors == [], "\n".join(errors[:3])
     assert ns["invariants"](reg, permanent, live, stable) == []  # type: ignore[operator]
     assert sum(counts.values()) >= THREADS * OPS * 0.9, counts  # the mix really ran
     assert len(permanent) == THREADS * OPS // 100
     assert min(counts["register"], counts["override"], counts["unregister"], counts["list"],
                counts["create"], counts["other"]) > 0, counts
-    assert elapsed < 90, f"{elapsed:.1f} s"
 
 
 RACE = """
@@ -265,7 +265,6 @@ def test_registry_with_entry_point_plugins_under_16_threads(installed_examples: 
     assert out["problems"] == [] and out["plugins_after"] == [True, True, True]
     assert out["permanent"] == THREADS * OPS // 100
     assert out["counts"]["plugin"] > 0, out["counts"]  # type: ignore[index]
-    assert out["elapsed"] < 60, out["elapsed"]  # type: ignore[operator]
 
 
 def test_plugins_stay_visible_while_another_thread_refreshes(installed_examples: Path) -> None:

@@ -1,40 +1,45 @@
-"""Thread safety (seed 004): first access from 64 threads runs discovery once."""
+"""Thread safety: first access from 64 threads runs discovery once (in-process, isolated world)."""
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
-from _support import env_with, run_json
+from codex_ml.registry.testing import isolated
 
 
 def test_64_threads_first_access_discover_once(installed_examples: Path, tmp_path: Path) -> None:
+    from codex_ml.registry import _plugindirs, metric_registry
+
     plugins = tmp_path / "plugins"
     plugins.mkdir()
+    log = tmp_path / "n"
     (plugins / "counted.py").write_text(
         "import os\nfrom codex_ml.registry import register_metric\n"
         "with open(os.environ['COUNT_LOG'], 'a') as fh:\n    fh.write('x')\n"
         "register_metric('counted', lambda p, t=None: 1.0)\n")
-    out = run_json("""
-        import json, os, threading
-        from codex_ml.registry import metric_registry
-        from codex_ml.registry import _plugindirs
+    env = {"CODEX_ML_PLUGIN_PATH": str(plugins), "COUNT_LOG": str(log)}
+    with isolated(sys_path=[str(installed_examples)], env=env):
+        scans, runs = metric_registry.scan_count, _plugindirs.STATE.runs
         barrier = threading.Barrier(64)
-        seen, errors = [], []
-        def worker():
+        seen: list[tuple[bool, bool]] = []
+        errors: list[str] = []
+
+        def worker() -> None:
             barrier.wait()
             try:
                 seen.append(("counted" in metric_registry.list(), metric_registry.get("toy_metric") is not None))
-            except Exception as exc:
+            except Exception as exc:  # noqa: BLE001 - collected and asserted below
                 errors.append(repr(exc))
+
         threads = [threading.Thread(target=worker) for _ in range(64)]
-        [t.start() for t in threads]; [t.join() for t in threads]
-        print(json.dumps({"scans": metric_registry.scan_count, "dir_runs": _plugindirs.STATE.runs,
-                          "imports": open(os.environ["COUNT_LOG"]).read(), "seen": sorted(set(map(tuple, seen))),
-                          "errors": errors, "n": len(seen)}))
-    """, env=env_with(installed_examples, CODEX_ML_PLUGIN_PATH=str(plugins), COUNT_LOG=str(tmp_path / "n")))
-    assert out["errors"] == [] and out["n"] == 64
-    assert out["scans"] == 1 and out["dir_runs"] == 1 and out["imports"] == "x"
-    assert out["seen"] == [[True, True]]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert errors == [] and len(seen) == 64
+        assert metric_registry.scan_count - scans == 1 and _plugindirs.STATE.runs - runs == 1
+        assert log.read_text() == "x" and set(seen) == {(True, True)}
 
 
 def test_concurrent_register_and_lookup() -> None:

@@ -20,11 +20,14 @@ import subprocess
 import sys
 import textwrap
 import time
+import warnings
 from pathlib import Path
 from typing import Any
 
 import pytest
-from _support import env_with, make_package, pip_install, run_json, run_py
+from _support import env_with, make_package, pip_install, run_json
+
+from codex_ml.registry.testing import isolated
 
 BUILTIN_METRICS = {"accuracy@token", "ppl", "exact_match", "f1", "dist-1", "dist-2",
                    "offline:weighted-accuracy"}
@@ -272,18 +275,16 @@ PROBE = """
                           "collisions": r.collisions, "loaded": r.loaded}
                       for k, r in reports.items()}
     out["warnings"] = [str(w.message) for w in caught if w.category.__name__ == "PluginWarning"]
-    print(json.dumps(out))
 """
 
 
 @pytest.fixture(scope="module")
 def matrix(matrix_site: Path, installed_examples: Path) -> dict[str, Any]:
     """Discover everything once, ask for every component; the JSON the probe printed."""
-    code = (f"BROKEN = {[list(k) for k in BROKEN]!r}\nHEALTHY = {[list(h) for h in HEALTHY]!r}\n"
-            + textwrap.dedent(PROBE))
-    proc = run_py(code, env=env_with(matrix_site, installed_examples))
-    assert proc.returncode == 0
-    return json.loads(proc.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
+    namespace: dict[str, Any] = {"BROKEN": [list(k) for k in BROKEN], "HEALTHY": [list(h) for h in HEALTHY]}
+    with isolated(sys_path=[str(matrix_site), str(installed_examples)]):
+        exec(textwrap.dedent(PROBE), namespace)  # noqa: S102 - in-process, in the isolated world
+    return json.loads(json.dumps(namespace["out"]))  # type: ignore[no-any-return]
 
 
 @pytest.mark.parametrize("kind, name", list(BROKEN), ids=[n for _, n in BROKEN])
@@ -401,15 +402,13 @@ def test_doctor_is_clean_without_the_broken_distribution(matrix_site: Path) -> N
 
 
 def test_strict_mode_fails_on_a_collision(matrix_site: Path) -> None:
-    proc = run_py("""
-        from codex_ml.registry import RegistryCollisionError, RegistryError, metric_registry
-        try:
-            metric_registry.list()
-        except RegistryCollisionError as exc:
-            print("collision:", exc)
-    """, env=env_with(matrix_site, CODEX_ML_PLUGINS_STRICT="1",
-                      CODEX_ML_PLUGINS_ALLOW="codex_ml.metrics:good"))
-    assert "collision:" in proc.stdout and "'good'" in proc.stdout and "rival-plugins" in proc.stdout
+    from codex_ml.registry import RegistryCollisionError, metric_registry
+
+    env = {"CODEX_ML_PLUGINS_STRICT": "1", "CODEX_ML_PLUGINS_ALLOW": "codex_ml.metrics:good"}
+    with isolated(sys_path=[str(matrix_site)], env=env), warnings.catch_warnings(), \
+            pytest.raises(RegistryCollisionError, match="'good'.*rival-plugins"):
+        warnings.simplefilter("ignore")
+        metric_registry.list()
 
 
 # --------------------------------------------------- recursion into discovery
@@ -460,16 +459,14 @@ def test_plugin_file_recursing_into_discovery_keeps_every_plugin(tmp_path: Path)
     (root / "z_last.py").write_text(model.format(v="pd-last"))
     for f in root.iterdir():
         f.chmod(0o644)
-    out = run_json("""
-        import json
-        from codex_ml.registry import discover_plugins, list_metrics, model_registry
+    from codex_ml.registry import discover_plugins, list_metrics, model_registry
+
+    with isolated(env={"CODEX_ML_PLUGIN_PATH": str(root)}), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
         names = model_registry.list()
         report = discover_plugins()
-        print(json.dumps({"names": names, "failed": {k: repr(v) for k, v in report.failed.items()},
-                          "metrics": len(list_metrics())}))
-    """, env=env_with(CODEX_ML_PLUGIN_PATH=str(root)), cwd=tmp_path)
-    assert {"pd-first", "pd-recursive", "pd-last", "minilm"} <= set(out["names"])  # type: ignore[index]
-    assert out["failed"] == {} and out["metrics"] >= len(BUILTIN_METRICS)  # type: ignore[index]
+        assert {"pd-first", "pd-recursive", "pd-last", "minilm"} <= set(names)
+        assert report.failed == {} and len(list_metrics()) >= len(BUILTIN_METRICS)
 
 
 # ------------------------------------------------------------ KeyboardInterrupt
@@ -489,20 +486,6 @@ def interrupt_sites(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]
     return sites
 
 
-KI_PROBE = """
-    from codex_ml.registry import discover_all, metric_registry, set_auto_discover
-    try:
-        discover_all()
-        metric_registry.get("ki-factory")
-        print("SWALLOWED")
-    except KeyboardInterrupt:
-        print("KeyboardInterrupt reached the application")
-    # the registry is still usable afterwards (plugin folders off: that file raises every time)
-    set_auto_discover(False)
-    print("exact_match" in metric_registry.list())
-"""
-
-
 @pytest.mark.parametrize("style", ["factory", "hook", "bundle", "file"])
 def test_keyboard_interrupt_from_a_plugin_is_never_swallowed(interrupt_sites: dict[str, Path],
                                                              tmp_path: Path, style: str) -> None:
@@ -510,11 +493,18 @@ def test_keyboard_interrupt_from_a_plugin_is_never_swallowed(interrupt_sites: di
         folder = tmp_path / "plugins"
         folder.mkdir(mode=0o755)
         (folder / "interrupt.py").write_text("raise KeyboardInterrupt\n")
-        env = env_with(CODEX_ML_PLUGIN_PATH=str(folder))
+        world = isolated(env={"CODEX_ML_PLUGIN_PATH": str(folder)})
     else:
-        env = env_with(interrupt_sites[style])
-    proc = run_py(KI_PROBE, env=env, cwd=tmp_path)
-    assert proc.stdout.splitlines() == ["KeyboardInterrupt reached the application", "True"]
+        world = isolated(sys_path=[str(interrupt_sites[style])])
+    from codex_ml.registry import discover_all, metric_registry, set_auto_discover
+
+    with world:
+        with pytest.raises(KeyboardInterrupt):
+            discover_all()
+            metric_registry.get("ki-factory")
+        # the registry is still usable afterwards (plugin folders off: that file raises every time)
+        set_auto_discover(False)
+        assert "exact_match" in metric_registry.list()
 
 
 @pytest.mark.skipif(not hasattr(signal, "SIGINT") or os.name != "posix", reason="POSIX signals")

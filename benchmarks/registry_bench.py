@@ -28,17 +28,24 @@ def hot_rows() -> list[list[object]]:
     cat = catalogue.create("codex_ml_bench_hot")
     for i in range(1000):
         obj = object()
-        reg.register(f"component-{i}", obj, factory=False)
+        reg.register(f"component-{i}", obj, factory=False, aliases=(f"alias-{i}",))
         plain[f"component-{i}"] = obj
         cat.register(f"component-{i}", func=obj)
-    key = "component-500"
-    reg.get(key)
-    baseline = hot_ns(lambda: plain.get(key))
-    rows = [["dict.get (baseline)", baseline],
-            ["codex_ml Registry.get", hot_ns(lambda: reg.get(key))],
-            ["codex_ml Registry[name]", hot_ns(lambda: reg[key])],
-            ["catalogue Registry.get", hot_ns(lambda: cat.get(key))]]
-    return [[name, f"{ns:.1f} ns", f"{ns / baseline:.2f}x"] for name, ns in rows]
+    key, spelled, alias = "component-500", "COMPONENT_500", "alias-500"
+    for name in (key, spelled, alias):
+        reg.get(name)  # loaded: the hot path from here on
+    calls = {"dict.get (baseline)": lambda: plain.get(key),
+             "codex_ml Registry.get": lambda: reg.get(key),
+             "codex_ml Registry[name]": lambda: reg[key],
+             "codex_ml Registry.get, other spelling": lambda: reg.get(spelled),
+             "codex_ml Registry.get, alias": lambda: reg.get(alias),
+             "catalogue Registry.get": lambda: cat.get(key)}
+    best = {name: float("inf") for name in calls}
+    for _ in range(7):  # interleaved rounds: a busy machine slows every row alike
+        for name, fn in calls.items():
+            best[name] = min(best[name], hot_ns(fn, n=100_000, rounds=1))
+    baseline = best["dict.get (baseline)"]
+    return [[name, f"{ns:.1f} ns", f"{ns / baseline:.2f}x"] for name, ns in best.items()]
 
 
 def cold_rows(n: int, repeat: int) -> list[list[object]]:
@@ -66,9 +73,9 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=1000)
     parser.add_argument("--repeat", type=int, default=7)
     args = parser.parse_args()
-    print("Hot lookup of a loaded component (best of 5 x 200,000 calls)")
+    print("Hot lookup of a loaded component (best of 7 interleaved rounds x 100,000 calls)")
     print(table(["implementation", "per call", "vs dict.get"], hot_rows()))
-    print("aim: codex_ml get within 1.5x of dict.get\n")
+    print("aim: exact name within 1.3x of dict.get; other spellings and aliases within 2x\n")
     print(f"Cold process listing one group's names, {args.n} installed distributions (median of {args.repeat})")
     print(table(["implementation", "wall", "vs importlib.metadata"], cold_rows(args.n, args.repeat)))
 

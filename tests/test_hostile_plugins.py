@@ -11,6 +11,8 @@ import os
 import threading
 import time
 import warnings
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -189,6 +191,30 @@ def test_a_plugin_registering_into_its_own_kind_later_is_still_a_plugin(hostile_
 
 
 # --------------------------------------------------------------- rescans
+@contextmanager
+def readers(check: Callable[[], None], n: int) -> Iterator[list[str]]:
+    """``n`` threads run ``check()`` in a loop while the block runs; what they raised is collected."""
+    errors: list[str] = []
+    stop = threading.Event()
+
+    def loop() -> None:
+        while not stop.is_set():
+            try:
+                check()
+            except Exception as exc:  # noqa: BLE001 - collected and asserted by the caller
+                errors.append(repr(exc))
+
+    threads = [threading.Thread(target=loop) for _ in range(n)]
+    for t in threads:
+        t.start()
+    try:
+        yield errors
+    finally:
+        stop.set()
+        for t in threads:
+            t.join()
+
+
 PLUGIN_FILE = "from codex_ml.registry import register_metric\nregister_metric({name!r}, lambda p, t=None: {value})\n"
 
 
@@ -201,28 +227,18 @@ def test_rescans_never_hide_unchanged_components(installed_examples: Path, tmp_p
         core.init_metric_plugins()  # hooks ran: 'toy_weighted_accuracy' is a hook's name
         stable = {"steady", "toy_metric", "toy_weighted_accuracy", "exact_match"}
         assert stable <= set(metric_registry.list())
-        errors: list[str] = []
-        stop = threading.Event()
+        def check() -> None:
+            names = metric_registry.list()
+            missing = stable - set(names)
+            if missing:
+                raise AssertionError(f"list() lost {missing}")
+            for name in names:
+                if name not in metric_registry or metric_registry.get(name) is None:
+                    raise AssertionError(f"{name} listed but not found")
+            for name in stable:
+                metric_registry[name]
 
-        def reader() -> None:
-            while not stop.is_set():
-                try:
-                    names = metric_registry.list()
-                    missing = stable - set(names)
-                    if missing:
-                        errors.append(f"list() lost {missing}")
-                    for name in names:
-                        if name not in metric_registry or metric_registry.get(name) is None:
-                            errors.append(f"{name} listed but not found")
-                    for name in stable:
-                        metric_registry[name]
-                except Exception as exc:  # noqa: BLE001 - collected and asserted below
-                    errors.append(repr(exc))
-
-        threads = [threading.Thread(target=reader) for _ in range(4)]
-        for t in threads:
-            t.start()
-        try:
+        with readers(check, 4) as errors:
             for i in range(6):
                 write(folder / f"added_{i}.py", PLUGIN_FILE.format(name=f"added-{i}", value=float(i)))
                 os.utime(folder / "steady.py")  # touched, not changed
@@ -230,10 +246,6 @@ def test_rescans_never_hide_unchanged_components(installed_examples: Path, tmp_p
                 core.discover_plugins(force=True)
                 core.init_metric_plugins(force=True)
                 time.sleep(0.01)
-        finally:
-            stop.set()
-            for t in threads:
-                t.join()
         assert errors == []
         assert {f"added-{i}" for i in range(6)} <= set(metric_registry.list())
 
@@ -245,29 +257,15 @@ def test_auto_refresh_rescans_while_readers_read(installed_examples: Path, tmp_p
     with isolated(sys_path=[str(installed_examples)], env=env), _quiet():
         warnings.simplefilter("ignore")
         assert metric_registry.get("steady") is not None
-        errors: list[str] = []
-        stop = threading.Event()
+        def check() -> None:
+            if metric_registry.get("steady") is None or metric_registry.get("toy_metric") is None:
+                raise AssertionError("lost")
 
-        def reader() -> None:
-            while not stop.is_set():
-                try:
-                    if metric_registry.get("steady") is None or metric_registry.get("toy_metric") is None:
-                        errors.append("lost")
-                except Exception as exc:  # noqa: BLE001 - collected and asserted below
-                    errors.append(repr(exc))
-
-        threads = [threading.Thread(target=reader) for _ in range(3)]
-        for t in threads:
-            t.start()
-        try:
+        with readers(check, 3) as errors:
             for i in range(4):
                 write(folder / f"new_{i}.py", PLUGIN_FILE.format(name=f"new-{i}", value=float(i)))
                 deadline = time.monotonic() + 10
                 while f"new-{i}" not in metric_registry.list() and time.monotonic() < deadline:
                     time.sleep(0.01)
-        finally:
-            stop.set()
-            for t in threads:
-                t.join()
         assert errors == []
         assert {f"new-{i}" for i in range(4)} <= set(metric_registry.list())

@@ -20,7 +20,7 @@ def test_64_threads_first_access_discover_once(installed_examples: Path, tmp_pat
         "register_metric('counted', lambda p, t=None: 1.0)\n")
     env = {"CODEX_ML_PLUGIN_PATH": str(plugins), "COUNT_LOG": str(log)}
     with isolated(sys_path=[str(installed_examples)], env=env):
-        scans, runs = metric_registry.scan_count, _plugindirs.STATE.runs
+        scans, runs = metric_registry.source.scan_count, _plugindirs.STATE.runs
         barrier = threading.Barrier(64)
         seen: list[tuple[bool, bool]] = []
         errors: list[str] = []
@@ -38,7 +38,7 @@ def test_64_threads_first_access_discover_once(installed_examples: Path, tmp_pat
         for t in threads:
             t.join()
         assert errors == [] and len(seen) == 64
-        assert metric_registry.scan_count - scans == 1 and _plugindirs.STATE.runs - runs == 1
+        assert metric_registry.source.scan_count - scans == 1 and _plugindirs.STATE.runs - runs == 1
         assert log.read_text() == "x" and set(seen) == {(True, True)}
 
 

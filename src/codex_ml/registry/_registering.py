@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from . import _context, _discovery
 from ._entry import Entry, Provenance, object_provenance
-from ._errors import RegistryLoadError
+from ._errors import RegistryLoadError, UnknownComponentError
 from ._names import validate_name
 
 TYPE_CHECKING = False  # typing itself costs milliseconds to import
@@ -152,3 +152,13 @@ def build(reg: Any, name: str, kwargs: dict[str, Any]) -> Any:
     if reg.interface is not None and not isinstance(obj, type):
         reg.interface.check_product(product, source=f"returned by {entry.provenance}")
     return product
+
+
+def unknown(reg: Any, name: str) -> UnknownComponentError:
+    """The error for an absent name: where the registry looked, what is close, what failed."""
+    from . import _search, _world
+
+    return UnknownComponentError(
+        name, reg.label, searched=_world.searched_places(reg),
+        close_matches=_search.close_matches(name, reg._table.names()),
+        failures=[str(f) for f in reg.source.failures.values()])

@@ -14,7 +14,7 @@ import warnings
 
 from . import _registering, _search, _snapshot, _world
 from ._entry import NOT_LOADED, Entry
-from ._errors import RegistryLoadError, UnknownComponentError
+from ._errors import RegistryLoadError
 from ._generic import Generic, T
 from ._names import normalise, validate_name
 from ._precedence import place
@@ -64,10 +64,6 @@ class Registry(Generic[T]):
     def __repr__(self) -> str:
         group = f", entry_point_group={self.entry_point_group!r}" if self.entry_point_group else ""
         return f"Registry({self.kind!r}{group})"
-
-    @property
-    def scan_count(self) -> int:
-        return self.source.scan_count
 
     # ------------------------------------------------------------ register
     def register(self, name: Any, obj: Any = None, *, override: bool = False, factory: bool | None = None,
@@ -134,7 +130,7 @@ class Registry(Generic[T]):
         with self._lock:
             key = self._table.key(name)
             if key is None:
-                raise self._unknown(name)
+                raise _registering.unknown(self, name)
             self._table.remove(key)
             self._fast.clear()
 
@@ -153,7 +149,7 @@ class Registry(Generic[T]):
         except (KeyError, TypeError):
             entry = self._find(name)
             if entry is None:
-                raise self._unknown(name) from None
+                raise _registering.unknown(self, name) from None
             return self._access(name, entry)  # type: ignore[no-any-return]
 
     def create(self, name: str, /, **kwargs: Any) -> Any:
@@ -199,12 +195,6 @@ class Registry(Generic[T]):
                 if self._table is not table:  # swapped meanwhile: do not keep a stale object
                     self._fast.clear()
         return obj
-
-    def _unknown(self, name: str) -> UnknownComponentError:
-        return UnknownComponentError(
-            name, self.label, searched=_world.searched_places(self),
-            close_matches=_search.close_matches(name, self._table.names()),
-            failures=[str(f) for f in self.source.failures.values()])
 
     # ------------------------------------------------------------- listing
     def list(self, *, tags: Any = None, resolve: bool = False, include_deprecated: bool = False) -> builtins.list[str]:
@@ -257,7 +247,7 @@ class Registry(Generic[T]):
         """The raw entry (provenance, target, load state) without loading it."""
         entry = self._find(name)
         if entry is None:
-            raise self._unknown(name)
+            raise _registering.unknown(self, name)
         return entry
 
     # ----------------------------------------------------------- discovery
@@ -287,12 +277,6 @@ class Registry(Generic[T]):
     def forget_discovery(self, keep: Callable[[Entry], bool] | None = None) -> None:
         """Drop what discovery found; the next access discovers again, as a first access does."""
         _world.forget(self, keep)
-
-    def _swap(self, table: Table) -> None:
-        """Publish ``table`` in one assignment (readers see the old one or this one)."""
-        with self._lock:
-            self._table = table
-            self._fast.clear()
 
     def snapshot(self) -> _snapshot.Snapshot:
         """``with reg.snapshot(): ...`` restores this registry's whole state on exit."""

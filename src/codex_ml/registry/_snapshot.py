@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from . import _world
+
 TYPE_CHECKING = False  # typing itself costs milliseconds to import
 if TYPE_CHECKING:
     from typing import Any
@@ -27,7 +29,7 @@ class Snapshot:
         table, source = self.saved
         with reg._lock:
             reg.source.__dict__.update(source)
-            reg._swap(table)
+            _world.swap(reg, table)
 
 
 def _copy_state(source: Any) -> dict[str, Any]:

@@ -71,7 +71,7 @@ def _drop_stale_files(report: DirReport, old: dict[int, Any]) -> None:
     for reg in registries():
         with reg._lock:
             if any(stale(e) for e in list(reg._table.entries.values())):
-                reg._swap(reg._table.copy(lambda e: not stale(e)))
+                swap(reg, reg._table.copy(lambda e: not stale(e)))
 
 
 def ensure_scanned(reg: Any) -> None:
@@ -97,8 +97,15 @@ def forget(reg: Any, keep: Any = None) -> None:
         table = reg._table.copy(keep or (lambda e: not e.provenance.is_plugin))
         if keep is not None:  # the isolated test world: built-ins only
             table.deprecated = {}
-        reg._swap(table)
+        swap(reg, table)
         reg.source.forget()
+
+
+def swap(reg: Any, table: Any) -> None:
+    """Publish ``table`` in one assignment: readers see the old table or this one."""
+    with reg._lock:
+        reg._table = table
+        reg._fast.clear()
 
 
 # ----------------------------------------------------------------- discover
@@ -172,7 +179,7 @@ def refresh(reg: Any) -> None:
                 source.run_hooks(reg)  # new hooks of a discovered registry run into the new table
         finally:
             reg._building = None
-        reg._swap(table)
+        swap(reg, table)
 
 
 # ---------------------------------------------------------------- the rest

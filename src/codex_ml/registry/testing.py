@@ -49,11 +49,12 @@ class World:
 
     def exit(self) -> None:
         path, env, modules, state = self._saved
+        added = [os.path.join(os.path.abspath(p), "") for p in sys.path if p and p not in path]
         sys.path[:] = path
         os.environ.clear()
         os.environ.update(env)
         for name in set(sys.modules) - modules:
-            if not name.startswith("codex_ml.") or name.startswith("codex_ml_plugin_"):
+            if _from_the_world(name, added):
                 sys.modules.pop(name, None)
         for snap in reversed(self._snapshots):
             snap.__exit__(None, None, None)
@@ -64,6 +65,18 @@ class World:
 
     def __exit__(self, *exc: object) -> None:
         self.exit()
+
+
+def _from_the_world(name: str, added: list[str]) -> bool:
+    """Plugin modules imported inside the world: plugin files, and code from folders it put on sys.path.
+
+    Everything else imported meanwhile (the standard library, torch ...) stays:
+    a C extension cannot be imported twice in one process.
+    """
+    if name.startswith("codex_ml_plugin_"):
+        return True
+    file = getattr(sys.modules.get(name), "__file__", None) or ""
+    return bool(file) and any(os.path.abspath(file).startswith(p) for p in added)
 
 
 def isolated(env: Mapping[str, str] | None = None, sys_path: Sequence[str] = ()) -> World:

@@ -1,13 +1,12 @@
-"""codex_ml.registry: one lazy, thread-safe registry per component kind.
+"""codex_ml.registry: one lazy, thread-safe registry per component kind, standard library only.
 
-A ``Registry`` owns a plain ``Table`` of entries (names, aliases, loaded
-objects: the hot path) and is given its collaborators when it is built: a
-``Source`` that scans its entry-point group and runs hooks, an ``Interface``
-and ``Checks`` for its kind, and the ``Settings`` read once from the
-environment. ``_world`` coordinates what spans every registry (plugin
-folders, ``refresh``, ``reset_discovery``); ``_kinds`` builds the built-in
-registries and the registry of registries. Standard library only, cheap to
-import; see docs/index.md ("Architecture").
+A ``Registry`` owns a plain ``Table`` of entries (the hot path) and is given
+its collaborators when it is built: a ``Source`` for its entry-point group, an
+``Interface`` and ``Checks`` for its kind, and the ``Settings`` read once from
+the environment. ``_world`` coordinates what spans every registry (plugin
+folders, ``refresh``, ``reset_discovery``) and ``_kinds`` builds the built-in
+registries; docs/index.md ("Architecture") has the map, and
+``codex_ml.registry.testing`` gives tests a fresh, isolated world.
 """
 
 from __future__ import annotations

@@ -88,11 +88,6 @@ def warn_once(message: str, key: str) -> None:
         warnings.warn(message, PluginWarning, stacklevel=4)
 
 
-def strict_mode(strict: bool | None = None) -> bool:
-    """An explicit ``strict=`` wins; else CODEX_ML_PLUGINS_STRICT."""
-    return _settings.current().strict if strict is None else bool(strict)
-
-
 # ------------------------------------------------------------ allow / deny
 
 def _matches(rule: str, rec: _epindex.EPRecord) -> bool:

@@ -12,7 +12,7 @@ import _thread
 import builtins
 import warnings
 
-from . import _registering, _search, _snapshot, _world
+from . import _registering, _search, _settings, _snapshot, _world
 from ._entry import NOT_LOADED, Entry
 from ._errors import RegistryLoadError
 from ._generic import Generic, T
@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from ._discovery import DiscoveryReport, PluginFailure
     from ._epindex import EPRecord
     from ._interfaces import Checks, Interface
+    from ._settings import Settings
 
 
 class Registry(Generic[T]):
@@ -43,14 +44,16 @@ class Registry(Generic[T]):
 
     def __init__(self, kind: str, *, entry_point_group: str | None = None, factory: bool = True,
                  interface: Interface | None = None, label: str | None = None, checks: Checks | None = None,
-                 source: Source | None = None, publish: bool = True) -> None:
+                 source: Source | None = None, settings: Callable[[], Settings] | None = None,
+                 publish: bool = True) -> None:
         self.kind = kind
         self.label = label or kind.rstrip("s").replace("_", " ")
         self.entry_point_group = entry_point_group
         self.default_factory = factory
         self.interface = interface
         self.checks = checks
-        self.source = source or Source(kind, self.label, entry_point_group, factory)
+        self.source = source or Source(kind, self.label, entry_point_group, factory,
+                                       settings or _settings.current)
         self._lock = _thread.RLock()
         self._table = Table()
         self._building: tuple[int, Table] | None = None  # (thread, table) while refresh() rebuilds

@@ -18,6 +18,7 @@ from ._precedence import place
 
 TYPE_CHECKING = False  # typing itself costs milliseconds to import
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from typing import Any
 
     from ._precedence import Outcome
@@ -27,8 +28,10 @@ if TYPE_CHECKING:
 class Source:
     """Discovery state of one registry (kind, label and entry-point group are its owner's)."""
 
-    def __init__(self, kind: str, label: str, group: str | None, factory: bool) -> None:
+    def __init__(self, kind: str, label: str, group: str | None, factory: bool,
+                 settings: Callable[[], _settings.Settings] = _settings.current) -> None:
         self.kind, self.label, self.group, self.factory = kind, label, group, factory
+        self.settings = settings  # the settings of this process (rebuilt on reset), given, not looked up
         self.scan_count = 0  # how often entry points were scanned (tests, benchmarks)
         self.discovering: int | None = None  # the thread inside discover()
         self.strict: bool | None = None  # an explicit strict= of the discover() running now
@@ -45,7 +48,7 @@ class Source:
         self.seen_index: object = None
 
     def strict_now(self) -> bool:
-        return _discovery.strict_mode(self.strict)
+        return self.settings().strict if self.strict is None else bool(self.strict)
 
     # ------------------------------------------------------------ scanning
     def scan(self, table: Table, live: Table | None = None) -> None:
@@ -54,7 +57,8 @@ class Source:
         self.seen_index = _index.current()
         if not self.group:
             return
-        policy = _discovery.rules()  # the settings are read once per scan, not per record
+        settings = self.settings()
+        policy = (settings.disable, settings.allow)
         known = _by_entry_point(live) if live is not None else {}
         self.hooks = []
         for rec in _index.records(self.group):
@@ -190,9 +194,8 @@ class Source:
 
         return self.seen_index is not _index.latest() or _plugindirs.changed()
 
-    @staticmethod
-    def auto_refresh() -> bool:
-        return _settings.current().auto_refresh
+    def auto_refresh(self) -> bool:
+        return self.settings().auto_refresh
 
 
 def _by_entry_point(table: Table) -> dict[tuple[str, str], Entry]:

@@ -18,11 +18,13 @@ threads look them up.
 from __future__ import annotations
 
 import json
-import time
+import warnings
 from pathlib import Path
+from typing import Any
 
 import pytest
-from _support import env_with, run_json, run_py
+
+from codex_ml.registry.testing import isolated
 
 pytestmark = pytest.mark.slow  # kill trials, fuzzers, stress: `-m "not slow"` skips them locally
 
@@ -192,7 +194,6 @@ RACE = """
 import json, sys, threading, time
 from codex_ml.registry import Registry
 
-sys.setswitchinterval(1e-6)  # switch threads as often as possible: races show at once
 reg = Registry("race", publish=False, factory=False)
 names = ["stable-%d" % i for i in range(16)]
 for name in names:
@@ -211,6 +212,8 @@ def refresher():
     while not stop.is_set():
         reg.refresh()
 
+old_interval = sys.getswitchinterval()
+sys.setswitchinterval(1e-6)  # switch threads as often as possible: races show at once
 for attempt in range(4):  # about 0.2 % of clean runs would see no miss with the bug present
     threads = [threading.Thread(target=reader, args=(t,)) for t in range(8)]
     threads.append(threading.Thread(target=refresher))
@@ -221,12 +224,16 @@ for attempt in range(4):  # about 0.2 % of clean runs would see no miss with the
     stop.clear()
     if misses:
         break
-print(json.dumps({"misses": len(misses), "example": misses[:3], "names": reg.list()}))
+sys.setswitchinterval(old_interval)
+out = {"misses": len(misses), "example": misses[:3], "names": reg.list()}
 """
 
 
-def test_in_process_names_survive_a_concurrent_refresh(tmp_path: Path) -> None:
-    out = run_json(RACE, env=env_with(), cwd=tmp_path)
+def test_in_process_names_survive_a_concurrent_refresh() -> None:
+    namespace: dict[str, Any] = {}
+    with isolated():
+        exec(RACE, namespace)  # noqa: S102 - in-process, in the isolated world
+    out = namespace["out"]
     assert out["misses"] == 0, out  # type: ignore[index]
     assert len(out["names"]) == 16  # type: ignore[index]
 
@@ -241,21 +248,21 @@ assert all(reg.get(p) is not None for p in plugins)
 stable = ["stable-%d" % k for k in range(8)]
 for name in stable:
     reg.register(name, factory_for(name), factory=True)
-started = time.perf_counter()
 errors, permanent, live, counts = stress(reg, THREADS, OPS, stable, plugins, p_refresh=P_REFRESH)
-elapsed = time.perf_counter() - started
 problems = invariants(reg, permanent, live, stable, plugins)
-print(json.dumps({"errors": errors[:3], "n_errors": len(errors), "problems": problems,
-                  "counts": counts, "elapsed": elapsed, "permanent": len(permanent),
-                  "plugins_after": [reg.get(p) is not None for p in plugins]}))
+out = {"errors": errors[:3], "n_errors": len(errors), "problems": problems,
+       "counts": counts, "permanent": len(permanent),
+       "plugins_after": [reg.get(p) is not None for p in plugins]}
 """
 
 
 def plugin_stress(site: Path, p_refresh: float) -> dict[str, object]:
     code = STRESS + PLUGIN_STRESS.replace("THREADS", str(THREADS)).replace("OPS", str(OPS)).replace(
         "P_REFRESH", repr(p_refresh))
-    proc = run_py(code, env=env_with(site))
-    return json.loads(proc.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
+    namespace: dict[str, Any] = {}
+    with isolated(sys_path=[str(site)]), warnings.catch_warnings():
+        exec(code, namespace)  # noqa: S102 - in-process, in the isolated world
+    return json.loads(json.dumps(namespace["out"]))  # type: ignore[no-any-return]
 
 
 def test_registry_with_entry_point_plugins_under_16_threads(installed_examples: Path) -> None:

@@ -56,7 +56,6 @@ class Registry(Generic[T]):
                                        settings or _settings.current)
         self._lock = _thread.RLock()
         self._table = Table()
-        self._building: tuple[int, Table] | None = None  # (thread, table) while refresh() rebuilds
         # Hot-path cache: the exact string asked for -> loaded object, cleared on every change.
         self._fast: dict[str, Any] = {}
         if publish:
@@ -113,9 +112,7 @@ class Registry(Generic[T]):
 
     def _insert(self, entry: Entry, override: bool) -> None:
         with self._lock:
-            building = self._building
-            table = building[1] if building and building[0] == _thread.get_ident() else self._table
-            outcome = place(table, entry, override, self.label)
+            outcome = place(self._table, entry, override, self.label)
             self.source.failures.pop(normalise(entry.name), None)
             self._fast.clear()
         self.source.note(outcome, entry.name)
@@ -192,11 +189,9 @@ class Registry(Generic[T]):
         if self.checks is not None and self.checks.on_access(entry):
             return obj  # checked on every access: never cached
         if normalise(name) not in self._table.deprecated and not self.source.auto_refresh():
-            table = self._table
-            if table.find(name) is entry:
-                self._fast[name] = obj
-                if self._table is not table:  # swapped meanwhile: do not keep a stale object
-                    self._fast.clear()
+            with self._lock:  # every writer changes the table and clears the cache under this lock
+                if self._table.find(name) is entry:
+                    self._fast[name] = obj
         return obj
 
     # ------------------------------------------------------------- listing

@@ -160,7 +160,6 @@ def _try_load(reg: Any, entry: Any) -> None:
 # ------------------------------------------------------------------ refresh
 def refresh(reg: Any) -> None:
     """Scan again and swap the new table in whole; what did not change stays, loaded."""
-    import _thread
     import importlib
 
     _index.invalidate()
@@ -172,14 +171,10 @@ def refresh(reg: Any) -> None:
         if not source.scan_once.done:
             return  # never scanned: the first access scans
         table = reg._table.copy(source.survivor())
-        reg._building = (_thread.get_ident(), table)
-        try:
-            source.scan(table, live=reg._table)
-            if source.pending() and source.inited:
-                source.run_hooks(reg)  # new hooks of a discovered registry run into the new table
-        finally:
-            reg._building = None
+        source.scan(table, live=reg._table)
         swap(reg, table)
+    if source.pending() and source.inited:
+        source.run_hooks(reg)  # new hooks of a discovered registry: outside the lock (hooks register)
 
 
 # ---------------------------------------------------------------- the rest

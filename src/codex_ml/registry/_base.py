@@ -6,7 +6,7 @@ import _thread
 import builtins
 import warnings
 
-from . import _context, _discovery, _epindex, _plugindirs, _search
+from . import _context, _discovery, _epindex, _epview, _plugindirs, _search
 from ._discovery import DiscoveryReport, PluginFailure
 from ._entry import (
     BUILTIN,
@@ -81,6 +81,8 @@ class Registry(Lifecycle[T]):
         self._gen = 0
         self._seen_index: object = None
         self._hooks: builtins.list[_epindex.EPRecord] = []
+        self._ep_view: _epview.GroupView | None = None  # entry points listed without Entry objects
+        self._ep_taken: set[str] = set()  # keys of the view that have an Entry (or were dropped)
         self._failures: dict[str, PluginFailure] = {}
         self._report = DiscoveryReport(self.kind)
         self._scan_once, self._hooks_once = Once(), Once()
@@ -170,6 +172,7 @@ class Registry(Lifecycle[T]):
     def _insert(self, entry: Entry, override: bool) -> None:
         key = normalise(entry.name)
         with self._lock:
+            self._materialise(key)  # an entry point of that name decides precedence as an Entry
             old = self._entries.get(key)
             decision = Decision(True) if old is None else decide(old, entry, override, self.label)
             if decision.fill_lazy and old is not None:
@@ -268,6 +271,11 @@ class Registry(Lifecycle[T]):
     resolve_and_instantiate = create
 
     def __contains__(self, name: object) -> bool:
+        if isinstance(name, str) and name.isascii():
+            self._ensure_scanned()
+            key, view = normalise(name), self._ep_view
+            if view is not None and key in view and key not in self._ep_taken and key not in self._deprecated:
+                return True  # listed by the index: no Entry needed to answer
         return isinstance(name, str) and self._find(name) is not None
 
     def _key(self, name: str) -> str | None:
@@ -276,6 +284,10 @@ class Registry(Lifecycle[T]):
         key = normalise(name)
         if key in self._entries:
             return key
+        if key not in self._aliases and self._ep_view is not None:
+            self._materialise(key)  # looked up: build its Entry now
+            if key in self._entries:
+                return key
         return self._aliases.get(key)
 
     def _find(self, name: str) -> Entry | None:
@@ -331,8 +343,12 @@ class Registry(Lifecycle[T]):
         return places
 
     def _all_names(self) -> builtins.list[str]:
-        names = [e.name for e in self._entries.values()]
+        names = [e.name for e in self._entries.values()] + self._view_names()
         return names + [a for e in self._entries.values() for a in e.aliases]
+
+    def _view_names(self) -> builtins.list[str]:
+        view = self._ep_view
+        return view.names(self._ep_taken) if view is not None else []
 
     # ------------------------------------------------------------- listing
     def list(self, *, tags: Any = None, resolve: bool = False, include_deprecated: bool = False) -> builtins.list[str]:
@@ -344,7 +360,13 @@ class Registry(Lifecycle[T]):
         names = [e.name for e in list(self._entries.values()) if wanted <= set(e.metadata.get("tags") or ())]
         if include_deprecated:
             names += [v[0] for v in self._deprecated.values()]
-        return sorted(names, key=lambda n: (normalise(n), n))
+        listed = [] if wanted else self._view_names()  # already sorted; entry points carry no tags
+        if not names:
+            return builtins.list(listed)
+        pairs = [(normalise(n), n) for n in names]
+        if listed:
+            pairs += self._ep_view.pairs(self._ep_taken)  # type: ignore[union-attr]
+        return [n for _, n in sorted(pairs)]
 
     def __iter__(self) -> Iterator[str]:
         return iter(self.list())
@@ -373,7 +395,8 @@ class Registry(Lifecycle[T]):
         """Names ranked exact > prefix > substring > fuzzy over name, aliases, description, tags."""
         _require_str(query, f"{self.label} search query")
         self._ensure_scanned()
-        return _search.rank(query, list(self._entries.values()), limit)
+        bare = [_epview.Bare((n,)) for n in self._view_names()]
+        return _search.rank(query, [*self._entries.values(), *bare], limit)  # type: ignore[list-item]
 
     def metadata(self, name: str) -> dict[str, Any]:
         entry = self._find(name)

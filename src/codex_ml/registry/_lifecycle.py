@@ -11,7 +11,7 @@ import _thread
 import builtins
 import os
 
-from . import _context, _discovery, _epindex, _plugindirs
+from . import _context, _discovery, _epindex, _epview, _plugindirs
 from ._discovery import BUNDLES, DiscoveryReport, PluginFailure
 from ._entry import NOT_LOADED, PLUGIN_FILE, Entry
 from ._errors import RegistryLoadError
@@ -48,6 +48,8 @@ class Lifecycle(Generic[T]):
         _gen: int
         _seen_index: object
         _hooks: builtins.list[_epindex.EPRecord]
+        _ep_view: _epview.GroupView | None
+        _ep_taken: set[str]
         _failures: dict[str, PluginFailure]
         _report: DiscoveryReport
         _scan_once: Once
@@ -73,7 +75,7 @@ class Lifecycle(Generic[T]):
             for refused, why in frame.refused:  # the import tried to register into another kind
                 refusal = RegistryLoadError(refused, self.label, str(entry.provenance), why)
                 self._report.failed.append(PluginFailure(self.kind, refused, entry.provenance, refusal))
-            if _discovery.takes_register_fn(obj):
+            if _epview.hook_group(entry.provenance.entry_point) and _discovery.takes_register_fn(obj):
                 return self._load_hook_entry(entry, obj)
             if isinstance(obj, type) and self.interface is not None:
                 self.interface.check_class(obj, source=str(entry.provenance))
@@ -125,20 +127,43 @@ class Lifecycle(Generic[T]):
 
     def _scan_entry_points(self) -> None:
         self.scan_count += 1
-        self._seen_index = _epindex.current()
+        index = self._seen_index = _epindex.current()
         if not self.entry_point_group:
             return
         policy = _discovery.rules()  # read the environment once per scan, not per record
+        rules = (lambda rec: _discovery.allowed(rec, policy)) if any(policy) else None
+        view = _epview.GroupView(index, self.entry_point_group, rules)
         with self._lock:
-            for rec in _epindex.records(self.entry_point_group):
+            self._ep_view, self._ep_taken = view, set()
+            self._report.disabled.extend(view.disabled)
+            for key in [k for k in (*self._entries, *self._aliases) if k in view]:
+                self._materialise(key)  # a clash with what is registered: precedence decides now
+            for rec in view.set_apart():  # hooks, rejected names, collisions: each one looked at
+                self._materialise(normalise(rec.name))
                 self._add_record(rec, policy)
 
-    def _add_record(self, rec: _epindex.EPRecord, policy: tuple[builtins.list[str], builtins.list[str]]) -> None:
-        why = _discovery.allowed(rec, policy)
+    def _materialise(self, key: str) -> None:
+        """Build the Entry of an entry point the index lists, once (a lookup, a clash, discovery)."""
+        view = self._ep_view
+        if view is None or key in self._ep_taken or key not in view:
+            return
+        with self._lock:
+            if key not in self._ep_taken:
+                self._ep_taken.add(key)
+                self._add_record(view.record(key), None)
+
+    def _materialise_all(self) -> None:
+        view = self._ep_view
+        if view is not None:
+            for key in view.listing.keys:
+                self._materialise(key)
+
+    def _add_record(self, rec: _epindex.EPRecord, policy: tuple[builtins.list[str], builtins.list[str]] | None) -> None:
+        why = _discovery.allowed(rec, policy) if policy is not None else ""
         if why:
             self._report.disabled.append(f"{rec.group}:{rec.name} ({rec.distribution}): {why}")
             return
-        if _discovery.is_hook_target(rec.value):
+        if _epview.hook_group(rec.group) and _discovery.is_hook_target(rec.value):
             self._hooks.append(rec)
             return
         provenance = _discovery.provenance_of(rec)
@@ -196,6 +221,7 @@ class Lifecycle(Generic[T]):
         if not self._inited or force:
             self._inited = True
             self._run_hooks()
+            self._materialise_all()
             for entry in list(self._entries.values()):
                 if entry.provenance.is_plugin and entry.target:
                     self._try_load(entry)
@@ -239,7 +265,8 @@ class Lifecycle(Generic[T]):
             # Never publish an empty table; the generation moves before and after
             # the swap so a lookup that straddles it looks again.
             self._gen += 1
-            for attr in ("_entries", "_aliases", "_hooks", "_failures", "_report", "_scan_once", "_seen_index"):
+            for attr in ("_entries", "_aliases", "_hooks", "_failures", "_report", "_scan_once", "_seen_index",
+                         "_ep_view", "_ep_taken"):
                 setattr(self, attr, getattr(scratch, attr))
             self._hooks_once, self._inited = Once(), False
             self.scan_count += 1

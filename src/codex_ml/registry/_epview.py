@@ -22,24 +22,28 @@ if TYPE_CHECKING:
 
     from ._epindex import EPRecord, Index
 
-HOOK_PREFIX = "codex_ml"
-
-
 def hook_group(group: str) -> bool:
-    """Only our own groups have hooks; elsewhere a module target is the component itself."""
-    return group.startswith(HOOK_PREFIX)
+    """Only our own groups (``codex_ml.*``) have hooks; elsewhere a module target is the component itself."""
+    return group.startswith("codex_ml.")
 
 
 class Listing:
     """One group, derived: sorted names and keys, their row numbers, and rows set apart."""
 
-    __slots__ = ("names", "keys", "_rows", "hooks", "invalid", "dupes", "_by_key")
+    __slots__ = ("names", "_keys", "_rows", "hooks", "invalid", "dupes", "_by_key")
 
-    def __init__(self, names: list[str], keys: list[str], rows: list[str], hooks: tuple[int, ...],
+    def __init__(self, names: list[str], keys: list[str] | str, rows: list[str] | str, hooks: tuple[int, ...],
                  invalid: tuple[int, ...], dupes: tuple[int, ...]) -> None:
-        self.names, self.keys, self._rows = names, keys, rows
+        self.names = names
+        self._keys, self._rows = keys, rows  # a column still as text is split on first use
         self.hooks, self.invalid, self.dupes = hooks, invalid, dupes
         self._by_key: dict[str, int] | None = None
+
+    @property
+    def keys(self) -> list[str]:
+        if isinstance(self._keys, str):
+            self._keys = self._keys.split("\t") if self._keys else []
+        return self._keys
 
     @classmethod
     def derive(cls, rows: Sequence[tuple[str, str, int]], hooks_allowed: bool) -> Listing:
@@ -68,17 +72,18 @@ class Listing:
         def ints(xs: tuple[int, ...]) -> str:
             return "\t".join(map(str, xs))
 
-        return "\n".join(["\t".join(self.names), "\t".join(self.keys), "\t".join(self._rows),
+        rows = self._rows if isinstance(self._rows, str) else "\t".join(self._rows)
+        return "\n".join(["\t".join(self.names), "\t".join(self.keys), rows,
                           ints(self.hooks), ints(self.invalid), ints(self.dupes)]) + "\n"
 
     @classmethod
     def decode(cls, text: str) -> Listing:
+        """Only the names are split now: keys and rows wait for a lookup (checksummed block)."""
         lines = text.split("\n")
-        cols = [line.split("\t") if line else [] for line in lines[:3]]
-        ints = [tuple(map(int, line.split("\t"))) if line else () for line in lines[3:6]]
-        if len(cols[0]) != len(cols[1]) or len(cols[1]) != len(cols[2]) or len(ints) != 3:
+        if len(lines) != 7 or len({line.count("\t") for line in lines[:3]}) != 1:
             raise ValueError("damaged listing")
-        return cls(cols[0], cols[1], cols[2], *ints)
+        ints = [tuple(map(int, line.split("\t"))) if line else () for line in lines[3:6]]
+        return cls(lines[0].split("\t") if lines[0] else [], lines[1], lines[2], *ints)
 
     def position(self, key: str) -> int | None:
         if self._by_key is None:
@@ -86,6 +91,8 @@ class Listing:
         return self._by_key.get(key)
 
     def row(self, position: int) -> int:
+        if isinstance(self._rows, str):
+            self._rows = self._rows.split("\t") if self._rows else []
         return int(self._rows[position])
 
 

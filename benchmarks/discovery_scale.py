@@ -7,8 +7,10 @@ codex_ml (index cache cold and warm), the floor (a minimal index: stat each
 sys.path entry, read one file of names), importlib.metadata, stevedore
 (cached names, and ExtensionManager) and catalogue, all in ONE interleaved
 run: every round times each implementation once, so a busy machine slows
-them alike. ``per name`` is (time - ``python -c pass``) / N: what listing
-costs above the interpreter, per listed name. ``--baseline REV`` adds
+them alike. Each process is timed twice: wall clock, and CPU (user + system,
+from ``wait4``), which a busy machine barely moves. ``per name`` is
+(time - ``python -c pass``) / N: what listing costs above the interpreter,
+per listed name. ``--baseline REV`` adds
 codex_ml at git revision REV (e.g. ``main``) as rows of the same run.
 
     python benchmarks/discovery_scale.py                # N = 0, 100, 1000, 5000
@@ -35,6 +37,7 @@ from _common import (
     cold,
     hot_in_subprocess,
     make_site,
+    run_once,
     table,
 )
 
@@ -100,6 +103,7 @@ class Impl:
                  before: Callable[[], None] | None = None) -> None:
         self.label, self.code, self.env, self.load, self.hot, self.before = label, code, env, load, hot, before
         self.times: list[float] = []
+        self.cpu: list[float] = []
         self.load_times: list[float] = []
 
 
@@ -147,21 +151,26 @@ def measure(work: Path, n: int, repeat: int, plugins: int | None,
         cold(r.code, r.env, 1, cwd)
     for _ in range(repeat):  # interleaved: each round times every implementation once
         for r in rows:
-            r.times.append(cold(r.code, r.env, 1, cwd, r.before))
+            wall, cpu = run_once(r.code, r.env, cwd, r.before)
+            r.times.append(wall)
+            r.cpu.append(cpu)
         for r in rows:
             if r.load and n:
-                r.load_times.append(cold(r.load, r.env, 1, cwd, r.before))
-    base = statistics.median(rows[0].times)
-    floor = statistics.median(rows[1].times)
-    return [_row(n, r, base, floor, cwd) for r in rows]
+                r.load_times.append(run_once(r.load, r.env, cwd, r.before)[0])
+    return [_row(n, r, rows[0], rows[1], cwd) for r in rows]
 
 
-def _row(n: int, r: Impl, base: float, floor: float, cwd: Path) -> list[object]:
-    t = statistics.median(r.times)
-    per_name = f"{(t - base) / n * 1e6:.1f} us" if n and r.code != "pass" else ""
-    load = ms(statistics.median(r.load_times)) if r.load_times else ""
+def _row(n: int, r: Impl, interpreter: Impl, floor: Impl, cwd: Path) -> list[object]:
+    """Wall and CPU medians; ratio to the floor and cost per listed name above the interpreter, each both ways."""
+    med = statistics.median
+    wall, cpu = med(r.times), med(r.cpu)
+    ratio = f"{wall / med(floor.times):.2f}x / {cpu / med(floor.cpu):.2f}x"
+    per_name = ""
+    if n and r is not interpreter:
+        per_name = f"{(wall - med(interpreter.times)) / n * 1e6:.1f} / {(cpu - med(interpreter.cpu)) / n * 1e6:.1f} us"
+    load = ms(med(r.load_times)) if r.load_times else ""
     hot = ns(n, r.hot, r.env, cwd) if r.hot else ""
-    return [n, r.label, ms(t), f"{t / floor:.2f}x", per_name, load, hot]
+    return [n, r.label, ms(wall), ms(cpu), ratio, per_name, load, hot]
 
 
 def ns(n: int, code: str, env: dict[str, str], cwd: Path) -> str:
@@ -201,7 +210,8 @@ def main() -> None:
         for n in args.n:
             rows += measure(work, n, args.repeat, args.plugins, baseline)
             print(f"... N={n} done", flush=True)
-    print(table(["N", "implementation", "list names", "x floor", "per name", "load one", "hot get()"], rows))
+    print(table(["N", "implementation", "list: wall", "list: CPU", "x floor (wall / CPU)",
+                 "per name above `python -c pass` (wall / CPU)", "load one", "hot get()"], rows))
 
 
 if __name__ == "__main__":

@@ -429,7 +429,10 @@ def read_cache(folder: str, name: str, key: str) -> Index | None:
 def write_cache(folder: str, name: str, index: Index) -> bool:
     if _racy(index.stamps, index.taken):
         return False  # the next process scans again and writes a cache it can trust
-    blocks = {_DISTS: "".join(f"{n}\t{v}\n" for n, v in (index.dist(i) for i in range(len(index._dists or ()))))}
+    dists = [index.dist(i) for i in range(len(index._dists or ()))]
+    if any("\t" in f or "\n" in f for d in dists for f in d):
+        return False  # a field the format cannot hold: do without the cache
+    blocks = {_DISTS: "".join(f"{n}\t{v}\n" for n, v in dists)}
     for group in index.groups():
         rows = index.rows(group)
         if any("\t" in f or "\n" in f for r in rows for f in r[:2]):

@@ -343,12 +343,14 @@ class Registry(Lifecycle[T]):
         return places
 
     def _all_names(self) -> builtins.list[str]:
-        names = [e.name for e in self._entries.values()] + self._view_names()
-        return names + [a for e in self._entries.values() for a in e.aliases]
+        entries, view, taken = self._table()
+        names = [e.name for e in entries] + (view.names(taken) if view is not None else [])
+        return names + [a for e in entries for a in e.aliases]
 
-    def _view_names(self) -> builtins.list[str]:
-        view = self._ep_view
-        return view.names(self._ep_taken) if view is not None else []
+    def _table(self) -> tuple[builtins.list[Entry], _epview.GroupView | None, set[str]]:
+        """Entries and the entry points not yet built, as one picture (a refresh or lookup may be changing them)."""
+        with self._lock:
+            return builtins.list(self._entries.values()), self._ep_view, set(self._ep_taken)
 
     # ------------------------------------------------------------- listing
     def list(self, *, tags: Any = None, resolve: bool = False, include_deprecated: bool = False) -> builtins.list[str]:
@@ -357,15 +359,16 @@ class Registry(Lifecycle[T]):
         if resolve:
             self._run_hooks()
         wanted = set(_tags(tags, "list()"))
-        names = [e.name for e in list(self._entries.values()) if wanted <= set(e.metadata.get("tags") or ())]
+        entries, view, taken = self._table()
+        names = [e.name for e in entries if wanted <= set(e.metadata.get("tags") or ())]
         if include_deprecated:
             names += [v[0] for v in self._deprecated.values()]
-        listed = [] if wanted else self._view_names()  # already sorted; entry points carry no tags
+        listed = view.names(taken) if view is not None and not wanted else []  # sorted; entry points carry no tags
         if not names:
             return builtins.list(listed)
         pairs = [(normalise(n), n) for n in names]
-        if listed:
-            pairs += self._ep_view.pairs(self._ep_taken)  # type: ignore[union-attr]
+        if listed and view is not None:
+            pairs += view.pairs(taken)
         return [n for _, n in sorted(pairs)]
 
     def __iter__(self) -> Iterator[str]:
@@ -395,8 +398,9 @@ class Registry(Lifecycle[T]):
         """Names ranked exact > prefix > substring > fuzzy over name, aliases, description, tags."""
         _require_str(query, f"{self.label} search query")
         self._ensure_scanned()
-        bare = [_epview.Bare((n,)) for n in self._view_names()]
-        return _search.rank(query, [*self._entries.values(), *bare], limit)  # type: ignore[list-item]
+        entries, view, taken = self._table()
+        bare = [_epview.Bare((n,)) for n in (view.names(taken) if view is not None else [])]
+        return _search.rank(query, [*entries, *bare], limit)  # type: ignore[list-item]
 
     def metadata(self, name: str) -> dict[str, Any]:
         entry = self._find(name)

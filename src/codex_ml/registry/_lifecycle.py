@@ -144,13 +144,14 @@ class Lifecycle(Generic[T]):
 
     def _materialise(self, key: str) -> None:
         """Build the Entry of an entry point the index lists, once (a lookup, a clash, discovery)."""
-        view = self._ep_view
-        if view is None or key in self._ep_taken or key not in view:
+        if self._ep_view is None:
             return
-        with self._lock:
-            if key not in self._ep_taken:
-                self._ep_taken.add(key)
-                self._add_record(view.record(key), None)
+        with self._lock:  # the view and its taken keys are read and changed together
+            view = self._ep_view
+            if view is None or key in self._ep_taken or key not in view:
+                return
+            self._ep_taken.add(key)
+            self._add_record(view.record(key), None)
 
     def _materialise_all(self) -> None:
         view = self._ep_view

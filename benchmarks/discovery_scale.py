@@ -120,6 +120,7 @@ def impls(work: Path, n: int, site: Path, baseline: tuple[str, Path] | None) -> 
 
     rows = [Impl("python -c pass (interpreter start)", "pass", env("pass")),
             Impl("floor: stat sys.path, read one file", FLOOR_CODE, env("floor")),
+            Impl("codex_ml, import only (no listing)", "import codex_ml.registry", env("new")),
             Impl("codex_ml, index cache cold", LIST_CODE["codex_ml"], env("new"), LOAD_CODE["codex_ml"],
                  before=wipe("new")),
             Impl("codex_ml, index cache warm", LIST_CODE["codex_ml"], env("new"), LOAD_CODE["codex_ml"],

@@ -9,7 +9,6 @@ import time
 from pathlib import Path
 
 import pytest
-
 from _support import env_with, make_package, pip_install
 
 SLEEPY = "import time\nwhile True:\n    time.sleep(3600)  # blocks forever at import\n"
@@ -32,7 +31,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def doctor(site: Path, cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
     cwd.mkdir(exist_ok=True)
     return subprocess.run([sys.executable, "-m", "codex_ml.cli.app", "doctor", *args], env=env_with(site),
-                          cwd=cwd, capture_output=True, text=True, timeout=120)
+                          cwd=cwd, capture_output=True, text=True, timeout=120, check=False)
 
 
 @pytest.mark.parametrize("fast_path", ["1", "0"])

@@ -7,8 +7,8 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from _support import make_package, pip_install
+
 from codex_ml.registry import InvalidNameError, PluginWarning, Registry, _epindex
 from codex_ml.registry._names import normalise
 
@@ -30,7 +30,7 @@ def test_registry_on_a_foreign_group_lists_what_importlib_metadata_lists(group: 
     reg: Registry[object] = Registry(group.replace("1", ""), entry_point_group=group, publish=False)
     assert {normalise(n) for n in reg.list()} == set(expected)
     assert len(reg) == len(expected)
-    for key, ep in expected.items():
+    for ep in expected.values():
         assert ep.name in reg
         assert reg.entry(ep.name).target == ep.value
 

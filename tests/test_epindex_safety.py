@@ -19,7 +19,6 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-
 from _support import env_with, make_package, pip_install
 
 LIST = """
@@ -54,7 +53,7 @@ def attacker() -> Iterator[tuple[int, int]]:
         entry = pwd.getpwnam(name)
         yield entry.pw_uid, entry.pw_gid
     finally:
-        subprocess.run(["userdel", name], capture_output=True)
+        subprocess.run(["userdel", name], capture_output=True, check=False)
 
 
 def as_user(user: tuple[int, int], *cmd: str) -> None:
@@ -96,7 +95,7 @@ def reachable(tmp_path: Path) -> Iterator[Path]:
 def listing(victim: tuple[Path, dict[str, str], str, bytes], cache: Path) -> tuple[list[str], str, str]:
     root, env, _, _ = victim
     proc = subprocess.run([sys.executable, "-c", textwrap.dedent(LIST)], env={**env, "CODEX_ML_CACHE_DIR": str(cache)},
-                          cwd=root / "cwd", capture_output=True, text=True, timeout=60)
+                          cwd=root / "cwd", capture_output=True, text=True, timeout=60, check=False)
     assert proc.returncode == 0, proc.stderr
     data = json.loads(proc.stdout.strip().splitlines()[-1])
     return data["names"], data["source"], proc.stderr

@@ -15,7 +15,6 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-
 from _support import env_with, make_package, pip_install
 from test_epindex_cache import NO_PYC, _settle, listing
 

@@ -76,7 +76,7 @@ def encode(key: str, taken: int, stamps: Iterable[Stamp], blocks: dict[str, str]
 class CacheFile:
     """A cache file's header, with its blocks checked and decoded on demand."""
 
-    __slots__ = ("taken", "stamps", "_data", "_base", "_blocks")
+    __slots__ = ("_base", "_blocks", "_data", "stamps", "taken")
 
     def __init__(self, data: bytes, key: str) -> None:
         end = data.find(b"\nhead\t")
@@ -221,7 +221,7 @@ def clear(folder: str) -> list[str]:
     removed = []
     try:
         for name in sorted(os.listdir(dir_fd)):
-            ours = name.startswith(PATTERNS[0]) and (name.endswith(PATTERNS[1]) or name.endswith(".tmp"))
+            ours = name.startswith(PATTERNS[0]) and name.endswith((PATTERNS[1], ".tmp"))
             if ours and _unlink(name, dir_fd):
                 removed.append(os.path.join(folder, name))
     finally:

@@ -76,7 +76,7 @@ class EPRecord(tuple):  # type: ignore[type-arg]
 class Index:
     """Every entry point for one interpreter and ``sys.path``, decoded one group at a time."""
 
-    __slots__ = ("key", "stamps", "taken", "source", "_file", "_rows", "_dists", "_listings")
+    __slots__ = ("_dists", "_file", "_listings", "_rows", "key", "source", "stamps", "taken")
 
     def __init__(self, key: str, stamps: tuple[_epformat.Stamp, ...], taken: int, source: str,
                  rows: dict[str, tuple[Row, ...]] | None = None,

@@ -19,6 +19,7 @@ from ._names import normalise, validate_name
 TYPE_CHECKING = False  # typing itself costs milliseconds to import
 if TYPE_CHECKING:
     from collections.abc import Sequence
+    from typing import ClassVar
 
     from ._epindex import EPRecord, Index
 
@@ -30,7 +31,7 @@ def hook_group(group: str) -> bool:
 class Listing:
     """One group, derived: sorted names and keys, their row numbers, and rows set apart."""
 
-    __slots__ = ("names", "_keys", "_rows", "hooks", "invalid", "dupes", "_by_key")
+    __slots__ = ("_by_key", "_keys", "_rows", "dupes", "hooks", "invalid", "names")
 
     def __init__(self, names: list[str], keys: list[str] | str, rows: list[str] | str, hooks: tuple[int, ...],
                  invalid: tuple[int, ...], dupes: tuple[int, ...]) -> None:
@@ -99,7 +100,7 @@ class Listing:
 class GroupView:
     """What a registry lists from its group, under this process's allow/deny rules."""
 
-    __slots__ = ("index", "group", "listing", "hidden", "disabled")
+    __slots__ = ("disabled", "group", "hidden", "index", "listing")
 
     def __init__(self, index: Index, group: str, allowed: object) -> None:
         self.index, self.group = index, group
@@ -154,7 +155,7 @@ class Bare(tuple):  # type: ignore[type-arg]
 
     __slots__ = ()
     aliases: tuple[str, ...] = ()
-    metadata: dict[str, object] = {}
+    metadata: ClassVar[dict[str, object]] = {}  # read only: no description, no tags
 
     @property
     def name(self) -> str:

@@ -113,3 +113,43 @@ def test_an_unzipped_egg_on_sys_path_is_listed_and_its_edits_noticed(tmp_path: P
     ep_file.write_text("[codex_ml.metrics]\ncache-egg-b = egg_mod:score\n")  # edited in place...
     os.utime(ep_file, ns=times)  # ...and its mtime restored
     assert listing(env, tmp_path / "cwd")["names"] == ["cache-egg-b"]
+
+
+PROBE = """
+    import json
+    from codex_ml.registry import _epindex, metric_registry
+    names = [n for n in metric_registry.list() if n.startswith("cache-")]
+    targets = {n: (metric_registry.entry(n).target if n in metric_registry else None) for n in names}
+    print(json.dumps({"names": names, "targets": targets, "source": _epindex.current().source,
+                      "after": [n for n in metric_registry.list() if n.startswith("cache-")]}))
+"""
+
+
+def test_a_dist_info_rewritten_in_place_is_noticed_on_lookup(builds: dict[str, Path], tmp_path: Path) -> None:
+    """Same name, same version, entry_points.txt rewritten in place with its mtime restored: the
+    sys.path folder does not change, so the lookup checks the file before anything is imported."""
+    import json
+    import textwrap
+
+    site = tmp_path / "site"
+    subprocess.run(["cp", "-a", str(builds["1.0"]), str(site)], check=True)
+    _settle(site)
+    env = env_with(site, CODEX_ML_CACHE="1", CODEX_ML_CACHE_DIR=str(tmp_path / "cache"), **NO_PYC)
+    assert listing(env, tmp_path / "cwd")["names"] == ["cache-old"]
+    assert listing(env, tmp_path / "cwd")["source"] == "cache"
+    before = (site.stat().st_ino, site.stat().st_mtime_ns, site.stat().st_ctime_ns)
+    ep_file = next(site.glob("*.dist-info")) / "entry_points.txt"
+    times = (ep_file.stat().st_atime_ns, ep_file.stat().st_mtime_ns)
+    ep_file.write_text("[codex_ml.metrics]\ncache-old = stale_mod:other\ncache-extra = stale_mod:score\n")
+    os.utime(ep_file, ns=times)
+
+    def probe() -> dict[str, object]:
+        out = subprocess.run([sys.executable, "-c", textwrap.dedent(PROBE)], env=env, cwd=tmp_path / "cwd",
+                             capture_output=True, text=True, check=True).stdout
+        return json.loads(out.strip().splitlines()[-1])  # type: ignore[no-any-return]
+
+    assert (site.stat().st_ino, site.stat().st_mtime_ns, site.stat().st_ctime_ns) == before  # untouched
+    first = probe()  # listed from the cache, but the lookup sees the rewritten file
+    assert first["names"] == ["cache-old"] and first["targets"] == {"cache-old": "stale_mod:other"}, first
+    again = probe()  # the lookup rewrote the cache: the next process lists what is installed
+    assert again["names"] == ["cache-extra", "cache-old"] and again["source"] == "cache"

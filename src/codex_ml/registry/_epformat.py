@@ -33,7 +33,7 @@ if TYPE_CHECKING:
 
     Stamp = tuple[str, int, int, int, int]  # (path, dev, ino, mtime_ns, ctime_ns)
 
-FORMAT = "codex-ml-epindex 3"
+FORMAT = "codex-ml-epindex 4"
 MAX_BYTES = 64 * 1024 * 1024
 PATTERNS = ("entry-points-", ".idx")  # our files: entry-points-*.idx (and their *.tmp)
 

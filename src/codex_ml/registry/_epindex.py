@@ -42,6 +42,7 @@ if TYPE_CHECKING:
 
 PREFIX = "codex_ml"
 _DISTS = "dists"  # the block of (name, version) per distribution
+_DIST_STAMPS = "dist-stamps"  # the block of each distribution's entry_points.txt stamp
 
 
 class EPRecord(tuple):  # type: ignore[type-arg]
@@ -76,17 +77,19 @@ class EPRecord(tuple):  # type: ignore[type-arg]
 class Index:
     """Every entry point for one interpreter and ``sys.path``, decoded one group at a time."""
 
-    __slots__ = ("_dists", "_file", "_listings", "_rows", "key", "source", "stamps", "taken")
+    __slots__ = ("_dist_stamps", "_dists", "_file", "_listings", "_rows", "key", "source", "stamps", "taken")
 
     def __init__(self, key: str, stamps: tuple[_epformat.Stamp, ...], taken: int, source: str,
                  rows: dict[str, tuple[Row, ...]] | None = None,
                  dists: tuple[tuple[str, str], ...] | None = None,
-                 file: _epformat.CacheFile | None = None) -> None:
+                 file: _epformat.CacheFile | None = None,
+                 dist_stamps: tuple[_epformat.Stamp | None, ...] | None = None) -> None:
         self.key, self.stamps, self.taken = key, stamps, taken
         self.source = source  # "scan" or "cache": reported by the benchmarks and `doctor`
         self._file = file
         self._rows: dict[str, tuple[Row, ...]] = dict(rows or {})
         self._dists = dists
+        self._dist_stamps: tuple[_epformat.Stamp | str | None, ...] | None = dist_stamps  # checked on lookup
         self._listings: dict[str, Listing] = {}
 
     def groups(self) -> tuple[str, ...]:
@@ -110,6 +113,29 @@ class Index:
                 self._dists = tuple(tuple(line.split("\t")) for line in text.split("\n") if line)  # type: ignore[misc]
         return self._dists[number]
 
+    def fresh(self, number: int) -> bool:
+        """False when distribution ``number``'s ``entry_points.txt`` changed since the scan.
+
+        A file rewritten inside an existing ``*.dist-info`` folder leaves the
+        ``sys.path`` folder alone, so it is checked here, when one of its names
+        is looked up (one ``stat``), before anything of it is imported.
+        """
+        if self._dist_stamps is None:
+            text = self._block(_DIST_STAMPS) or ""
+            if self._dist_stamps is None:  # lines stay text until their distribution is asked about
+                self._dist_stamps = tuple(text.split("\n")[:-1])
+        known = self._dist_stamps[number] if number < len(self._dist_stamps) else None
+        if isinstance(known, str):
+            known = _stamp_of(known)
+        return known is None or stamp(known[0]) == known
+
+    def refreshed(self) -> None:
+        """Scan again (something changed under this index) and rewrite the cache."""
+        global _memo
+        self._rescan()
+        if _memo is self:
+            _memo = None  # the next current() checks the stamps again
+
     def _block(self, name: str) -> str | None:
         """A block of the cache file; a damaged one turns this index into a fresh scan."""
         if self._file is None:
@@ -123,6 +149,7 @@ class Index:
     def _rescan(self) -> None:
         fresh = build(self.key)
         self._file, self._rows, self._dists, self._listings = None, dict(fresh._rows), fresh._dists, {}
+        self._dist_stamps = fresh._dist_stamps
         self.stamps, self.taken, self.source = fresh.stamps, fresh.taken, "scan"
         if cache_enabled():
             write_cache(cache_dir(), cache_name(self.key), self)
@@ -163,6 +190,13 @@ class Index:
 def _row(line: str) -> Row:
     name, value, number = line.split("\t")
     return name, value, int(number)
+
+
+def _stamp_of(line: str) -> _epformat.Stamp | None:
+    if not line:
+        return None
+    path, *numbers = line.split("\t")
+    return (path, *map(int, numbers))  # type: ignore[return-value]
 
 
 _memo: Index | None = None
@@ -214,11 +248,14 @@ class _Scan:
         self.seen: set[str] = set()
         self.rows: dict[str, list[Row]] = {}
         self.dists: list[tuple[str, str]] = []
+        self.dist_stamps: list[_epformat.Stamp | None] = []
         self.stamps: list[_epformat.Stamp] = []
 
-    def add(self, name: str, version: str, entries: Iterable[tuple[str, str, str]]) -> None:
+    def add(self, name: str, version: str, entries: Iterable[tuple[str, str, str]],
+            own_stamp: _epformat.Stamp | None = None) -> None:
         number = len(self.dists)
         self.dists.append((name, version))
+        self.dist_stamps.append(own_stamp)
         for group, ep_name, value in entries:
             self.rows.setdefault(group, []).append((ep_name, value, number))
 
@@ -243,7 +280,7 @@ def build(key: str) -> Index:
         elif os.path.isfile(path):
             _scan_archive(path, scan)
     rows = {g: tuple(r) for g, r in scan.rows.items()}
-    return Index(key, tuple(scan.stamps), taken, "scan", rows, tuple(scan.dists))
+    return Index(key, tuple(scan.stamps), taken, "scan", rows, tuple(scan.dists), dist_stamps=tuple(scan.dist_stamps))
 
 
 def _scan_dir(path: str, scan: _Scan) -> None:
@@ -259,7 +296,8 @@ def _scan_dir(path: str, scan: _Scan) -> None:
         if child.endswith(".egg-info"):  # rewritten in place by setup.py develop
             scan.stamps.append(stamp(ep_file))
         name, version = _dist_name_version(meta_dir, child, scan)
-        scan.add(name, version, parse(_read(ep_file)))
+        text, own = _read_stamped(ep_file)
+        scan.add(name, version, parse(text), own)
 
 
 def _scan_egg(path: str, scan: _Scan) -> None:
@@ -330,6 +368,16 @@ def _headers(text: str) -> Iterable[tuple[str, str]]:
         key, sep, value = line.partition(":")
         if sep and key in ("Name", "Version"):
             yield key, value.strip()
+
+
+def _read_stamped(path: str) -> tuple[str, _epformat.Stamp]:
+    """The file's text and its stamp, taken from the same open file (no gap between them)."""
+    try:
+        with open(path, encoding="utf-8", errors="replace") as fh:
+            st = os.fstat(fh.fileno())
+            return fh.read(), (path, st.st_dev, st.st_ino, st.st_mtime_ns, st.st_ctime_ns)
+    except OSError:
+        return "", (path, -1, -1, -1, -1)
 
 
 def _read(path: str, limit: int = -1) -> str:
@@ -427,12 +475,17 @@ def read_cache(folder: str, name: str, key: str) -> Index | None:
 
 
 def write_cache(folder: str, name: str, index: Index) -> bool:
-    if _racy(index.stamps, index.taken):
+    own = [s for s in index._dist_stamps or () if isinstance(s, tuple)]
+    if _racy(index.stamps, index.taken) or _racy(own, index.taken):
         return False  # the next process scans again and writes a cache it can trust
     dists = [index.dist(i) for i in range(len(index._dists or ()))]
     if any("\t" in f or "\n" in f for d in dists for f in d):
         return False  # a field the format cannot hold: do without the cache
     blocks = {_DISTS: "".join(f"{n}\t{v}\n" for n, v in dists)}
+    if any("\t" in s[0] or "\n" in s[0] for s in own):
+        return False
+    blocks[_DIST_STAMPS] = "".join(("\t".join(map(str, s)) if isinstance(s, tuple) else "") + "\n"
+                                   for s in index._dist_stamps or ())
     for group in index.groups():
         rows = index.rows(group)
         if any("\t" in f or "\n" in f for r in rows for f in r[:2]):

@@ -112,8 +112,8 @@ class GroupView:
 
     def _apply_rules(self, allowed: object) -> None:
         hidden = set()
-        for key in self.listing.keys:
-            rec = self.record(key)
+        for key, position in zip(self.listing.keys, range(len(self.listing.names))):
+            rec = self._record(self.listing.row(position))
             why = allowed(rec)  # type: ignore[operator]
             if why:
                 hidden.add(key)
@@ -123,11 +123,20 @@ class GroupView:
     def __contains__(self, key: str) -> bool:
         return self.listing.position(key) is not None and key not in self.hidden
 
-    def record(self, key: str) -> EPRecord:
+    def record(self, key: str) -> EPRecord | None:
+        """The entry point listed under ``key``, checked fresh first; None if a rescan found it gone."""
         position = self.listing.position(key)
         if position is None:
-            raise KeyError(key)
-        return self._record(self.listing.row(position))
+            return None
+        row = self.index.rows(self.group)[self.listing.row(position)]
+        if not self.index.fresh(row[2]):  # its distribution changed in place: read sys.path again
+            self.index.refreshed()
+            self.listing = self.index.listing(self.group)
+            position = self.listing.position(key)
+            if position is None:
+                return None
+            row = self.index.rows(self.group)[self.listing.row(position)]
+        return self.index.record(self.group, row)
 
     def _record(self, row: int) -> EPRecord:
         return self.index.record(self.group, self.index.rows(self.group)[row])

@@ -151,7 +151,9 @@ class Lifecycle(Generic[T]):
             if view is None or key in self._ep_taken or key not in view:
                 return
             self._ep_taken.add(key)
-            self._add_record(view.record(key), None)
+            rec = view.record(key)
+            if rec is not None:  # None: its distribution changed and no longer has it
+                self._add_record(rec, None)
 
     def _materialise_all(self) -> None:
         view = self._ep_view

@@ -8,7 +8,8 @@ Layout (UTF-8 text, ``\\t``-separated fields)::
     stamp <tab> path <tab> dev <tab> ino <tab> mtime_ns <tab> ctime_ns
     block <tab> name <tab> offset <tab> length <tab> crc32
     head <tab> crc32            of every line above
-    <blocks>                    one per group, plus the distribution table
+    <blocks>                    one per group (``g:``), a ready listing per codex_ml.* group
+                                (``l:``), the distributions and their entry_points.txt stamps
 
 A reader checks the header, then slices and checks only the blocks it uses,
 so listing one group never parses the others (see docs/guides/entry_points.md).

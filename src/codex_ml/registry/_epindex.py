@@ -19,7 +19,8 @@ inode, mtime and ctime: a deploy that restores mtimes (``tar -x``,
 ``rsync -a``, ``touch -r``) still moves the ctime, which no restore can set,
 and a folder replaced under the same name has a new inode. Files rewritten
 in place (a legacy ``*.egg-info``, an ``.egg``'s ``EGG-INFO``) are stamped
-too. A stamp within the file system's clock tick of the scan could hide a
+too, and so is every distribution's ``entry_points.txt``, checked when one of
+its names is looked up (``Index.fresh``). A stamp within the file system's clock tick of the scan could hide a
 later change in the same tick (git's "racy" problem), so such a cache is
 never trusted.
 """

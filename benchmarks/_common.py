@@ -66,6 +66,21 @@ def cold(code: str, env: dict[str, str], repeat: int, cwd: Path, before=None) ->
     return statistics.median(times)
 
 
+def run_once(code: str, env: dict[str, str], cwd: Path, before=None) -> tuple[float, float]:  # type: ignore[no-untyped-def]
+    """(wall, CPU) seconds of one ``python -c code``; CPU (user + system) barely moves on a busy machine."""
+    if before is not None:
+        before()
+    start = time.perf_counter()
+    proc = subprocess.Popen([sys.executable, "-c", textwrap.dedent(code)], env=env, cwd=cwd,
+                            stdout=subprocess.DEVNULL)
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - start
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode:
+        raise subprocess.CalledProcessError(proc.returncode, code)
+    return wall, usage.ru_utime + usage.ru_stime
+
+
 def hot_ns(fn, n: int = 200_000, rounds: int = 5) -> float:  # type: ignore[no-untyped-def]
     """Best-of-``rounds`` nanoseconds per call of ``fn()``, in this thread's CPU time.
 

@@ -35,13 +35,17 @@ NO_PYC = {"PYTHONDONTWRITEBYTECODE": "1"}
 def _settle(*roots: Path) -> None:
     """Stamps younger than the racy window are never trusted: age the folders' mtimes.
 
-    (Equivalent to waiting two seconds, without the wait.)
+    (Equivalent to waiting two seconds, without the wait.) Setting a time moves
+    the ctime to now, which no one can set back: wait out that clock tick.
     """
+    import time
+
     past = 1_600_000_000  # a fixed moment: aging twice must not look like a change
     for root in roots:
         for path in [root, *root.rglob("*")]:
             if path.is_dir() or path.name == "entry_points.txt":
                 os.utime(path, (past, past))
+    time.sleep(0.06)
 
 
 @pytest.fixture
@@ -57,8 +61,9 @@ def listing(env: dict[str, str], cwd: Path, python: str = sys.executable) -> dic
     import json
     import textwrap
 
-    cwd.mkdir(exist_ok=True)
-    _settle(cwd)
+    if not cwd.exists():
+        cwd.mkdir()
+        _settle(cwd)
     proc = subprocess.run([python, "-c", textwrap.dedent(LIST)], env=env, cwd=cwd, capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
     return json.loads(proc.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]

@@ -114,11 +114,11 @@ def search_action(query: str, kind: str | None = None, as_json: bool = False) ->
     return run(as_json, produce)
 
 
-def doctor_action(load_all: bool = False, as_json: bool = False) -> int:
-    from ._doctor import doctor_data
+def doctor_action(load_all: bool = False, as_json: bool = False, timeout: float | str = 10.0) -> int:
+    from ._doctor import doctor_data, parse_timeout
 
     def produce() -> Produced:
-        data = doctor_data(load_all)
+        data = doctor_data(load_all, parse_timeout(timeout))
         return data, _views.doctor_blocks(data), 0 if data["ok"] else 1
 
     return run(as_json, produce, reports_plugins=True)

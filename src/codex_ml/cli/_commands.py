@@ -64,9 +64,19 @@ def doctor_cmd(
     load_all: Annotated[bool, typer.Option(
         "--all", help="Also import every built-in and in-process entry (slower: may import torch).")] = False,
     as_json: Json = False,
+    timeout: Annotated[float, typer.Option(
+        "--timeout", help="Seconds each plugin may take to import, in a child process first "
+                          "(one that hangs is named, not waited for); 0: no child process.")] = 10.0,
 ) -> None:
     """Load every plugin and report each failure with its cause (exit 1 if any is broken)."""
-    raise typer.Exit(_actions.doctor_action(load_all, as_json))
+    raise typer.Exit(_actions.doctor_action(load_all, as_json, timeout))
+
+
+def cache_clear_cmd(as_json: Json = False) -> None:
+    """Remove the entry-point index cache ($CODEX_ML_CACHE_DIR, else $XDG_CACHE_HOME/codex_ml)."""
+    from ._cache import cache_clear_action
+
+    raise typer.Exit(cache_clear_action(as_json))
 
 
 def docs_build_cmd(
@@ -89,6 +99,9 @@ def build_app(*, hydra_commands: bool = False) -> typer.Typer:
     docs = typer.Typer(help="Documentation generated from the registries.", no_args_is_help=True)
     docs.command("build")(docs_build_cmd)
     app.add_typer(docs, name="docs")
+    cache = typer.Typer(help="The entry-point index cache.", no_args_is_help=True)
+    cache.command("clear")(cache_clear_cmd)
+    app.add_typer(cache, name="cache")
     if hydra_commands:
         _add_hydra_commands(app)
     return app

@@ -41,7 +41,7 @@ SPECS: dict[str, Spec] = {
                  frozenset({"tag"})),
     "search": Spec(("query",), JSON, {"--kind": "kind", "-k": "kind"}),
     "explain": Spec(("name",), {**JSON, "--no-load": "no_load"}, {"--kind": "kind", "-k": "kind"}),
-    "doctor": Spec((), {**JSON, "--all": "load_all"}),
+    "doctor": Spec((), {**JSON, "--all": "load_all"}, {"--timeout": "timeout"}),
 }
 
 

@@ -3,28 +3,38 @@
 Discovery runs with ``strict=False`` (an argument always wins over
 ``CODEX_ML_PLUGINS_STRICT``), so one broken plugin does not hide the next:
 the exit status does the gating instead (non-zero when anything is broken).
+
+With a timeout (``--timeout N``, default 10 s) each plugin's module is first
+imported in a child process (``_probe``); one that hangs or kills its
+interpreter is reported as failed and skipped by the doctor's own run.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
-from codex_ml.registry import Registry, RegistryError
+from codex_ml.registry import PluginFailure, Registry, RegistryError
 
 from ._explain import all_failures
-from ._inspect import describe, files_info, plugin_files
-from ._kinds import every_registry
+from ._inspect import describe, failure_info, files_info, plugin_files
+from ._kinds import UsageProblem, every_registry
+
+DEFAULT_TIMEOUT = 10.0
 
 
-def doctor_data(load_all: bool = False) -> dict[str, Any]:
-    """Run discovery for every registry and gather what went wrong."""
+def doctor_data(load_all: bool = False, timeout: float = DEFAULT_TIMEOUT) -> dict[str, Any]:
+    """Run discovery for every registry and gather what went wrong (``timeout`` 0: no child probe)."""
     errors: list[str] = []
-    regs = every_registry()
-    for reg in regs:
-        _discover(reg, errors)
-        if load_all:
-            _load_every_entry(reg)
-    failures = all_failures(regs)
+    stuck = probe_plugins(timeout) if timeout > 0 else []
+    with skipping(stuck):
+        regs = every_registry()
+        for reg in regs:
+            _discover(reg, errors)
+            if load_all:
+                _load_every_entry(reg)
+    failures = all_failures(regs) + [failure_info(f) for f in stuck]
     files = plugin_files()
     collisions = [{"kind": r.kind, "message": m} for r in regs for m in r.report().collisions]
     problems = len(failures) + len(collisions) + len(files["failed"]) + len(files["refused"]) + len(errors)
@@ -33,10 +43,73 @@ def doctor_data(load_all: bool = False) -> dict[str, Any]:
         "registries": [_registry_row(r) for r in regs], "failures": failures,
         "collisions": collisions, "errors": errors,
         "shadowed": [{"kind": r.kind, "message": m} for r in regs for m in r.report().shadowed],
-        "disabled": [{"kind": r.kind, "message": m} for r in regs for m in r.report().disabled],
+        "disabled": [{"kind": r.kind, "message": m} for r in regs for m in r.report().disabled
+                     if not any(m.startswith(_rule(f) + " (") for f in stuck)],
         "plugin_files": files, "catalogue_files": catalogue_files(regs),
         "entry_points": entry_point_summary(),
     }
+
+
+def probe_plugins(timeout: float) -> list[PluginFailure]:
+    """Import each plugin module in a child process; the entry points whose module hung or crashed."""
+    from codex_ml.registry import _discovery, _epindex
+    from codex_ml.registry._entry import BUILTIN
+
+    from ._probe import probe
+
+    by_module: dict[str, list[_epindex.EPRecord]] = {}
+    for rec in _epindex.current().records:
+        prov = _discovery.provenance_of(rec)
+        if prov.source != BUILTIN and not _discovery.allowed(rec):
+            by_module.setdefault(prov.module, []).append(rec)
+    modules = list(by_module)
+    out = []
+    for stuck in probe(modules, timeout):
+        module = modules[stuck.number]
+        error = TimeoutError(f"module {module} {stuck.why}; the doctor did not import it. Fix: repair or "
+                             f"upgrade the plugin, or disable it with CODEX_ML_PLUGINS_DISABLE")
+        for rec in by_module[module]:
+            out.append(PluginFailure(rec.group.rpartition(".")[2], rec.name, _discovery.provenance_of(rec), error))
+    return out
+
+
+def parse_timeout(value: float | str) -> float:
+    """``doctor --timeout N``: seconds, 0 turns the child-process check off."""
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = -1.0
+    if not seconds >= 0:  # also NaN
+        raise UsageProblem(f"--timeout must be a number of seconds >= 0 (0: no child-process check), got {value!r}")
+    return seconds
+
+
+def _rule(failure: PluginFailure) -> str:
+    return failure.provenance.entry_point.partition(" = ")[0]
+
+
+@contextmanager
+def skipping(stuck: list[PluginFailure]) -> Iterator[None]:
+    """Keep the doctor's own run away from the plugins that hung in the child.
+
+    The registries read their settings once; the doctor gives them settings
+    whose disable rules also name the stuck entry points, and puts the
+    process's own settings back afterwards.
+    """
+    if not stuck:
+        yield
+        return
+    import os
+
+    from codex_ml.registry import _settings
+
+    saved = _settings.current()
+    rules = ",".join([*saved.disable, *(_rule(f) for f in stuck)])
+    _settings.restore(_settings.Settings({**os.environ, "CODEX_ML_PLUGINS_DISABLE": rules}))
+    try:
+        yield
+    finally:
+        _settings.restore(saved)
 
 
 def _discover(reg: Registry[Any], errors: list[str]) -> None:

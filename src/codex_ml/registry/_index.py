@@ -9,7 +9,11 @@ from __future__ import annotations
 
 import _thread
 
-from . import _epindex
+from . import _epindex, _epview
+
+TYPE_CHECKING = False  # typing itself costs milliseconds to import
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 _lock = _thread.RLock()
 
@@ -35,3 +39,15 @@ def latest() -> _epindex.Index:
         if _epindex.changed():
             _epindex.invalidate()
         return _epindex.current()
+
+
+def view(group: str, rules: Callable[[_epindex.EPRecord], str] | None) -> _epview.GroupView:
+    """The names of ``group`` a registry lists, from the current index."""
+    with _lock:
+        return _epview.GroupView(_epindex.current(), group, rules)
+
+
+def record(group_view: _epview.GroupView, key: str) -> _epindex.EPRecord | None:
+    """The entry point ``group_view`` lists under ``key`` (its distribution checked fresh first)."""
+    with _lock:
+        return group_view.record(key)

@@ -14,6 +14,7 @@ import warnings
 
 from . import _registering, _search, _settings, _snapshot, _world
 from ._entry import NOT_LOADED, Entry
+from ._epview import Bare
 from ._errors import RegistryLoadError
 from ._generic import Generic, T
 from ._names import normalise, validate_name
@@ -28,6 +29,7 @@ if TYPE_CHECKING:
 
     from ._discovery import DiscoveryReport, PluginFailure
     from ._epindex import EPRecord
+    from ._epview import GroupView
     from ._interfaces import Checks, Interface
     from ._settings import Settings
 
@@ -112,7 +114,11 @@ class Registry(Generic[T]):
 
     def _insert(self, entry: Entry, override: bool) -> None:
         with self._lock:
-            outcome = place(self._table, entry, override, self.label)
+            table = self._table
+            if table.view is not None:  # an entry point of one of these names decides precedence as an Entry
+                for name in (entry.name, *entry.aliases):
+                    self.source.materialise(table, normalise(name))
+            outcome = place(table, entry, override, self.label)
             self.source.failures.pop(normalise(entry.name), None)
             self._fast.clear()
         self.source.note(outcome, entry.name)
@@ -159,6 +165,11 @@ class Registry(Generic[T]):
     resolve_and_instantiate = create
 
     def __contains__(self, name: object) -> bool:
+        if isinstance(name, str) and name.isascii():
+            self._ensure_scanned()
+            key, table = normalise(name), self._table
+            if table.pending(key) and key not in table.deprecated:
+                return True  # listed by the index: no Entry needed to answer
         return isinstance(name, str) and self._find(name) is not None
 
     def _find(self, name: str) -> Entry | None:
@@ -169,13 +180,26 @@ class Registry(Generic[T]):
         if deprecated is not None:
             warnings.warn(deprecated[2], DeprecationWarning, stacklevel=4)
             name = deprecated[1]
-        entry = self._table.find(name)  # one table: a refresh swaps it whole
+        entry = self._lookup(name)  # one table: a refresh swaps it whole
         if entry is None and not self.source.hooks_once.done:
             self.source.run_hooks(self)
-            entry = self._table.find(name)
+            entry = self._lookup(name)
         failure = self.source.failures.get(key) if entry is None else None
         if failure is not None:  # a broken hook of that very name
             raise self.source.load_error(failure) from failure.error
+        return entry
+
+    def _lookup(self, name: str) -> Entry | None:
+        """The entry of ``name``; an entry point the view lists gets its Entry now."""
+        table = self._table
+        entry = table.find(name)
+        if entry is None and table.view is not None and name.isascii():
+            key = normalise(name)
+            if key not in table.aliases and table.pending(key):
+                with self._lock:
+                    table = self._table
+                    self.source.materialise(table, key)
+                entry = table.find(name)
         return entry
 
     def _access(self, name: str, entry: Entry) -> Any:
@@ -200,13 +224,24 @@ class Registry(Generic[T]):
         self._ensure_scanned()
         if resolve:
             self.source.run_hooks(self)
-        table = self._table
         wanted = set(_registering.tags_of(tags, "list()"))
-        entries = builtins.list(table.entries.values())  # one C-level copy: writers may be adding
+        entries, view, taken = self._picture()
         names = [e.name for e in entries if wanted <= set(e.metadata.get("tags") or ())]
         if include_deprecated:
-            names += [v[0] for v in builtins.list(table.deprecated.values())]
-        return sorted(names, key=lambda n: (normalise(n), n))
+            names += [v[0] for v in builtins.list(self._table.deprecated.values())]
+        listed = view.names(taken) if view is not None and not wanted else []  # sorted; entry points carry no tags
+        if not names:
+            return builtins.list(listed)
+        pairs = [(normalise(n), n) for n in names]
+        if listed and view is not None:
+            pairs += view.pairs(taken)
+        return [n for _, n in sorted(pairs)]
+
+    def _picture(self) -> tuple[builtins.list[Entry], GroupView | None, set[str]]:
+        """Entries and the entry points not yet built, as one picture (a lookup may be building one)."""
+        with self._lock:
+            table = self._table
+            return builtins.list(table.entries.values()), table.view, set(table.taken)
 
     def __iter__(self) -> Iterator[str]:
         return iter(self.list())
@@ -235,7 +270,9 @@ class Registry(Generic[T]):
         """Names ranked exact > prefix > substring > fuzzy over name, aliases, description, tags."""
         _registering.require_str(query, f"{self.label} search query")
         self._ensure_scanned()
-        return _search.rank(query, builtins.list(self._table.entries.values()), limit)
+        entries, view, taken = self._picture()
+        bare = [Bare((n,)) for n in (view.names(taken) if view is not None else [])]
+        return _search.rank(query, [*entries, *bare], limit)  # type: ignore[list-item]
 
     def metadata(self, name: str) -> dict[str, Any]:
         entry = self.entry(name)

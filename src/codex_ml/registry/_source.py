@@ -8,7 +8,7 @@ target on first use and records every failure instead of raising it.
 
 from __future__ import annotations
 
-from . import _context, _discovery, _epindex, _index, _settings
+from . import _context, _discovery, _epindex, _epview, _index, _settings
 from ._discovery import BUNDLES, DiscoveryReport, PluginFailure
 from ._entry import NOT_LOADED, Entry
 from ._errors import RegistryCollisionError, RegistryLoadError
@@ -52,26 +52,54 @@ class Source:
 
     # ------------------------------------------------------------ scanning
     def scan(self, table: Table, live: Table | None = None) -> None:
-        """Add a lazy entry per entry point of the group; reuse ``live``'s unchanged entries."""
+        """Give ``table`` a view of the group's entry points; reuse ``live``'s unchanged entries.
+
+        Entries are built now only where a registry must look: hooks, names
+        our rules reject, colliding rows and names that clash with what is
+        registered already; every other name waits for a lookup (``materialise``).
+        """
         self.scan_count += 1
         self.seen_index = _index.current()
         if not self.group:
             return
         settings = self.settings()
         policy = (settings.disable, settings.allow)
+        rules = (lambda rec: _discovery.allowed(rec, policy)) if any(policy) else None
         known = _by_entry_point(live) if live is not None else {}
         self.hooks = []
-        for rec in _index.records(self.group):
+        view = _index.view(self.group, rules)
+        table.view, table.taken = view, set()
+        self.report.disabled.extend(view.disabled)
+        for key in [k for k in (*table.entries, *table.aliases) if k in view]:
+            self.materialise(table, key, known)  # a clash with what is registered: precedence decides now
+        for rec in view.set_apart():  # hooks, rejected names, collisions: each one looked at
+            self.materialise(table, normalise(rec.name), known)
             self._add_record(table, rec, policy, known)
         if self.pending() and self.hooks_once.done:
             self.hooks_once = Once()  # a new hook appeared: it runs on demand
 
+    def materialise(self, table: Table, key: str, known: dict[tuple[str, str], Entry] | None = None) -> None:
+        """Build the Entry of an entry point the view lists, once (the registry's lock is held)."""
+        view = table.view
+        if view is None or key in table.taken or key not in view:
+            return
+        table.taken.add(key)
+        rec = _index.record(view, key)
+        if rec is not None:  # None: its distribution changed and no longer has it
+            self._add_record(table, rec, None, known or {})
+
+    def materialise_all(self, table: Table) -> None:
+        view = table.view
+        if view is not None:
+            for key in view.listing.keys:
+                self.materialise(table, key)
+
     def _add_record(self, table: Table, rec: _epindex.EPRecord, policy: Any, known: dict[tuple[str, str], Entry]) -> None:
-        why = _discovery.allowed(rec, policy)
+        why = _discovery.allowed(rec, policy) if policy is not None else ""  # None: the view applied the rules
         if why:
             self.report.disabled.append(f"{rec.group}:{rec.name} ({rec.distribution}): {why}")
             return
-        if _discovery.is_hook_target(rec.value):
+        if _epview.hook_group(rec.group) and _discovery.is_hook_target(rec.value):
             self.hooks.append(rec)
             return
         provenance = _discovery.provenance_of(rec)
@@ -143,7 +171,7 @@ class Source:
             with _context.loading(entry.provenance, self.kind) as frame:
                 obj = _context.import_target(entry.target)
             self._refusals(frame, entry)
-            if _discovery.takes_register_fn(obj):
+            if _may_hook(entry) and _discovery.takes_register_fn(obj):
                 return self._load_hook_entry(entry, obj, registry)
             if isinstance(obj, type) and registry.interface is not None:
                 registry.interface.check_class(obj, source=str(entry.provenance))
@@ -202,3 +230,9 @@ def _by_entry_point(table: Table) -> dict[tuple[str, str], Entry]:
     """Lazy entries of a table by (entry point, version): reused by a rescan that finds them unchanged."""
     return {(e.provenance.entry_point, e.provenance.dist_version): e
             for e in table.entries.values() if e.target and e.provenance.entry_point}
+
+
+def _may_hook(entry: Entry) -> bool:
+    """Only our own groups (``codex_ml.*``) have hooks: elsewhere a target is the component itself."""
+    ep = entry.provenance.entry_point
+    return not ep or _epview.hook_group(ep)

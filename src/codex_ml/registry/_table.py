@@ -3,6 +3,11 @@
 A registry swaps its whole table in one assignment when discovery rebuilds
 it, so a reader that took ``registry._table`` once sees the old table or the
 new one, never one half rebuilt (docs/index.md, "Architecture").
+
+The entry points of the registry's group are not entries until a name is
+looked up: ``view`` lists them as plain strings (``_epview``), and ``taken``
+holds the keys of the view that have an Entry now (or were dropped), so a
+listing of thousands of installed names builds no object per name.
 """
 
 from __future__ import annotations
@@ -14,28 +19,45 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
     from ._entry import Entry
+    from ._epview import GroupView
 
 
 class Table:
     """``entries`` (key -> Entry), ``aliases`` (key -> entry key), ``deprecated`` (key -> (old, new, note))."""
 
-    __slots__ = ("entries", "aliases", "deprecated")
+    __slots__ = ("entries", "aliases", "deprecated", "view", "taken")
 
     def __init__(self, entries: dict[str, Entry] | None = None, aliases: dict[str, str] | None = None,
                  deprecated: dict[str, tuple[str, str, str]] | None = None) -> None:
         self.entries: dict[str, Entry] = entries if entries is not None else {}
         self.aliases: dict[str, str] = aliases if aliases is not None else {}
         self.deprecated: dict[str, tuple[str, str, str]] = deprecated if deprecated is not None else {}
+        self.view: GroupView | None = None  # entry points listed without Entry objects
+        self.taken: set[str] = set()  # keys of the view that have an Entry (or were dropped)
 
     def copy(self, keep: Callable[[Entry], bool] | None = None) -> Table:
-        """A new table with the same entries (those ``keep`` accepts) and their aliases."""
+        """A new table with the same entries (those ``keep`` accepts), their aliases and the view."""
         entries = dict(self.entries) if keep is None else {k: e for k, e in self.entries.items() if keep(e)}
         aliases = {a: k for a, k in self.aliases.items() if k in entries}
-        return Table(entries, aliases, dict(self.deprecated))
+        table = Table(entries, aliases, dict(self.deprecated))
+        table.view, table.taken = self.view, set(self.taken)  # a rescan replaces them; a drop keeps them
+        return table
 
     def deep_copy(self) -> Table:
         """Entries copied too (a snapshot that later changes cannot reach)."""
-        return Table({k: e.copy() for k, e in self.entries.items()}, dict(self.aliases), dict(self.deprecated))
+        table = Table({k: e.copy() for k, e in self.entries.items()}, dict(self.aliases), dict(self.deprecated))
+        table.view, table.taken = self.view, set(self.taken)
+        return table
+
+    def pending(self, key: str) -> bool:
+        """True when the view lists ``key`` and no Entry was built for it yet."""
+        view = self.view
+        return view is not None and key not in self.taken and key in view
+
+    def listed(self) -> list[str]:
+        """The view's names that have no Entry yet (sorted as ``Registry.list()`` sorts)."""
+        view = self.view
+        return view.names(self.taken) if view is not None else []
 
     def key(self, name: str) -> str | None:
         """The entry key ``name`` resolves to (its own, or the one it is an alias of)."""
@@ -59,4 +81,4 @@ class Table:
     def names(self) -> list[str]:
         """Display names and aliases of every entry (for "did you mean")."""
         entries = list(self.entries.values())
-        return [e.name for e in entries] + [a for e in entries for a in e.aliases]
+        return [e.name for e in entries] + self.listed() + [a for e in entries for a in e.aliases]

@@ -97,6 +97,7 @@ def forget(reg: Any, keep: Any = None) -> None:
         table = reg._table.copy(keep or (lambda e: not e.provenance.is_plugin))
         if keep is not None:  # the isolated test world: built-ins only
             table.deprecated = {}
+        table.view, table.taken = None, set()  # the next access scans again
         swap(reg, table)
         reg.source.forget()
 
@@ -144,6 +145,8 @@ def _discover_now(reg: Any, force: bool) -> None:
     if not source.inited or force:
         source.inited = True
         source.run_hooks(reg)
+        with reg._lock:
+            source.materialise_all(reg._table)
         for entry in list(reg._table.entries.values()):
             if entry.provenance.is_plugin and entry.target and not entry.loaded:
                 _try_load(reg, entry)
@@ -179,7 +182,7 @@ def refresh(reg: Any) -> None:
 
 # ---------------------------------------------------------------- the rest
 def searched_places(reg: Any) -> list[str]:
-    places = [f"{len(reg._table.entries)} registered {reg.kind}"]
+    places = [f"{len(reg._table.entries) + len(reg._table.listed())} registered {reg.kind}"]
     if reg.entry_point_group:
         places.append(f"entry-point group {reg.entry_point_group!r} on sys.path")
     roots = _plugindirs.STATE.report.roots

@@ -14,7 +14,6 @@ import warnings
 
 from . import _registering, _search, _settings, _snapshot, _world
 from ._entry import NOT_LOADED, Entry
-from ._epview import Bare
 from ._errors import RegistryLoadError
 from ._generic import Generic, T
 from ._names import normalise, validate_name
@@ -29,7 +28,6 @@ if TYPE_CHECKING:
 
     from ._discovery import DiscoveryReport, PluginFailure
     from ._epindex import EPRecord
-    from ._epview import GroupView
     from ._interfaces import Checks, Interface
     from ._settings import Settings
 
@@ -191,15 +189,12 @@ class Registry(Generic[T]):
 
     def _lookup(self, name: str) -> Entry | None:
         """The entry of ``name``; an entry point the view lists gets its Entry now."""
-        table = self._table
-        entry = table.find(name)
-        if entry is None and table.view is not None and name.isascii():
-            key = normalise(name)
-            if key not in table.aliases and table.pending(key):
-                with self._lock:
-                    table = self._table
-                    self.source.materialise(table, key)
-                entry = table.find(name)
+        entry = self._table.find(name)
+        if entry is None and name.isascii() and self._table.pending(normalise(name)):
+            with self._lock:
+                table = self._table
+                self.source.materialise(table, normalise(name))
+            entry = table.find(name)
         return entry
 
     def _access(self, name: str, entry: Entry) -> Any:
@@ -225,23 +220,9 @@ class Registry(Generic[T]):
         if resolve:
             self.source.run_hooks(self)
         wanted = set(_registering.tags_of(tags, "list()"))
-        entries, view, taken = self._picture()
-        names = [e.name for e in entries if wanted <= set(e.metadata.get("tags") or ())]
-        if include_deprecated:
-            names += [v[0] for v in builtins.list(self._table.deprecated.values())]
-        listed = view.names(taken) if view is not None and not wanted else []  # sorted; entry points carry no tags
-        if not names:
-            return builtins.list(listed)
-        pairs = [(normalise(n), n) for n in names]
-        if listed and view is not None:
-            pairs += view.pairs(taken)
-        return [n for _, n in sorted(pairs)]
-
-    def _picture(self) -> tuple[builtins.list[Entry], GroupView | None, set[str]]:
-        """Entries and the entry points not yet built, as one picture (a lookup may be building one)."""
-        with self._lock:
-            table = self._table
-            return builtins.list(table.entries.values()), table.view, set(table.taken)
+        with self._lock:  # one picture: a lookup may be building an entry point's Entry
+            picture = self._table.picture()
+        return picture.names(wanted, include_deprecated)
 
     def __iter__(self) -> Iterator[str]:
         return iter(self.list())
@@ -270,9 +251,9 @@ class Registry(Generic[T]):
         """Names ranked exact > prefix > substring > fuzzy over name, aliases, description, tags."""
         _registering.require_str(query, f"{self.label} search query")
         self._ensure_scanned()
-        entries, view, taken = self._picture()
-        bare = [Bare((n,)) for n in (view.names(taken) if view is not None else [])]
-        return _search.rank(query, [*entries, *bare], limit)  # type: ignore[list-item]
+        with self._lock:
+            picture = self._table.picture()
+        return _search.rank(query, picture.searchable(), limit)
 
     def metadata(self, name: str) -> dict[str, Any]:
         entry = self.entry(name)

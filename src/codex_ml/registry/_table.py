@@ -17,6 +17,7 @@ from ._names import normalise
 TYPE_CHECKING = False  # typing itself costs milliseconds to import
 if TYPE_CHECKING:
     from collections.abc import Callable
+    from typing import Any
 
     from ._entry import Entry
     from ._epview import GroupView
@@ -78,7 +79,41 @@ class Table:
             del self.aliases[alias]
         return entry
 
+    def picture(self) -> Picture:
+        """What a listing reads, copied as one (the registry's lock is held)."""
+        deprecated = [v[0] for v in self.deprecated.values()]
+        return Picture(list(self.entries.values()), deprecated, self.view, set(self.taken))
+
     def names(self) -> list[str]:
         """Display names and aliases of every entry (for "did you mean")."""
         entries = list(self.entries.values())
         return [e.name for e in entries] + self.listed() + [a for e in entries for a in e.aliases]
+
+
+class Picture:
+    """Entries, deprecated names and the entry points not yet built, at one moment."""
+
+    __slots__ = ("entries", "deprecated", "view", "taken")
+
+    def __init__(self, entries: list[Entry], deprecated: list[str], view: GroupView | None, taken: set[str]) -> None:
+        self.entries, self.deprecated, self.view, self.taken = entries, deprecated, view, taken
+
+    def names(self, wanted: set[str], include_deprecated: bool) -> list[str]:
+        """Sorted by (key, name); entry points carry no tags, so a tag filter lists entries only."""
+        names = [e.name for e in self.entries if wanted <= set(e.metadata.get("tags") or ())]
+        if include_deprecated:
+            names += self.deprecated
+        view = self.view if not wanted else None
+        if not names:
+            return list(view.names(self.taken)) if view is not None else []  # the view is sorted already
+        pairs = [(normalise(n), n) for n in names]
+        if view is not None:
+            pairs += view.pairs(self.taken)
+        return [n for _, n in sorted(pairs)]
+
+    def searchable(self) -> list[Any]:
+        """Entries, and each entry point not yet built as a bare name (no Entry is built to search)."""
+        from ._epview import Bare
+
+        listed = self.view.names(self.taken) if self.view is not None else []
+        return [*self.entries, *(Bare((n,)) for n in listed)]

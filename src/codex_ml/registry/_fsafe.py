@@ -177,8 +177,7 @@ class _Walk:
         if last:
             return f"it is {problem}" if not self.links else f"its symlink target {real} is {problem}"
         if self.links:
-            target = os.path.realpath(self.path)
-            return f"its symlink target {target} lies in a folder others can write or own ({real} is {problem})"
+            return f"the folder {real} on the way to its symlink target {os.path.realpath(self.path)} is {problem}"
         return f"the folder {real} on its path is {problem}"
 
     def close(self) -> None:

@@ -114,8 +114,8 @@ def skip_reason() -> str:
     return f"cannot create accounts here: {', '.join(missing)} not installed" if missing else ""
 
 
-@pytest.fixture(scope="session")
-def accounts() -> Iterator[Accounts]:
+@pytest.fixture(scope="session", name="accounts")
+def accounts_fixture() -> Iterator[Accounts]:
     reason = skip_reason()
     if reason:
         pytest.skip(reason)

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from _accounts import Accounts, accounts  # noqa: F401  (accounts: the fixture)
+from _accounts import Accounts, accounts_fixture  # noqa: F401  (the fixture)
 from _support import FILE_FIXTURES
 
 from codex_ml.catalogue import integrity, paths

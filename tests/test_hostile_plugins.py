@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from _accounts import Account, Accounts, accounts, give  # noqa: F401  (accounts: the fixture)
+from _accounts import Account, Accounts, accounts_fixture, give  # noqa: F401  (the fixture)
 from _support import env_with, run_json
 
 from codex_ml.registry._plugindirs import module_name
@@ -88,7 +88,7 @@ def test_plugin_root_inside_a_folder_another_account_owns_is_refused(scene: Any)
 
 
 def test_plugin_root_below_a_folder_others_can_write_is_refused(scene: Any) -> None:
-    acc, here, marker = scene
+    acc, here, _ = scene
     shared = acc.folder(f"{here.name}/shared", None, 0o777)  # no sticky bit: anyone may rename entries
     root = victim_plugins(acc, shared, {"mine.py": good("hx-mine")})
     out = discover_as(acc, acc.victim, root)

@@ -49,7 +49,7 @@ class Trust:
     databases once and are kept.
     """
 
-    __slots__ = ("uid", "_groups")
+    __slots__ = ("_groups", "uid")
 
     def __init__(self, uid: int | None = None) -> None:
         self.uid = os.getuid() if uid is None else uid

@@ -114,21 +114,24 @@ def _discover(roots: list[str]) -> DirReport:
 
     report = DirReport(roots=list(roots))
     trust = _fsafe.Trust()
-    trusted = [os.path.realpath(r) for r in roots if os.path.isdir(r) and not unsafe_reason(r, trust)]
-    _pluginimport.HOOK.start(trusted, trust, _warn_once)
-    for root in roots:
+    usable = [root for root in roots if _usable_root(root, report, trust)]
+    _pluginimport.HOOK.start([os.path.realpath(r) for r in usable], trust, _warn_once)
+    for root in usable:
         for path in _plugin_files(root, report, trust):
             _import_file(path, report, trust)
     return report
 
 
-def _plugin_files(root: str, report: DirReport, trust: _fsafe.Trust) -> Iterable[str]:
+def _usable_root(root: str, report: DirReport, trust: _fsafe.Trust) -> bool:
     if not os.path.isdir(root):
-        return []
+        return False
     problem = unsafe_reason(root, trust)
     if problem:
         _refuse(root, problem, report)
-        return []
+    return not problem
+
+
+def _plugin_files(root: str, report: DirReport, trust: _fsafe.Trust) -> list[str]:
     files: list[str] = []
     visited: set[str] = set()
     for dirpath, dirnames, filenames in os.walk(root, followlinks=True):

@@ -52,7 +52,7 @@ class Hook:
         self.served.clear()
         self.modules.clear()
         self.roots, self.trust, self.warn = tuple(roots), trust, warn
-        if self not in sys.path_hooks:
+        if roots and self not in sys.path_hooks:  # installed only once there are plugin folders
             sys.path_hooks.insert(0, self)
         for entry in list(sys.path_importer_cache):  # folders Python's own finder already claimed
             if self._claims(entry):
@@ -137,7 +137,7 @@ class _Loader(Loader):
         code = compile(self.source, module.__spec__.origin or self.real, "exec", dont_inherit=True)  # type: ignore[union-attr]
         try:
             with loading(Provenance(PLUGIN_FILE, module=module.__name__, file=self.real)):
-                exec(code, module.__dict__)
+                exec(code, module.__dict__)  # noqa: S102 - running plugin code is the point
         except BaseException:
             self.hook.modules.pop(self.real, None)
             raise

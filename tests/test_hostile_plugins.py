@@ -298,3 +298,48 @@ def test_module_names_never_collide(tmp_path: Path) -> None:
     assert module_name("/a/b_2f.py") != module_name("/a/b/.py")  # escaping is one to one
     out = run_json(PROBE, env=env_with(CODEX_ML_PLUGIN_PATH=str(root)), cwd=tmp_path)
     assert out["names"] == ["hx-twin-0", "hx-twin-1"]
+
+
+SWAP_AFTER_CHECK = """
+    import json, os, warnings
+    warnings.simplefilter("ignore")
+    from codex_ml.registry import _fsafe, _plugindirs, metric_registry, set_auto_discover
+    set_auto_discover(False)
+    checked = _fsafe._Walk.run
+
+    def check_then_swap(walk):  # the test's hook: runs right after the checks, before the read
+        found = checked(walk)
+        if walk.path.endswith("race.py"):
+            {swap}
+        return found
+
+    _fsafe._Walk.run = check_then_swap
+    report = _plugindirs.discover_plugins([{root!r}], force=True)
+    print(json.dumps({{"names": sorted(n for n in metric_registry.list() if n.startswith("hx-")),
+                      "refused": report.refused}}))
+"""
+SWAPS = {
+    "link": "os.symlink({evil!r}, {spare!r}); os.replace({spare!r}, {link!r})",
+    "file": "os.replace({evil!r}, {good!r})",
+    "folder": "os.rename({good_dir!r}, {good_dir!r} + '.old'); os.rename({evil_dir!r}, {good_dir!r})",
+}
+
+
+@pytest.mark.parametrize("swap", sorted(SWAPS))
+def test_swapping_the_link_file_or_folder_right_after_the_check_changes_nothing(tmp_path: Path, swap: str) -> None:
+    marker = tmp_path / "pwned"
+    good_dir, evil_dir, root = tmp_path / "good", tmp_path / "evil", tmp_path / "plugins"
+    for folder in (good_dir, evil_dir, root):
+        folder.mkdir()
+    (good_dir / "race.py").write_text(good("hx-good"))
+    (evil_dir / "race.py").write_text(evil(marker))
+    (root / "race.py").symlink_to(good_dir / "race.py")
+    names = {"evil": str(evil_dir / "race.py"), "good": str(good_dir / "race.py"), "link": str(root / "race.py"),
+             "spare": str(root / ".spare"), "good_dir": str(good_dir), "evil_dir": str(evil_dir)}
+    code = SWAP_AFTER_CHECK.format(swap=SWAPS[swap].format(**names), root=str(root))
+    out = run_json(code, env=env_with(), cwd=tmp_path)
+    assert not marker.exists() and "hx-evil" not in out["names"]
+    if swap == "file":  # the checked file itself was replaced: refused, not read
+        assert out["refused"] == {names["link"]: "it was replaced while it was being opened"}
+    else:  # the descriptors already held lead to the file that was checked
+        assert out["names"] == ["hx-good"]

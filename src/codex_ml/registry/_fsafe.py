@@ -52,7 +52,7 @@ class Trust:
     __slots__ = ("_groups", "uid")
 
     def __init__(self, uid: int | None = None) -> None:
-        self.uid = os.getuid() if uid is None else uid
+        self.uid = (os.getuid() if hasattr(os, "getuid") else -1) if uid is None else uid
         self._groups: dict[int, bool] = {}
 
     def owner_problem(self, st: os.stat_result) -> str:

@@ -59,9 +59,9 @@ def main() -> None:
         for n in args.n:
             root = Path(tmp) / f"plugins-{n}"
             files = make_tree(root, n)
-            checked = best(lambda: _plugindirs.discover_plugins([str(root)], force=True), args.repeat)
-            unchecked = best(lambda: plain(files), args.repeat)
-            one = best(lambda: _fsafe.check(files[0]), max(args.repeat, 50))
+            checked = best(lambda r=root: _plugindirs.discover_plugins([str(r)], force=True), args.repeat)
+            unchecked = best(lambda f=files: plain(f), args.repeat)
+            one = best(lambda f=files: _fsafe.check(f[0]), max(args.repeat, 50))
             rows.append([n, f"{checked * 1e3:.1f}", f"{unchecked * 1e3:.1f}",
                          f"{(checked - unchecked) / n * 1e6:.0f}", f"{one * 1e6:.0f}"])
     print(table(["files", "discover_plugins (ms)", "read+compile+exec, no checks (ms)",

@@ -70,11 +70,18 @@ def doctor_cmd(
 
 
 def docs_build_cmd(
-    out: Annotated[str, typer.Option("--out", "-o", help="Folder to write the Markdown pages into.")],
+    out: Annotated[str, typer.Option("--out", "-o", help="Folder to write the pages into.")],
+    fmt: Annotated[str, typer.Option(
+        "--format", "-f", help="md: one Markdown table per registry; html: an offline site with "
+                               "search, diagrams, the guides and broken plugins.")] = "md",
+    guides: Annotated[str | None, typer.Option(
+        "--guides", help="Folder of Markdown guides for the html site (default: ./docs, else the "
+                         "source checkout's docs/).")] = None,
+    resolve: Resolve = False,
     as_json: Json = False,
 ) -> None:
-    """Write one Markdown page per registry (a table of its entries) plus index.md."""
-    raise typer.Exit(_actions.docs_build_action(out, as_json))
+    """Write the registries' docs: Markdown tables (md) or a browsable offline site (html)."""
+    raise typer.Exit(_actions.docs_build_action(out, as_json, fmt, guides, resolve))
 
 
 def build_app(*, hydra_commands: bool = False) -> typer.Typer:

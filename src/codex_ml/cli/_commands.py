@@ -2,7 +2,7 @@
 
 Each command only declares its arguments; the body lives in ``_actions``.
 Sub-apps per noun: the registry verbs at the top (``list``, ``ls``,
-``explain``, ``search``, ``doctor``) and ``docs build``.
+``explain``, ``search``, ``doctor``), ``docs build`` and ``report``.
 """
 
 from __future__ import annotations
@@ -84,6 +84,17 @@ def docs_build_cmd(
     raise typer.Exit(_actions.docs_build_action(out, as_json, fmt, guides, resolve))
 
 
+def report_cmd(
+    run_dirs: Annotated[list[str], typer.Argument(metavar="RUN_DIR", help="Run folders (runs/<name>), one or more.")],
+    out: Annotated[str, typer.Option("--out", "-o", help="The HTML file to write.")] = "report.html",
+    as_json: Json = False,
+) -> None:
+    """One offline HTML page: curves, config differences, evaluations, samples, training data."""
+    from ._report import report_action
+
+    raise typer.Exit(report_action(run_dirs, out, as_json))
+
+
 def build_app(*, hydra_commands: bool = False) -> typer.Typer:
     """The command tree; ``hydra_commands`` adds train/evaluate (for ``codex-ml --help``)."""
     app = typer.Typer(help=HELP, add_completion=False, no_args_is_help=True,
@@ -96,6 +107,7 @@ def build_app(*, hydra_commands: bool = False) -> typer.Typer:
     docs = typer.Typer(help="Documentation generated from the registries.", no_args_is_help=True)
     docs.command("build")(docs_build_cmd)
     app.add_typer(docs, name="docs")
+    app.command("report")(report_cmd)
     if hydra_commands:
         _add_hydra_commands(app)
     return app

@@ -39,7 +39,10 @@
     var a = document.createElement("a");
     a.href = root + e.url;
     a.className = "hit";
-    a.appendChild(document.createTextNode(e.name));
+    var name = document.createElement("span");
+    name.className = "name";
+    name.textContent = e.name;
+    a.appendChild(name);
     var kind = document.createElement("span");
     kind.className = "kind";
     kind.textContent = e.kind;

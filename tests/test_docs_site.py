@@ -7,7 +7,7 @@ import re
 from pathlib import Path
 
 import pytest
-from test_cli_app_support import codex_ml, parsed
+from test_cli_app_support import clean_env, codex_ml, parsed, with_path
 from test_docs_site_support import build_demo_site, local_links, search_index
 
 
@@ -114,3 +114,45 @@ def test_missing_guides_folder_is_named(tmp_path: Path) -> None:
                     "--json", cwd=tmp_path)
     assert proc.returncode == 1
     assert parsed(proc)["error"].startswith("--guides nowhere: no such folder. Fix:")
+
+
+def guides_folder(root: Path) -> Path:
+    docs = root / "guides"
+    (docs / "more").mkdir(parents=True)
+    (docs / "images").mkdir()
+    (docs / "images" / "shot.png").write_bytes(b"\x89PNG\r\n\x1a\n")
+    (docs / "index.md").write_text(
+        "# Start here\n\nSee [the part](more/part.md#second-part), [the readme](../README.md), "
+        "[the web](https://example.org/x) and ![a shot](images/shot.png).\n")
+    (docs / "more" / "part.md").write_text("# Part\n\n## Second part\n\nBack to [the start](../index.md).\n")
+    return docs
+
+
+def test_own_guides_folder_links_and_images(tmp_path: Path) -> None:
+    docs = guides_folder(tmp_path)
+    out = tmp_path / "site"
+    proc = codex_ml("docs", "build", "--format", "html", "--guides", str(docs), "--out", str(out), cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    start = (out / "docs" / "index.html").read_text()
+    assert '<a href="more/part.html#second-part">the part</a>' in start
+    assert "the readme" in start and "README" not in start  # outside the guides: kept as text
+    assert 'href="https://example.org/x"' in start and 'src="images/shot.png"' in start
+    assert (out / "docs" / "images" / "shot.png").is_file()
+    part = (out / "docs" / "more" / "part.html").read_text()
+    assert 'id="second-part"' in part and 'href="../index.html"' in part
+
+
+def test_without_markdown_guides_are_plain_text_and_without_jinja_a_clear_error(tmp_path: Path) -> None:
+    blocked = tmp_path / "blocked"
+    blocked.mkdir()
+    (blocked / "markdown.py").write_text("raise ImportError('markdown is not installed (test)')\n")
+    env = with_path(clean_env(), blocked)
+    out = tmp_path / "site"
+    proc = codex_ml("docs", "build", "--format", "html", "--guides", str(guides_folder(tmp_path)),
+                    "--out", str(out), cwd=tmp_path, env=env)
+    assert proc.returncode == 0, proc.stderr
+    assert '<pre class="plain-guide"># Start here' in (out / "docs" / "index.html").read_text()
+    (blocked / "jinja2.py").write_text("raise ImportError('jinja2 is not installed (test)')\n")
+    proc = codex_ml("docs", "build", "--format", "html", "--out", str(out), cwd=tmp_path, env=env)
+    assert proc.returncode == 1
+    assert "the HTML output needs Jinja2, which is not installed. Fix: pip install 'codex-ml[docs]'" in proc.stderr

@@ -28,7 +28,7 @@ pytest.importorskip("selenium", reason="selenium is not installed (pip install -
 if find_browser() is None:
     pytest.skip(NO_BROWSER, allow_module_level=True)
 
-from selenium.webdriver.common.by import By  # noqa: E402
+from selenium.webdriver.common.by import By
 
 KINDS = {"agents", "data_loaders", "metrics", "models", "pipelines", "prompts", "reward_models",
          "rl_agents", "schedulers", "tokenizers", "tools", "trainers"}

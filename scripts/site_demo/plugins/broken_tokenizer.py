@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import fancy_tokenizer_lib  # noqa: F401  (not installed: this plugin is broken on purpose)
+import fancy_tokenizer_lib  # not installed: this plugin is broken on purpose
 
 from codex_ml.registry import register_tokenizer
 

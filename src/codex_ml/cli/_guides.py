@@ -22,7 +22,7 @@ import codex_ml
 from ._kinds import CliError
 
 _HREF = re.compile(r'(<(?:a|img)\b[^>]*?\b(?:href|src)=")([^"]*)("[^>]*>)')
-_TITLE = re.compile(r"^#\s+(.+)$", re.M)
+_TITLE = re.compile(r"^#\s+(.+)$", re.MULTILINE)
 
 
 def find_guides(explicit: str | None) -> Path | None:
@@ -96,7 +96,7 @@ def _link(url: str, rel: Path, known: set[str]) -> str:
 
 def unlink_missing(body: str) -> str:
     """``<a href="">text</a>`` (a link outside the guides) becomes plain text."""
-    return re.sub(r'<a\b[^>]*\bhref=""[^>]*>(.*?)</a>', r"\1", body, flags=re.S)
+    return re.sub(r'<a\b[^>]*\bhref=""[^>]*>(.*?)</a>', r"\1", body, flags=re.DOTALL)
 
 
 def known_files(root: Path) -> set[str]:

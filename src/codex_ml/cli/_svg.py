@@ -13,7 +13,7 @@ from typing import Any
 PALETTE = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#8c564b",
            "#e377c2", "#7f7f7f", "#bcbd22")
 ROW = 24  # px per component row: 13 px text stays readable in a 1280 px screenshot
-WIDTH = 1180
+WIDTH = 1000  # fits the main column of a 1280 px window unscaled
 
 
 def color(i: int) -> str:
@@ -39,7 +39,7 @@ def provider_diagram(providers: list[dict[str, Any]], kinds: list[dict[str, Any]
         y += 8
     if not rows:
         return None
-    return {"width": WIDTH, "height": y + 10, "rows": rows, "x_right": 720, "w_right": 440,
+    return {"width": WIDTH, "height": y + 10, "rows": rows, "x_right": 620, "w_right": 370,
             "providers": _provider_boxes(providers, where, y)}
 
 
@@ -52,8 +52,8 @@ def _provider_boxes(providers: list[dict[str, Any]], where: dict[tuple[str, str]
         box_h = 44
         top = 40 + i * slot + (slot - box_h) / 2
         cy = top + box_h / 2
-        edges = [_curve(330, cy, 720, where[(c["kind"], c["name"])]) for c in prov["components"]]
-        boxes.append({"label": prov["label"], "type": prov["type"], "x": 20, "y": top, "w": 310,
+        edges = [_curve(320, cy, 620, where[(c["kind"], c["name"])]) for c in prov["components"]]
+        boxes.append({"label": prov["label"], "type": prov["type"], "x": 10, "y": top, "w": 310,
                       "h": box_h, "color": color(i), "edges": edges,
                       "count": len(prov["components"])})
     return boxes

@@ -156,3 +156,15 @@ def test_without_markdown_guides_are_plain_text_and_without_jinja_a_clear_error(
     proc = codex_ml("docs", "build", "--format", "html", "--out", str(out), cwd=tmp_path, env=env)
     assert proc.returncode == 1
     assert "the HTML output needs Jinja2, which is not installed. Fix: pip install 'codex-ml[docs]'" in proc.stderr
+
+
+def test_hook_plugins_are_listed_and_run_only_with_resolve(site: Path, installed_examples: Path) -> None:
+    metrics = html.unescape((site / "kinds" / "metrics.html").read_text())
+    assert "<code>weighted</code> = <code>toy_metric.hooks:register</code> (toy-metric 0.1.0): not run" in metrics
+    assert "toy_weighted_accuracy" not in metrics  # the hook was not imported for the docs
+    resolved = site.parent / "resolved"
+    assert build_demo_site(resolved, installed_examples, site.parent, "--resolve").returncode == 0
+    metrics = html.unescape((resolved / "kinds" / "metrics.html").read_text())
+    section = metrics.split('id="c-toy_weighted_accuracy"')[1].split("</section>")[0]
+    assert "accuracy with per-item weights" in section and "<code>predictions</code>" in section
+    assert "(toy-metric 0.1.0): ran" in metrics

@@ -46,10 +46,9 @@ def guide_files(root: Path) -> list[Path]:
     return sorted(files, key=lambda p: (p.as_posix() != "index.md", len(p.parts), p.as_posix()))
 
 
-def assets(root: Path) -> list[Path]:
-    """Images and other non-Markdown files the guides may show (copied as they are)."""
-    kept = {".png", ".svg", ".jpg", ".jpeg", ".gif", ".webp"}
-    return sorted(p.relative_to(root) for p in root.rglob("*") if p.is_file() and p.suffix.lower() in kept)
+def assets(pages: list[dict[str, Any]]) -> list[str]:
+    """Files other than guides that the pages link to or show (copied as they are)."""
+    return sorted({t for page in pages for t in page["uses"] if not t.endswith(".md")})
 
 
 def render(root: Path, rel: Path, known: set[str]) -> dict[str, Any]:
@@ -57,10 +56,11 @@ def render(root: Path, rel: Path, known: set[str]) -> dict[str, Any]:
     text = (root / rel).read_text(encoding="utf-8", errors="replace")
     match = _TITLE.search(text)
     title = match.group(1).strip() if match else rel.stem
-    body = to_html(text)
-    body = unlink_missing(_HREF.sub(lambda m: m.group(1) + _link(m.group(2), rel, known) + m.group(3), body))
+    uses: list[str] = []
+    body = unlink_missing(_HREF.sub(lambda m: m.group(1) + _link(m.group(2), rel, known, uses) + m.group(3),
+                                    to_html(text)))
     return {"title": title, "html": body, "path": "docs/" + rel.with_suffix(".html").as_posix(),
-            "source": rel.as_posix()}
+            "source": rel.as_posix(), "uses": uses}
 
 
 def to_html(text: str) -> str:
@@ -80,14 +80,15 @@ def github_slug(value: str, separator: str = "-") -> str:
     return text.replace(" ", separator)
 
 
-def _link(url: str, rel: Path, known: set[str]) -> str:
-    """A guide's link as the site needs it; ``#gone`` marks one that cannot resolve."""
+def _link(url: str, rel: Path, known: set[str], uses: list[str]) -> str:
+    """A guide's link as the site needs it (``uses`` collects its target); "" when it cannot resolve."""
     parts = urlsplit(html.unescape(url))
     if parts.scheme or parts.netloc or url.startswith("#") or not parts.path:
         return url
     target = posixpath.normpath(posixpath.join(rel.parent.as_posix(), parts.path))
     if target.startswith("..") or target not in known:
         return ""
+    uses.append(target)
     if target.endswith(".md"):
         target = target[:-3] + ".html"
     new = posixpath.relpath(target, rel.parent.as_posix() or ".")

@@ -98,14 +98,15 @@ def _page(env: Any, writer: Writer, rel: str, template: str, common: dict[str, A
 
 
 def guide_pages(writer: Writer, explicit: str | None) -> list[dict[str, Any]]:
-    """The guides rendered (their pages are written by the caller); images copied now."""
+    """The guides rendered (their pages are written by the caller); the files they show copied now."""
     root = _guides.find_guides(explicit)
     if root is None:
         return []
     known = _guides.known_files(root)
-    for rel in _guides.assets(root):
-        writer.bytes(f"docs/{rel.as_posix()}", (root / rel).read_bytes())
-    return [_guides.render(root, rel, known) for rel in _guides.guide_files(root)]
+    pages = [_guides.render(root, rel, known) for rel in _guides.guide_files(root)]
+    for rel in _guides.assets(pages):
+        writer.bytes(f"docs/{rel}", (root / rel).read_bytes())
+    return pages
 
 
 def search_index(kinds: list[dict[str, Any]]) -> str:

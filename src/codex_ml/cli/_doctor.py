@@ -16,6 +16,13 @@ from ._inspect import describe, files_info, plugin_files
 from ._kinds import every_registry
 
 
+def not_strict() -> Any:
+    """Strict mode off while the block runs: passed down as settings, never by editing os.environ."""
+    from codex_ml.registry._settings import overridden
+
+    return overridden(strict=False)
+
+
 def doctor_data(load_all: bool = False) -> dict[str, Any]:
     """Run discovery for every registry and gather what went wrong."""
     errors: list[str] = []

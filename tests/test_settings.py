@@ -80,3 +80,13 @@ def test_strict_true_wins_over_the_environment(one_broken: Path) -> None:
         with pytest.raises(RegistryLoadError, match="broken-one.*ValueError: broken on purpose"):
             core.init_metric_plugins(strict=True)
         assert core.init_metric_plugins().failed  # without the argument: the environment (off)
+
+
+def test_a_command_chooses_settings_without_touching_the_environment() -> None:
+    from codex_ml.registry._settings import overridden
+
+    with isolated(env={"CODEX_ML_PLUGINS_STRICT": "1"}):
+        with overridden(strict=False) as chosen:
+            assert chosen.strict is False and current() is chosen
+            assert os.environ["CODEX_ML_PLUGINS_STRICT"] == "1"
+        assert current().strict is True

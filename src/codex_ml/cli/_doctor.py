@@ -24,6 +24,13 @@ from ._kinds import UsageProblem, every_registry
 DEFAULT_TIMEOUT = 10.0
 
 
+def not_strict() -> Any:
+    """Strict mode off while the block runs: passed down as settings, never by editing os.environ."""
+    from codex_ml.registry._settings import overridden
+
+    return overridden(strict=False)
+
+
 def doctor_data(load_all: bool = False, timeout: float = DEFAULT_TIMEOUT) -> dict[str, Any]:
     """Run discovery for every registry and gather what went wrong (``timeout`` 0: no child probe)."""
     errors: list[str] = []
@@ -92,24 +99,16 @@ def _rule(failure: PluginFailure) -> str:
 def skipping(stuck: list[PluginFailure]) -> Iterator[None]:
     """Keep the doctor's own run away from the plugins that hung in the child.
 
-    The registries read their settings once; the doctor gives them settings
-    whose disable rules also name the stuck entry points, and puts the
-    process's own settings back afterwards.
+    Passed down as settings whose disable rules also name the stuck entry
+    points, never by editing os.environ.
     """
     if not stuck:
         yield
         return
-    import os
+    from codex_ml.registry._settings import current, overridden
 
-    from codex_ml.registry import _settings
-
-    saved = _settings.current()
-    rules = ",".join([*saved.disable, *(_rule(f) for f in stuck)])
-    _settings.restore(_settings.Settings({**os.environ, "CODEX_ML_PLUGINS_DISABLE": rules}))
-    try:
+    with overridden(disable=(*current().disable, *(_rule(f) for f in stuck))):
         yield
-    finally:
-        _settings.restore(saved)
 
 
 def _discover(reg: Registry[Any], errors: list[str]) -> None:

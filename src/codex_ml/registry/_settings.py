@@ -116,6 +116,31 @@ def reset() -> None:
     _current = None
 
 
+class overridden:  # noqa: N801 - used like a function: ``with overridden(strict=False): ...``
+    """Settings with some values chosen by the caller while the block runs (a command's own choice).
+
+    The environment is not touched: the caller's choice is passed down as settings.
+    """
+
+    def __init__(self, **values: object) -> None:
+        self.values = values
+        self.saved: Settings | None = None
+
+    def __enter__(self) -> Settings:
+        global _current
+        self.saved = _current
+        base = current()
+        chosen = Settings.__new__(Settings)
+        for slot in Settings.__slots__:
+            setattr(chosen, slot, self.values.get(slot, getattr(base, slot)))
+        _current = chosen
+        return chosen
+
+    def __exit__(self, *exc: object) -> None:
+        global _current
+        _current = self.saved
+
+
 def current_or_none() -> Settings | None:
     return _current
 

@@ -11,15 +11,18 @@ from __future__ import annotations
 
 import importlib.util
 import inspect
+import os
 import random
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from codex_ml.training import components
 from codex_ml.training.data import TokenSplits, make_splits
 from codex_ml.training.errors import TrainingConfigError
+from codex_ml.training.runplan import Plan, plan_run
 from codex_ml.training.scoring import check_kinds
 from codex_ml.training.settings import TrainSettings, merge_settings
 
@@ -38,6 +41,7 @@ class Parts:
     model: Any
     splits: TokenSplits
     metrics: dict[str, tuple[Any, str]]
+    plan: Plan | None = None  # the run folder, locked (rank 0 only)
 
 
 def plain_config(cfg: Any) -> dict[str, Any]:
@@ -150,13 +154,33 @@ def build_parts(cfg: dict[str, Any]) -> Parts:
     return Parts(cfg, settings, trainer, tokenizer, model, splits, metrics)
 
 
-def train(cfg: Any) -> dict[str, Any]:
-    """Train what ``cfg`` describes; return the run summary (also in summary.json)."""
-    parts = build_parts(plain_config(cfg))
-    if is_torch_model(parts.model):
-        from codex_ml.training.loop import train as train_torch
+def is_main_process() -> bool:
+    """Rank 0 under torchrun, or a plain process."""
+    return os.environ.get("RANK", "0") == "0"
 
-        return train_torch(parts.cfg, parts)
-    from codex_ml.training.tiny import train_tiny
 
-    return train_tiny(parts)
+def train(cfg: Any, run_dir: Path | None = None) -> dict[str, Any]:
+    """Train what ``cfg`` describes; return the run summary (also in summary.json).
+
+    ``run_dir``: the folder to write (``codex-ml train`` passes Hydra's job
+    folder); by default ``<training.output_dir>/<training.run_name or a
+    timestamp>``. The folder is locked and a resume checked before anything
+    is built or written.
+    """
+    cfg = plain_config(cfg)
+    plan = plan_run(cfg, run_dir) if is_main_process() else None
+    try:
+        parts = build_parts(plan.cfg if plan else cfg)
+        parts.plan = plan
+        for note in plan.notes if plan else []:
+            print(note, flush=True)
+        if is_torch_model(parts.model):
+            from codex_ml.training.loop import train_parts
+
+            return train_parts(parts)
+        from codex_ml.training.tiny import train_tiny
+
+        return train_tiny(parts)
+    finally:
+        if plan is not None:
+            plan.lock.release()

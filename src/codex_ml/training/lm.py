@@ -13,7 +13,7 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
-from codex_ml.training.errors import CheckpointError, TrainingConfigError
+from codex_ml.training.errors import TrainingConfigError
 from codex_ml.training.scoring import Evidence, token_text
 
 
@@ -132,8 +132,8 @@ class TorchSampler:
         return str(self.tokenizer.decode(new)).split("\n", 1)[0]
 
 
-def evaluate_model(parts: Any, es: Any, run_dir: Path | None) -> tuple[dict[str, float], Any, str]:
-    """Metrics of the model (with the run's latest weights when ``run_dir`` is given)."""
+def evaluate_model(parts: Any, es: Any, folder: Path | None) -> tuple[dict[str, float], Any, str]:
+    """Metrics of the model (with the weights of checkpoint ``folder`` when given)."""
     from codex_ml.training import checkpoint
     from codex_ml.training.batches import eval_batches
     from codex_ml.training.distributed import pick_device
@@ -144,11 +144,7 @@ def evaluate_model(parts: Any, es: Any, run_dir: Path | None) -> tuple[dict[str,
     device = pick_device(s.device, 0)
     model = parts.model.to(device)
     source = "as built by the model factory (no run_dir given)"
-    if run_dir is not None:
-        folder = checkpoint.latest_checkpoint(run_dir / "checkpoints")
-        if folder is None:
-            raise CheckpointError(f"{run_dir} has no checkpoint yet ({run_dir}/checkpoints/latest "
-                                  "is missing); train longer or pick another run.")
+    if folder is not None:
         checkpoint.load_weights(folder, model)
         source = str(folder)
     val = eval_batches(parts.splits.val, s.block_size, s.batch_size, es.max_batches, device)

@@ -50,7 +50,22 @@ def doctor_data(load_all: bool = False) -> dict[str, Any]:
         "disabled": [{"kind": r.kind, "message": m} for r in regs for m in r.report().disabled],
         "plugin_files": files, "catalogue_files": catalogue_files(regs),
         "entry_points": entry_point_summary(),
+        "missing_extras": missing_extras_report(regs),
     }
+
+
+def missing_extras_report(regs: list[Registry[Any]]) -> list[dict[str, Any]]:
+    """Each optional extra that is not installed, and the built-ins that need it (by tag)."""
+    from codex_ml._extras import install_hint, missing_extras
+
+    out = []
+    for extra, modules in missing_extras().items():
+        needed = sorted(f"{r.kind}:{name}" for r in regs for name in r.list()
+                        if r.entry(name).provenance.source == "built-in"
+                        and extra in (r.metadata(name).get("tags") or ()))
+        out.append({"extra": extra, "missing_modules": modules, "needed_by": needed,
+                    "fix": install_hint(extra)})
+    return out
 
 
 def _discover(reg: Registry[Any], errors: list[str]) -> None:

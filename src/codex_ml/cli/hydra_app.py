@@ -203,6 +203,14 @@ def parse(command: str, argv: list[str]) -> Any:
     parser = _parser(command)
     check_flags(parser, argv)
     args = parser.parse_args(argv)
+    modes = [flag for flag, on in (("--run", args.run), ("--multirun", args.multirun),
+                                   ("--cfg", args.cfg is not None), ("--info", args.info is not None),
+                                   ("--shell-completion", args.shell_completion)) if on]
+    if len(modes) > 1:
+        raise UsageError(f"only one of --run, --multirun, --cfg, --info and --shell-completion "
+                         f"may be given; found {', '.join(modes)}.")
+    if args.resolve and args.cfg is None and not args.help:
+        raise UsageError("--resolve goes with --cfg (or --help): codex-ml train --cfg job --resolve")
     if args.config_path and not args.config_path.startswith("pkg://"):
         args.config_path = os.path.abspath(os.path.expanduser(args.config_path))
     return parser, args
@@ -279,6 +287,17 @@ def run(command: str, argv: list[str]) -> int:
         with hydra_session():
             _launch(command, parser, args)
         return 0
+    except ImportError as exc:
+        from codex_ml._extras import install_hint, missing_extra
+
+        found = missing_extra(exc)
+        if found is None or traceback_wanted():
+            report(command, exc)
+            return 1
+        print(f"codex-ml {command}: error: `codex-ml {command}` needs the optional extra "
+              f"[{found[0]}] (no module {found[1]!r}). Fix: {install_hint(found[0])}.",
+              file=sys.stderr)
+        return 1
     except UsageError as exc:
         print(f"{USAGE}\ncodex-ml {command}: error: {exc}", file=sys.stderr)
         return 2

@@ -24,7 +24,8 @@ RUN = ["training.max_steps=60", "training.checkpoint_interval=10", "training.log
 
 
 def _save(root: Path, step: int, model: torch.nn.Module, keep: int = 2) -> Path:
-    return checkpoint.save_torch(root, step, model, {"rng": checkpoint.capture_rng()}, keep)
+    state = {"rng": checkpoint.capture_rng(), "optimizer": {}, "scheduler": {}}
+    return checkpoint.save_torch(root, step, model, state, keep)
 
 
 def test_atomic_write_leaves_no_temporary_file_and_keeps_the_old_on_failure(tmp_path: Path) -> None:

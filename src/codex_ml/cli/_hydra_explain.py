@@ -155,6 +155,10 @@ def explain(exc: Exception, folders: Folders, name: str, overrides: list[str],
                                  f"{', '.join(PRIMARY_CONFIGS)}; -cd DIR adds your own.")
         group, _, option = missing.partition("/")
         return unknown_option(group, option, folders.group_options(group))
+    if isinstance(exc, OSError) and exc.filename:
+        return ConfigMistake(f"cannot create the folder {exc.filename}: {exc.strerror}. Pick a "
+                             "folder you can write: training.output_dir=... (or hydra.run.dir=..., "
+                             "hydra.sweep.dir=... for -m).")
     ours = _known_cause(exc, known)
     if ours is not None and ours is not exc:
         return ours

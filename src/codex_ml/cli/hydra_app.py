@@ -87,35 +87,28 @@ def _prepare(cfg: Any) -> None:
             os.environ[flag] = "1"
 
 
-def _job_folder() -> tuple[str, list[str]]:
-    """This job's output folder (as the user would type it) and its task overrides."""
+def _job_folder(cfg: Any) -> tuple[str, list[str]]:
+    """This job's output folder (spelled relative when the user spelled it so) and overrides."""
     from hydra.core.hydra_config import HydraConfig
 
     hc = HydraConfig.get()
     folder = str(hc.runtime.output_dir)
+    dirs = [o.split("=", 1)[1] for o in hc.overrides.hydra
+            if o.split("=", 1)[0] in ("hydra.run.dir", "hydra.sweep.dir")]
+    output_dir = str((cfg.get("training") or {}).get("output_dir") or "")
+    absolute = any(os.path.isabs(d) for d in dirs) or (not dirs and os.path.isabs(output_dir))
     shown = os.path.relpath(folder)
-    return (folder if shown.startswith("..") else shown), list(hc.overrides.task)
-
-
-def _drop_if_empty(folder: Any) -> None:
-    """Hydra created the job folder before the run failed: leave no empty folder behind."""
-    try:
-        folder.rmdir()  # only succeeds when empty
-    except OSError:
-        pass
+    return (folder if absolute or shown.startswith("..") else shown), list(hc.overrides.task)
 
 
 def _train(cfg: Any) -> float | None:
     from pathlib import Path
 
-    from codex_ml.training.jobs import train
+    from codex_ml.training.components import claim_kwargs
+    from codex_ml.training.jobs import plain_config, train
 
-    folder, _ = _job_folder()
-    try:
-        summary = train(cfg, run_dir=Path(folder))
-    except BaseException:
-        _drop_if_empty(Path(folder))
-        raise
+    folder, overrides = _job_folder(cfg)
+    summary = train(claim_kwargs(plain_config(cfg), overrides), run_dir=Path(folder))
     if "rank" not in summary:  # only rank 0 reports
         run_dir = summary["run_dir"]
         print(f"wrote {run_dir}: config.yaml, metrics.jsonl, summary.json, checkpoints/\n"
@@ -133,7 +126,7 @@ def _evaluate(cfg: Any) -> float | None:
     from codex_ml.training.evaluate import evaluate
     from codex_ml.training.progress import print_table
 
-    _, overrides = _job_folder()
+    _, overrides = _job_folder(cfg)
     result = evaluate(cfg, overrides=overrides)
     rows: dict[str, Any] = {"model": result["model"], "weights": result["weights"],
                             "data": _data_label(result["data"]), **result["metrics"]}
@@ -152,6 +145,12 @@ def _evaluate(cfg: Any) -> float | None:
 JOBS: dict[str, Callable[[Any], float | None]] = {"train": _train, "evaluate": _evaluate}
 
 
+def _silence_stdout() -> None:
+    from codex_ml.cli._dispatch import silence_broken_pipe
+
+    silence_broken_pipe()
+
+
 class Job:
     """Hydra's task function for one command; its return value is the final validation loss
     (what ``hydra/sweeper=optuna`` minimises)."""
@@ -165,6 +164,9 @@ class Job:
         try:
             _prepare(cfg)
             return JOBS[self.command](cfg)
+        except BrokenPipeError:  # `codex-ml train | head`: the reader went away
+            _silence_stdout()
+            raise SystemExit(141) from None
         except Exception as exc:  # noqa: BLE001 - one paragraph; Hydra would add its own lines
             report(self.command, exc)
             raise SystemExit(1) from None
@@ -306,6 +308,9 @@ def run(command: str, argv: list[str]) -> int:
     except KeyboardInterrupt:
         print(f"codex-ml {command}: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # `codex-ml train --cfg job | head -1`
+        _silence_stdout()
+        return 0
     except Exception as exc:  # noqa: BLE001 - one paragraph, never a traceback (see report)
         report(command, exc)
         return 1

@@ -117,7 +117,13 @@ class RunLock:
         self._fd = fd
         return self
 
-    def release(self) -> None:
+    def release(self, drop_if_empty: bool = False) -> None:
+        """Unlock; ``drop_if_empty``: a run that failed before writing leaves no empty folder."""
+        if self._fd >= 0 and drop_if_empty:
+            try:
+                self.path.rmdir()  # only succeeds when empty; we still hold the lock
+            except OSError:
+                pass
         if self._fd >= 0:
             os.close(self._fd)  # closing the descriptor drops the flock
             self._fd = -1
@@ -204,5 +210,5 @@ def plan_run(cfg: dict[str, Any], run_dir: Path | None) -> Plan:
                 "another training.run_name (or none, for a timestamped folder).")
         return Plan(path, False, cfg, lock, restart=resume and (path / METRICS).exists(), notes=notes)
     except BaseException:
-        lock.release()
+        lock.release(drop_if_empty=True)
         raise

@@ -168,3 +168,20 @@ def test_minimal_install_lists_and_reports_what_it_lacks(workdir: Path, bare_cod
     assert "repair or upgrade" not in explain.stdout + explain.stderr
     traced = codex(["train"], workdir, env=clean_env(CODEX_ML_TRACEBACK="1"), exe=bare_codex)
     assert traced.returncode == 1 and "Traceback" in traced.stderr
+
+
+def test_one_variable_switches_tracebacks_on_and_a_typo_in_it_is_warned(workdir: Path) -> None:
+    traced = codex(["train", "training.max_stpes=5"], workdir, clean_env(CODEX_ML_TRACEBACK="1"))
+    assert traced.returncode == 1 and "Traceback" in traced.stderr
+    typo = codex(["train", "training.max_stpes=5"], workdir, clean_env(CODEX_ML_TRACEBACK="ture"))
+    assert "CODEX_ML_TRACEBACK='ture' is neither on" in typo.stderr
+    assert typo.stderr.count("is neither on") == 1 and "Traceback" in typo.stderr
+
+
+def test_a_primary_config_folder_keeps_the_packaged_groups(workdir: Path) -> None:
+    conf = workdir / "myconf"
+    conf.mkdir()
+    (conf / "exp.yaml").write_text("defaults:\n  - config\n  - override model: minilm\n  - _self_\n"
+                                   "training:\n  max_steps: 3\n")
+    out = ok(codex(["train", "-cp", "myconf", "-cn", "exp", "--cfg", "job"], workdir)).stdout
+    assert "name: minilm" in out and "max_steps: 3" in out

@@ -15,10 +15,10 @@ from test_training_support import clean_env, gpt2_dir, ok, workdir  # noqa: F401
 
 torch = pytest.importorskip("torch")
 
-from codex_ml.training import checkpoint  # noqa: E402
-from codex_ml.training.errors import CheckpointError, RunWriteError, TrainingConfigError  # noqa: E402
-from codex_ml.training.rundir import Run  # noqa: E402
-from codex_ml.training.runplan import RunLock, pick_run_dir  # noqa: E402
+from codex_ml.training import checkpoint
+from codex_ml.training.errors import CheckpointError, RunWriteError, TrainingConfigError
+from codex_ml.training.rundir import Run
+from codex_ml.training.runplan import RunLock, pick_run_dir
 
 SAVE = [a for a in TINY if not a.startswith("training.checkpoint_interval")] + [
     "training.checkpoint_interval=1", "training.keep_checkpoints=3"]

@@ -25,12 +25,13 @@ change the working directory (``hydra.job.chdir=false``).
 """
 from __future__ import annotations
 
+import functools
 import os
 import sys
 import traceback
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, NoReturn
 
 from codex_ml.cli._hydra_explain import (
     PACKAGED,
@@ -51,10 +52,24 @@ USAGE = ("usage: codex-ml {train,evaluate} [-h] [--hydra-help] [-m] [-cn NAME] [
 TRACEBACK_VARS = ("CODEX_ML_TRACEBACK", "CODEX_ML_DEBUG")
 
 
+_ON, _OFF = ("1", "true", "yes", "on"), ("", "0", "false", "no", "off")
+
+
+@functools.lru_cache(maxsize=1)
 def traceback_wanted() -> bool:
-    """One switch for every command: ``CODEX_ML_TRACEBACK=1`` (``CODEX_ML_DEBUG=1`` too)."""
-    return any(os.environ.get(v, "").strip().lower() not in ("", "0", "false", "no", "off")
-               for v in TRACEBACK_VARS)
+    """One switch for every command: ``CODEX_ML_TRACEBACK=1`` (``CODEX_ML_DEBUG=1`` too).
+
+    Read once per process; a value that is neither on nor off is warned about (once) and
+    counts as on, so a typo never hides the traceback that was asked for.
+    """
+    wanted = False
+    for var in TRACEBACK_VARS:
+        value = os.environ.get(var, "").strip().lower()
+        if value not in _ON + _OFF:
+            print(f"codex-ml: warning: {var}={value!r} is neither on ({', '.join(_ON)}) nor off "
+                  f"({', '.join(_OFF[1:])}); treating it as on.", file=sys.stderr)
+        wanted = wanted or value not in _OFF
+    return wanted
 
 
 def known_errors() -> tuple[type[BaseException], ...]:
@@ -180,7 +195,7 @@ def _parser(command: str) -> Any:
     parser = get_args_parser()
     parser.prog = f"codex-ml {command}"
 
-    def error(message: str) -> None:
+    def error(message: str) -> NoReturn:
         raise UsageError(message)
 
     parser.error = error  # type: ignore[method-assign]

@@ -16,7 +16,6 @@ import torch.nn.functional as F
 from codex_ml.training.errors import TrainingConfigError
 from codex_ml.training.scoring import Evidence, token_text
 
-
 MODEL_CONTRACT = ("The training loop calls model(input_ids) with token ids of shape [batch, time] "
                   "(torch.long) and expects logits [batch, time, vocab] back (a tensor, an object "
                   "with .logits, or a tuple whose first item is the logits); see "

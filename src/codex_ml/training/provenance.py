@@ -22,6 +22,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from codex_ml.catalogue.integrity import sha256_file as file_digest
 from codex_ml.training.errors import ArtefactChangedError
 
 PROVENANCE = "provenance.json"
@@ -29,15 +30,6 @@ PROVENANCE = "provenance.json"
 FILE_BACKED = (("model", "model_registry", "path"),
                ("tokenizer", "tokenizer_registry", "path"),
                ("dataset_loader", "data_loader_registry", "path"))
-_CHUNK = 1 << 20
-
-
-def file_digest(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(_CHUNK), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def content_hash(path: Path) -> str:

@@ -185,3 +185,11 @@ def test_a_primary_config_folder_keeps_the_packaged_groups(workdir: Path) -> Non
                                    "training:\n  max_steps: 3\n")
     out = ok(codex(["train", "-cp", "myconf", "-cn", "exp", "--cfg", "job"], workdir)).stdout
     assert "name: minilm" in out and "max_steps: 3" in out
+
+
+def test_hydra_job_chdir_and_job_logging_keep_hydras_meaning(workdir: Path) -> None:
+    result = ok(codex(["train", *TINY, "hydra.run.dir=out/x", "hydra.job.chdir=true",
+                       "hydra/job_logging=default"], workdir))
+    run = workdir / "out" / "x"
+    assert f"wrote {run}:" in result.stdout  # the working folder moved: the path is absolute
+    assert {"config.yaml", "summary.json", "train.log"} <= {p.name for p in run.iterdir()}

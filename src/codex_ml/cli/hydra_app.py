@@ -111,7 +111,8 @@ def _job_folder(cfg: Any) -> tuple[str, list[str]]:
     dirs = [o.split("=", 1)[1] for o in hc.overrides.hydra
             if o.split("=", 1)[0] in ("hydra.run.dir", "hydra.sweep.dir")]
     output_dir = str((cfg.get("training") or {}).get("output_dir") or "")
-    absolute = any(os.path.isabs(d) for d in dirs) or (not dirs and os.path.isabs(output_dir))
+    absolute = (bool(hc.job.chdir) or any(os.path.isabs(d) for d in dirs)
+                or (not dirs and os.path.isabs(output_dir)))
     shown = os.path.relpath(folder)
     return (folder if absolute or shown.startswith("..") else shown), list(hc.overrides.task)
 

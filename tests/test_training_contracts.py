@@ -54,9 +54,9 @@ BATCH = (torch.zeros(2, 5, dtype=torch.long), torch.zeros(2, 5, dtype=torch.long
 
 
 @pytest.mark.parametrize(("model", "message"), [
-    (TakesTwo(), r"TakesTwo does not fit the training loop: calling it on token ids of shape "
-                 r"\(2, 5\) raised TypeError.*calls model\(input_ids\) with token ids of shape "
-                 r"\[batch, time\]"),
+    (TakesTwo(), (r"TakesTwo does not fit the training loop: calling it on token ids of shape "
+                  r"\(2, 5\) raised TypeError.*calls model\(input_ids\) with token ids of shape "
+                  r"\[batch, time\]")),
     (Pooled(), r"logits of shape \(2, 7\) for input \(2, 5\).*expects logits \[batch, time, vocab\]"),
 ])
 def test_a_model_that_does_not_fit_is_told_the_contract(model: Any, message: str) -> None:

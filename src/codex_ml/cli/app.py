@@ -4,9 +4,10 @@
 application (before Typer is even imported, so Hydra parses its own
 arguments: ``-cn``, ``key=value`` overrides, ``--multirun``). Everything else
 is the plugin CLI: ``list KIND``, ``ls``, ``explain NAME``, ``search QUERY``,
-``doctor`` and ``docs build --out DIR``; ``codex-ml --version`` prints the
-version. With no extras installed the listing commands still work and every
-other command says which extra to install, in one line (exit 1).
+``doctor``, ``docs build --out DIR [--format html]`` and ``report RUN_DIR...``;
+``codex-ml --version`` prints the version. With no extras installed the listing
+commands still work and every other command says which extra to install, in
+one line (exit 1).
 """
 
 from __future__ import annotations

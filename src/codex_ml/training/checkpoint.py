@@ -24,7 +24,6 @@ import pickle
 import random
 import re
 import shutil
-import stat
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -56,25 +55,22 @@ def commit(root: Path, folder: Path, keep: int) -> Path:
 
 
 def read_small_file(path: Path, limit: int) -> str:
-    """A small regular file's text, opened without following a symlink and without blocking.
+    """A small file a run folder holds (a pointer, a record), read the safe way.
 
-    A FIFO, a device, a symlink or an oversized file planted by someone else is
-    refused, never read (see docs/reliability.md).
+    Regular files only, opened without following a final symlink and without
+    blocking, from folders that only the user (or root) can write; a FIFO, a
+    device, a symlink or an oversized file planted by someone else is refused,
+    never read (docs/reliability.md).
     """
-    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+    from codex_ml.registry._fsafe import read_small_file as read_safely
+
     try:
-        fd = os.open(path, flags)
-    except OSError as exc:
-        raise CheckpointError(f"cannot open {path}: {exc.strerror or exc} (a symlink is refused); "
-                              "it must be a plain file naming a checkpoint folder.") from exc
-    try:
-        info = os.fstat(fd)
-        if not stat.S_ISREG(info.st_mode) or info.st_size > limit:
-            raise CheckpointError(f"{path} is not a small regular file; it must hold the name of "
-                                  "a checkpoint folder such as step-000100.")
-        return os.read(fd, limit + 1)[:limit].decode("utf-8", errors="replace")
-    finally:
-        os.close(fd)
+        data = read_safely(path, max_bytes=limit)
+    except OSError as exc:  # UnsafeFileError is a PermissionError naming the reason
+        raise CheckpointError(f"refusing to read {path}: {exc}. It must be a plain file of this "
+                              "run (not a symlink, FIFO or large file, in folders only you can "
+                              "write).") from exc
+    return data.decode("utf-8", errors="replace")
 
 
 def _earlier(root: Path, folder: Path) -> str:

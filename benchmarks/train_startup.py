@@ -44,8 +44,11 @@ def main() -> None:
     print(f"| case | {' | '.join(trees)} |")
     print("| --- |" + " --- |" * len(trees))
     for name, args in CASES.items():
-        cells = [statistics.median(once(src, args) for _ in range(opts.reps)) for src in trees.values()]
-        print(f"| {name} | " + " | ".join(f"{c:.2f} s" for c in cells) + " |")
+        times: dict[str, list[float]] = {t: [] for t in trees}
+        for _ in range(opts.reps):  # interleaved, so a busy machine slows both alike
+            for tree, src in trees.items():
+                times[tree].append(once(src, args))
+        print(f"| {name} | " + " | ".join(f"{statistics.median(times[t]):.2f} s" for t in trees) + " |")
 
 
 if __name__ == "__main__":

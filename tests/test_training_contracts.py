@@ -68,3 +68,32 @@ def test_a_trainer_step_that_returns_no_loss_is_told_the_contract() -> None:
     with pytest.raises(TrainingConfigError, match=r"returned float; trainers implement "
                                                   r"training_step\(batch, batch_idx\)"):
         loss_value(0.5)
+
+
+# ------------------------------------------------------------ small messages
+@pytest.mark.parametrize(("argv", "expected"), [
+    (["training=offline/functional", "training.batch_size=0"],
+     "training.batch_size must be an integer >= 1. Fix the value"),
+    (["data=lines"], ("dataset_loader.path is not set: data=lines reads a text file, one record per "
+                     "line. Set it on the command line: dataset_loader.path=<path or value>.")),
+    (["training.output_dir=a-file"], "cannot create the folder a-file/"),
+])
+def test_small_messages_say_it_once_and_name_the_key(
+        argv: list[str], expected: str, capsys: pytest.CaptureFixture[str], tmp_path: Any,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from codex_ml.cli import hydra_app
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "a-file").write_text("not a folder")
+    assert hydra_app.run("train", argv) == 1
+    err = capsys.readouterr().err
+    assert expected in err and err.count("Fix") <= 1 and "[Errno" not in err, err
+
+
+@pytest.mark.parametrize(("split", "advice"), [("training", "a smaller dataset_loader.val_fraction"),
+                                               ("validation", "a larger dataset_loader.val_fraction")])
+def test_a_too_small_split_is_advised_in_the_right_direction(split: str, advice: str) -> None:
+    from codex_ml.training.data import require_tokens
+
+    with pytest.raises(TrainingConfigError, match=advice):
+        require_tokens([1, 2], 65, split)

@@ -193,3 +193,13 @@ def test_hydra_job_chdir_and_job_logging_keep_hydras_meaning(workdir: Path) -> N
     run = workdir / "out" / "x"
     assert f"wrote {run}:" in result.stdout  # the working folder moved: the path is absolute
     assert {"config.yaml", "summary.json", "train.log"} <= {p.name for p in run.iterdir()}
+
+
+def test_a_reader_that_goes_away_is_no_error(workdir: Path) -> None:
+    """``codex-ml train --cfg job | head -0``: the pipe closes before anything is written."""
+    proc = subprocess.Popen([CODEX_ML, "train", "--cfg", "job"], cwd=workdir, env=clean_env(),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert proc.stdout is not None and proc.stderr is not None
+    proc.stdout.close()
+    err = proc.stderr.read()
+    assert proc.wait(timeout=120) == 0 and "BrokenPipe" not in err and "Traceback" not in err, err

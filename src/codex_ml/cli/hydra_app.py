@@ -290,7 +290,7 @@ def _launch(command: str, parser: Any, args: Any) -> None:
             if fixed is None:
                 raise explain(exc, folders, name, args.overrides, known_errors()) from exc
             args.overrides = fixed
-        except (ConfigMistake, UsageError, KeyboardInterrupt, SystemExit):
+        except (ConfigMistake, UsageError, KeyboardInterrupt, SystemExit, BrokenPipeError):
             raise
         except Exception as exc:
             raise explain(exc, folders, name, args.overrides, known_errors()) from exc

@@ -24,7 +24,8 @@ RUN = ["training.max_steps=60", "training.checkpoint_interval=10", "training.log
 
 
 def _save(root: Path, step: int, model: torch.nn.Module, keep: int = 2) -> Path:
-    return checkpoint.save_torch(root, step, model, {"rng": checkpoint.capture_rng()}, keep)
+    state = {"rng": checkpoint.capture_rng(), "optimizer": {}, "scheduler": {}}
+    return checkpoint.save_torch(root, step, model, state, keep)
 
 
 def test_atomic_write_leaves_no_temporary_file_and_keeps_the_old_on_failure(tmp_path: Path) -> None:
@@ -55,9 +56,9 @@ def test_latest_pointer_pruning_and_leftovers(tmp_path: Path) -> None:
         _save(tmp_path, step, model, keep=2)
     assert sorted(p.name for p in tmp_path.glob("step-*")) == ["step-000020", "step-000030"]
     assert checkpoint.latest_checkpoint(tmp_path) == tmp_path / "step-000030"
-    (tmp_path / "step-000040").mkdir()  # a killed run's half-written folder
-    checkpoint.drop_after(tmp_path, 30)
-    assert not (tmp_path / "step-000040").exists()
+    (tmp_path / "step-000040").mkdir()  # a killed run's half-written folder: kept, never
+    assert checkpoint.latest_checkpoint(tmp_path) == tmp_path / "step-000030"  # deleted by a pointer
+    assert (tmp_path / "step-000040").is_dir()
 
 
 def test_a_pointer_to_a_torn_checkpoint_is_refused(tmp_path: Path) -> None:

@@ -121,8 +121,9 @@ def test_a_pip_installed_model_and_trainer_class_work_by_name(workdir: Path, tmp
         '''})
     site = pip_install(project, tmp_path / "site")
     env = clean_env(PYTHONPATH=f"{site}:{clean_env().get('PYTHONPATH', '')}")
+    # model.name=<plugin> alone: decoder_only's kwargs (d_model, ...) are not handed over.
     ok(cli(["train", *QUICK, "training.max_steps=6", "model.name=plugin-bigram",
-            "~model.kwargs", "training.trainer=plugin-smoothed"], workdir, env))
+            "training.trainer=plugin-smoothed"], workdir, env))
     s = summary(workdir)
     assert (s["model"], s["trainer"]) == ("plugin-bigram", "plugin-smoothed")
     assert s["final_eval"]["loss"] < s["first_eval"]["loss"]
@@ -169,7 +170,8 @@ def test_a_mistake_in_a_real_process_exits_1_without_traceback(workdir: Path) ->
 def test_help_and_print_config(capsys: pytest.CaptureFixture[str]) -> None:
     assert hydra_app.run("train", ["--help"]) == 0
     out = capsys.readouterr().out
-    assert "offline/gpt2" in out and "offline/weighted_accuracy" in out
+    assert "model/offline: gpt2" in out and "metrics/offline: weighted_accuracy" in out
+    assert "codex-ml train training.max_steps=50" in out  # our examples under Hydra's help
     assert hydra_app.run("train", ["--cfg", "job", "-cn", "offline/tiny_fixtures"]) == 0
     out = capsys.readouterr().out
     assert "name: offline:tiny-sequence" in out and "plugin: offline:scripted" in out
@@ -178,7 +180,7 @@ def test_help_and_print_config(capsys: pytest.CaptureFixture[str]) -> None:
 def test_a_group_missing_from_the_primary_config_is_appended(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     (tmp_path / "bare.yaml").write_text("run_dir: null\n")
-    code = hydra_app.run("train", ["-cd", str(tmp_path), "-cn", "bare", "--cfg",
+    code = hydra_app.run("train", ["-cd", str(tmp_path), "-cn", "bare", "--cfg", "job",
                                    "model/offline/gpt2"])
     assert code == 0 and "name: gpt2-offline" in capsys.readouterr().out
 

@@ -36,7 +36,8 @@ def test_a_run_with_reward_model_and_agent(workdir: Path) -> None:
     assert report["metrics"]["perplexity"] == pytest.approx(final["perplexity"], rel=1e-4)
     assert len(report["samples"]) == 3 and len(report["reward_model"]["scores"]) == 3
     assert report["rl_agent"]["episodes"] == 3 and "mean_reward" in report["rl_agent"]
-    assert (workdir / "runs" / "r" / "eval.json").is_file()
+    assert [p.parent.name for p in (workdir / "runs" / "r").rglob("*.json")
+            if p.parent.name == "evals"] == ["evals"]
 
 
 def test_a_tiny_fixture_run(workdir: Path) -> None:

@@ -25,6 +25,7 @@ def test_default_config_trains_and_perplexity_falls_by_a_third(workdir: Path) ->
     assert "val perplexity" in result.stdout  # the final table
 
     report = ok(cli(["evaluate", f"run_dir={found.group(1)}"], workdir))
-    evaluation = json.loads((run / "eval.json").read_text())
+    (written,) = (run / "evals").glob("*.json")
+    evaluation = json.loads(written.read_text())
     assert evaluation["metrics"]["perplexity"] == pytest.approx(last, rel=1e-4)
-    assert f"wrote {found.group(1)}/eval.json" in report.stdout
+    assert f"wrote {found.group(1)}/evals/{written.name}" in report.stdout

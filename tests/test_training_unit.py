@@ -255,7 +255,8 @@ def test_a_trainer_step_that_returns_no_tensor_is_explained(tmp_path: Path, bigr
 
     with trainer_registry.snapshot():
         trainer_registry.register("test-float", FloatTrainer)
-        with pytest.raises(TrainingConfigError, match="must return the loss tensor"):
+        with pytest.raises(TrainingConfigError,
+                           match="each returns the loss tensor or a mapping with a .loss. tensor"):
             train(tiny_cfg(tmp_path, trainer="test-float"))
 
 

@@ -47,10 +47,12 @@ def run(as_json: bool, produce: Callable[[], Produced], *, reports_plugins: bool
         except RegistryError as exc:
             return fail(CliError(str(exc)), as_json, caught)
         except Exception as exc:
-            if os.environ.get("CODEX_ML_DEBUG"):
+            from codex_ml.cli.hydra_app import traceback_wanted
+
+            if traceback_wanted():
                 raise
             return fail(CliError(f"internal error: {_inspect.describe(exc)}. This is a bug in codex-ml "
-                                 "or a plugin; rerun with CODEX_ML_DEBUG=1 to see the traceback."),
+                                 "or a plugin; rerun with CODEX_ML_TRACEBACK=1 to see the traceback."),
                         as_json, caught)
     _print_warnings(caught, data if as_json else None, skip_plugin=reports_plugins)
     if as_json:
@@ -141,12 +143,8 @@ def docs_build_action(out: str, as_json: bool = False, fmt: str = "md", guides: 
 
 def run_hydra(command: str, argv: list[str]) -> int:
     """Hand ``train``/``evaluate`` to the Hydra app, which parses its own arguments."""
-    try:
-        from codex_ml.cli.hydra_app import run as hydra_run
-    except ImportError as exc:
-        _render.error(f"`codex-ml {command}` needs the Hydra CLI: {_inspect.describe(exc)}. "
-                      "Fix: pip install 'codex-ml[cli]'.")
-        return 1
+    from codex_ml.cli.hydra_app import run as hydra_run
+
     try:
         return int(hydra_run(command, argv) or 0)
     except SystemExit as exc:

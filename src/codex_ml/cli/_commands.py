@@ -7,7 +7,6 @@ Sub-apps per noun: the registry verbs at the top (``list``, ``ls``,
 
 from __future__ import annotations
 
-import os
 from typing import Annotated
 
 import typer
@@ -147,9 +146,11 @@ def invoke(app: typer.Typer, argv: list[str], prog: str) -> int:
         _render.error("interrupted")
         return 130
     except Exception as exc:
-        if os.environ.get("CODEX_ML_DEBUG"):
+        from codex_ml.cli.hydra_app import traceback_wanted
+
+        if traceback_wanted():  # the one switch for every command: CODEX_ML_TRACEBACK=1
             raise
-        _render.error(f"internal error: {type(exc).__name__}: {exc}; rerun with CODEX_ML_DEBUG=1 "
-                      "to see the traceback.")
+        _render.error(f"internal error: {type(exc).__name__}: {exc}; rerun with "
+                      "CODEX_ML_TRACEBACK=1 to see the traceback.")
         return 1
     return 0

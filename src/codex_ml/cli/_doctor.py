@@ -54,6 +54,7 @@ def doctor_data(load_all: bool = False, timeout: float = DEFAULT_TIMEOUT) -> dic
                      if not any(m.startswith(_rule(f) + " (") for f in stuck)],
         "plugin_files": files, "catalogue_files": catalogue_files(regs),
         "entry_points": entry_point_summary(),
+        "missing_extras": missing_extras_report(regs),
     }
 
 
@@ -109,6 +110,20 @@ def skipping(stuck: list[PluginFailure]) -> Iterator[None]:
 
     with overridden(disable=(*current().disable, *(_rule(f) for f in stuck))):
         yield
+
+
+def missing_extras_report(regs: list[Registry[Any]]) -> list[dict[str, Any]]:
+    """Each optional extra that is not installed, and the built-ins that need it (by tag)."""
+    from codex_ml._extras import install_hint, missing_extras
+
+    out = []
+    for extra, modules in missing_extras().items():
+        needed = sorted(f"{r.kind}:{name}" for r in regs for name in r.list()
+                        if r.entry(name).provenance.source == "built-in"
+                        and extra in (r.metadata(name).get("tags") or ()))
+        out.append({"extra": extra, "missing_modules": modules, "needed_by": needed,
+                    "fix": install_hint(extra)})
+    return out
 
 
 def _discover(reg: Registry[Any], errors: list[str]) -> None:

@@ -157,6 +157,9 @@ def doctor_blocks(data: dict[str, Any]) -> list[Block]:
     out += [Text(f"ERROR {e}", "red") for e in data["errors"]]
     out += [Text(f"shadowed {s['kind']}: {s['message']}", "dim") for s in data["shadowed"]]
     out += [Text(f"disabled {s['kind']}: {s['message']}", "dim") for s in data["disabled"]]
+    out += [Text(f"extra [{m['extra']}] not installed (no {', '.join(m['missing_modules'])}): "
+                 + (f"built-ins {', '.join(m['needed_by'])} cannot load. " if m["needed_by"] else "")
+                 + f"Fix: {m['fix']}", "yellow") for m in data.get("missing_extras", [])]
     out += _catalogue_blocks(data["catalogue_files"])
     out.append(_verdict(data))
     return out

@@ -4,7 +4,10 @@
 application (before Typer is even imported, so Hydra parses its own
 arguments: ``-cn``, ``key=value`` overrides, ``--multirun``). Everything else
 is the plugin CLI: ``list KIND``, ``ls``, ``explain NAME``, ``search QUERY``,
-``doctor``, ``docs build --out DIR [--format html]`` and ``report RUN_DIR...``.
+``doctor``, ``docs build --out DIR [--format html]`` and ``report RUN_DIR...``;
+``codex-ml --version`` prints the version. With no extras installed the listing
+commands still work and every other command says which extra to install, in
+one line (exit 1).
 """
 
 from __future__ import annotations
@@ -15,16 +18,49 @@ HYDRA_COMMANDS = ("train", "evaluate")
 PROG = "codex-ml"
 
 
+def version_line() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return f"{PROG} {version('codex-ml')}"
+    except PackageNotFoundError:  # running from a source tree that was not installed
+        return f"{PROG} (not installed: no version)"
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of ``codex-ml``; returns the exit status."""
+    from codex_ml.cli._dispatch import silence_broken_pipe
+
     args = list(sys.argv[1:] if argv is None else argv)
+    if args[:1] in (["--version"], ["-V"]):
+        print(version_line())
+        silence_broken_pipe()
+        return 0
     if args and args[0] in HYDRA_COMMANDS:
         from codex_ml.cli._actions import run_hydra
 
-        return run_hydra(args[0], args[1:])
+        status = run_hydra(args[0], args[1:])
+    else:
+        status = _plugin_cli(args)
+    silence_broken_pipe()
+    return status
+
+
+def _plugin_cli(args: list[str]) -> int:
     from codex_ml.cli._dispatch import dispatch
 
-    return dispatch(args, PROG, hydra_commands=True)
+    try:
+        return dispatch(args, PROG, hydra_commands=True)
+    except ImportError as exc:
+        from codex_ml._extras import install_hint, missing_extra
+
+        found = missing_extra(exc)
+        if found is None:
+            raise
+        command = " ".join(args[:1]) or "--help"
+        print(f"{PROG}: error: `{PROG} {command}` needs the optional extra [{found[0]}] "
+              f"(no module {found[1]!r}). Fix: {install_hint(found[0])}.", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

@@ -1,250 +1,91 @@
-"""``codex-ml train|evaluate``: compose the Hydra config, run the job, explain mistakes.
+"""``codex-ml train|evaluate``: a Hydra application, with our errors on top.
 
-A thin main around :func:`codex_ml.training.jobs.train` and
-:func:`codex_ml.training.evaluate.evaluate`. Hydra's compose API is used (not
-``@hydra.main``) so that the run directory is the caller's choice (``./runs``
-by default, not Hydra's ``outputs/``), the working directory is left alone,
-and every error becomes one paragraph with a suggestion:
+Hydra parses the command line and runs the job exactly as a ``@hydra.main``
+application would (:func:`hydra._internal.utils._run_hydra` with Hydra's own
+argument parser), so every Hydra flag and ``hydra.*`` key means what Hydra's
+documentation says: ``-m/--multirun`` sweeps, launchers and sweepers
+(``hydra/launcher=joblib``, ``hydra/sweeper=optuna``), ``-cn/-cp/-cd``,
+``--cfg job|hydra|all``, ``--resolve``, ``--package``, ``--info``,
+``--hydra-help``, ``--shell-completion``, ``hydra.run.dir``,
+``hydra.sweep.dir/subdir``, ``hydra.job.chdir``, ``hydra/job_logging`` and
+``hydra.searchpath``. Three things are ours:
 
-* exit 0: done;
-* exit 1: a config mistake (unknown group option, unknown key, unknown
-  component, missing file) or a failed run, explained without a traceback;
-* exit 2: a usage error (unknown flag, malformed override).
+* the packaged configs (``pkg://codex_ml.configs``) stay on the search path
+  whatever ``-cp``/``-cd`` say (a search-path plugin), so ``-cd DIR`` holding
+  a single ``model/mine.yaml`` adds an option to the packaged groups;
+* the seed's bare ``group/option`` form (``metrics/offline/weighted_accuracy``)
+  becomes ``group=option``;
+* every mistake is one paragraph with a suggestion: exit 1 for a config
+  mistake or a failed run, 2 for a usage error, never a traceback (set
+  ``CODEX_ML_TRACEBACK=1`` to see one).
 
-Accepted arguments, besides Hydra overrides (``key=value``, ``+key=value``,
-``~key``, ``group=option``): ``-cn/--config-name NAME``, ``-cd/--config-dir
-DIR`` (your own configs, searched before the packaged ones), ``--cfg`` (print
-the composed config and stop), ``-h/--help``, and the seed's bare
-``group/option`` form (``metrics/offline/weighted_accuracy``), which is
-translated to ``group=option``.
+The default run folder is ``hydra.run.dir`` of ``config.yaml``:
+``<training.output_dir>/<training.run_name or a timestamp>``; Hydra does not
+change the working directory (``hydra.job.chdir=false``).
 """
 from __future__ import annotations
 
+import functools
 import os
-import re
 import sys
 import traceback
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any, NoReturn
+
+from codex_ml.cli._hydra_explain import (
+    PACKAGED,
+    ConfigMistake,
+    Folders,
+    UsageError,
+    append_missing_group,
+    close_to,
+    explain,
+    translate,
+)
 
 COMMANDS = ("train", "evaluate")
-CONFIG_MODULE = "codex_ml.configs"
-USAGE = ("usage: codex-ml {train,evaluate} [-cn NAME] [-cd DIR] [--cfg] [-h] "
-         "[OVERRIDE ...]\n  OVERRIDE: key=value | +key=value | ~key | group=option | group/option")
+USAGE = ("usage: codex-ml {train,evaluate} [-h] [--hydra-help] [-m] [-cn NAME] [-cp DIR] [-cd DIR] "
+         "[--cfg {job,hydra,all}] [--resolve] [-p PACKAGE] [-i INFO] [-sc] [OVERRIDE ...]\n"
+         "  OVERRIDE: key=value | +key=value | ~key | group=option | group/option "
+         "(Hydra's override grammar; -m sweeps key=a,b | range(..) | choice(..) | glob(..))")
+TRACEBACK_VARS = ("CODEX_ML_TRACEBACK", "CODEX_ML_DEBUG")
 
 
-class UsageError(Exception):
-    """The command line itself is malformed (exit 2)."""
+_ON, _OFF = ("1", "true", "yes", "on"), ("", "0", "false", "no", "off")
 
 
-class ConfigMistake(Exception):
-    """The command line is well formed but names something that does not exist (exit 1)."""
+@functools.lru_cache(maxsize=1)
+def traceback_wanted() -> bool:
+    """One switch for every command: ``CODEX_ML_TRACEBACK=1`` (``CODEX_ML_DEBUG=1`` too).
+
+    Read once per process; a value that is neither on nor off is warned about (once) and
+    counts as on, so a typo never hides the traceback that was asked for.
+    """
+    wanted = False
+    for var in TRACEBACK_VARS:
+        value = os.environ.get(var, "").strip().lower()
+        if value not in _ON + _OFF:
+            print(f"codex-ml: warning: {var}={value!r} is neither on ({', '.join(_ON)}) nor off "
+                  f"({', '.join(_OFF[1:])}); treating it as on.", file=sys.stderr)
+        wanted = wanted or value not in _OFF
+    return wanted
 
 
-@dataclass
-class Invocation:
-    command: str
-    config_name: str = "config"
-    config_dir: str | None = None
-    print_config: bool = False
-    help: bool = False
-    overrides: list[str] = field(default_factory=list)
+def known_errors() -> tuple[type[BaseException], ...]:
+    from codex_ml.registry import RegistryError
+    from codex_ml.training.errors import CheckpointError, RunWriteError, TrainingConfigError
 
-
-_VALUE_FLAGS = {"-cn": "config_name", "--config-name": "config_name",
-                "-cd": "config_dir", "--config-dir": "config_dir"}
-
-
-def parse(command: str, argv: list[str]) -> Invocation:
-    """Split flags from overrides; anything flag-like we do not know is a usage error."""
-    inv = Invocation(command)
-    args = list(argv)
-    while args:
-        arg = args.pop(0)
-        flag, eq, inline = arg.partition("=")
-        if flag in _VALUE_FLAGS:
-            if not eq and not args:
-                raise UsageError(f"{flag} needs a value, e.g. {flag} config")
-            setattr(inv, _VALUE_FLAGS[flag], inline if eq else args.pop(0))
-        elif arg in ("-h", "--help"):
-            inv.help = True
-        elif arg == "--cfg":
-            inv.print_config = True
-            if args and args[0] in ("job", "all"):  # Hydra's spelling: --cfg job
-                args.pop(0)
-        elif arg.startswith("-"):
-            raise UsageError(f"unknown option {arg!r}")
-        else:
-            inv.overrides.append(arg)
-    inv.config_name = inv.config_name.removesuffix(".yaml")
-    return inv
-
-
-class Composer:
-    """Hydra's compose API over the packaged configs, behind ``--config-dir`` if given."""
-
-    def __init__(self, config_dir: str | None) -> None:
-        from hydra import initialize_config_dir
-        from hydra.core.global_hydra import GlobalHydra
-
-        import codex_ml.configs
-
-        self.user_dir = Path(_config_dir(config_dir)) if config_dir is not None else None
-        packaged = Path(codex_ml.configs.__file__).parent
-        # Where config files live, in search order (also for group/option lookups).
-        self.roots = [p for p in (self.user_dir, packaged) if p is not None]
-        GlobalHydra.instance().clear()
-        self._ctx = initialize_config_dir(config_dir=str(self.roots[0]), version_base="1.3")
-        self._ctx.__enter__()
-
-    def close(self) -> None:
-        self._ctx.__exit__(None, None, None)
-
-    def group_exists(self, group: str) -> bool:
-        return any((root / group).is_dir() for root in self.roots)
-
-    def option_exists(self, group: str, option: str) -> bool:
-        return any((root / group / f"{option}.yaml").is_file() for root in self.roots)
-
-    def group_options(self, group: str) -> list[str]:
-        """Every option of a config group, nested ones as ``offline/gpt2``."""
-        found = {p.relative_to(root / group).with_suffix("").as_posix()
-                 for root in self.roots if (root / group).is_dir()
-                 for p in (root / group).rglob("*.yaml")}
-        return sorted(found)
-
-    def compose(self, name: str, overrides: list[str]) -> Any:
-        from hydra import compose
-
-        extra = [f"hydra.searchpath=[pkg://{CONFIG_MODULE}]"] if self.user_dir else []
-        return compose(config_name=name, overrides=extra + overrides)
-
-
-def _config_dir(path: str) -> str:
-    folder = Path(path).expanduser().resolve()
-    if not folder.is_dir():
-        raise ConfigMistake(f"--config-dir {path}: {folder} is not a folder. Pass the folder that "
-                            "holds your config YAML files.")
-    return str(folder)
-
-
-def translate(composer: Composer, arg: str) -> str:
-    """``metrics/offline/weighted_accuracy`` -> ``metrics=offline/weighted_accuracy``."""
-    if "=" in arg or arg.startswith(("~", "+")):
-        return arg
-    parts = arg.strip("/").removesuffix(".yaml").split("/")
-    for cut in range(1, len(parts)):
-        group, option = "/".join(parts[:cut]), "/".join(parts[cut:])
-        if composer.option_exists(group, option):
-            return f"{group}={option}"
-    if len(parts) > 1 and composer.group_exists(parts[0]):
-        raise unknown_option(parts[0], "/".join(parts[1:]), composer.group_options(parts[0]))
-    raise UsageError(f"{arg!r} is neither an override (key=value) nor a config group option "
-                     "(group/option, e.g. metrics/offline/weighted_accuracy)")
-
-
-def compose(inv: Invocation) -> Any:
-    """The composed config; a group override missing from the defaults list is appended."""
-    from hydra.errors import ConfigCompositionException
-
-    composer = Composer(inv.config_dir)
-    try:
-        overrides = [translate(composer, a) for a in inv.overrides]
-        while True:
-            try:
-                return composer.compose(inv.config_name, overrides)
-            except ConfigCompositionException as exc:
-                fixed = append_missing_group(exc, overrides)
-                if fixed is None:
-                    raise
-                overrides = fixed
-    except Exception as exc:
-        raise explain_hydra(exc, composer, inv) from exc
-    finally:
-        composer.close()
-
-
-# ------------------------------------------------------------------ errors
-def _close(word: str, choices: list[str]) -> str:
-    from codex_ml.registry._search import did_you_mean
-
-    return did_you_mean(word, choices)
-
-
-def unknown_option(group: str, option: str, options: list[str]) -> ConfigMistake:
-    return ConfigMistake(
-        f"config group {group!r} has no option {option!r}.{_close(option, options)} "
-        f"Available: {', '.join(options) or '(none)'}. Fix: {group}=<one of those>.")
-
-
-def append_missing_group(exc: Exception, overrides: list[str]) -> list[str] | None:
-    """``group=option`` for a group the primary config lacks becomes ``+group=option``."""
-    found = re.search(r"Could not override '([^']+)'\.\s*No match in the defaults list", str(exc))
-    if not found:
-        return None
-    key = found.group(1)
-    fixed = ["+" + o if o.split("=", 1)[0] == key else o for o in overrides]
-    return fixed if fixed != overrides else None
-
-
-def _parent_keys(composer: Composer, inv: Invocation, full_key: str) -> list[str]:
-    """Keys beside ``full_key`` in the config composed without the offending override."""
-    def offending(override: str) -> bool:
-        key = override.split("=", 1)[0].lstrip("+~")
-        return key == full_key or key.startswith(full_key + ".")
-
-    rest = [o for o in inv.overrides if not offending(o)]
-    try:
-        node: Any = composer.compose(inv.config_name, [translate(composer, o) for o in rest])
-        for part in full_key.split(".")[:-1]:
-            node = node[part]
-        return [str(k) for k in node]
-    except Exception:  # noqa: BLE001 - a second mistake elsewhere: no suggestion, no new error
-        return []
-
-
-def _unknown_key(composer: Composer, inv: Invocation, full_key: str) -> ConfigMistake:
-    parent, _, leaf = full_key.rpartition(".")
-    keys = _parent_keys(composer, inv, full_key)
-    near = _close(leaf, keys)
-    where = f"in {parent!r}" if parent else "at the top level"
-    return ConfigMistake(
-        f"unknown config key {full_key!r}: there is no {leaf!r} {where}.{near}"
-        + (f" Keys there: {', '.join(keys)}." if keys else "")
-        + f" Fix the spelling, or write +{full_key}=... to add a new key on purpose.")
-
-
-def explain_hydra(exc: Exception, composer: Composer, inv: Invocation) -> Exception:
-    """A Hydra/OmegaConf failure as one paragraph with a suggestion."""
-    from hydra.errors import MissingConfigException, OverrideParseException
-
-    if isinstance(exc, (ConfigMistake, UsageError)):
-        return exc
-    if isinstance(exc, OverrideParseException):
-        return UsageError(f"cannot parse override: {str(exc).splitlines()[0]}")
-    if isinstance(exc, MissingConfigException):
-        missing = exc.missing_cfg_file or ""
-        if missing == inv.config_name:
-            names = ["config", "offline/catalogue", "offline/tiny_fixtures"]
-            return ConfigMistake(f"no primary config named {missing!r} (-cn).{_close(missing, names)}"
-                                 f" Packaged configs: {', '.join(names)}; -cd DIR adds your own.")
-        group, _, option = missing.partition("/")
-        return unknown_option(group, option, composer.group_options(group))
-    named = re.search(r"Could not override '([^']+)'", str(exc))
-    full_key = getattr(exc.__cause__, "full_key", None) or (named.group(1) if named else None)
-    if full_key and (named or "not in struct" in str(exc.__cause__)):
-        return _unknown_key(composer, inv, str(full_key))
-    return ConfigMistake(" ".join(str(exc).split()))
+    return (ConfigMistake, RegistryError, TrainingConfigError, CheckpointError, RunWriteError,
+            FileNotFoundError, NotADirectoryError, PermissionError, ValueError)
 
 
 def report(command: str, exc: BaseException) -> None:
     """Print ``exc`` as one paragraph on stderr (the traceback only when asked for)."""
-    if os.environ.get("CODEX_ML_TRACEBACK"):
+    if traceback_wanted():
         traceback.print_exception(exc)
-    if isinstance(exc, _known_errors()):
-        text = str(exc)
+    if isinstance(exc, known_errors()):
+        text = " ".join(str(exc).split()) if isinstance(exc, ConfigMistake) else str(exc)
     else:
         frame = traceback.extract_tb(exc.__traceback__)[-1:] if exc.__traceback__ else []
         where = f" (raised at {frame[0].filename}:{frame[0].lineno})" if frame else ""
@@ -253,32 +94,7 @@ def report(command: str, exc: BaseException) -> None:
     print(f"codex-ml {command}: error: {text}", file=sys.stderr)
 
 
-def _known_errors() -> tuple[type[BaseException], ...]:
-    from codex_ml.registry import RegistryError
-    from codex_ml.training.errors import CheckpointError, TrainingConfigError
-
-    return (ConfigMistake, RegistryError, TrainingConfigError, CheckpointError,
-            FileNotFoundError, NotADirectoryError, PermissionError, ValueError)
-
-
-def help_text(inv: Invocation) -> str:
-    """Usage, the config groups with their options, and examples."""
-    composer = Composer(inv.config_dir)
-    try:
-        groups = [g for g in ("model", "tokenizer", "data", "training", "metrics", "interfaces")
-                  if composer.group_exists(g)]
-        lines = [USAGE, "", f"{inv.command}: config groups (group=option):"]
-        lines += [f"  {g:<11} {', '.join(composer.group_options(g))}" for g in groups]
-    finally:
-        composer.close()
-    lines += ["", "primary configs (-cn): config, offline/catalogue, offline/tiny_fixtures", "",
-              "examples:", "  codex-ml train training.max_steps=50 training.run_name=demo",
-              "  codex-ml train -cn offline/tiny_fixtures",
-              "  codex-ml evaluate run_dir=runs/demo metrics/offline/weighted_accuracy",
-              "  torchrun --nproc_per_node=2 -m codex_ml.cli train training.device=cpu"]
-    return "\n".join(lines)
-
-
+# ------------------------------------------------------------------ jobs
 def _prepare(cfg: Any) -> None:
     """Keep Hugging Face libraries offline before anything imports them."""
     if (cfg.get("interfaces") or {}).get("offline", True):
@@ -286,34 +102,198 @@ def _prepare(cfg: Any) -> None:
             os.environ[flag] = "1"
 
 
-def _train(cfg: Any) -> int:
-    from codex_ml.training.jobs import train
+def _job_folder(cfg: Any) -> tuple[str, list[str]]:
+    """This job's output folder (spelled relative when the user spelled it so) and overrides."""
+    from hydra.core.hydra_config import HydraConfig
 
-    summary = train(cfg)
+    hc = HydraConfig.get()
+    folder = str(hc.runtime.output_dir)
+    dirs = [o.split("=", 1)[1] for o in hc.overrides.hydra
+            if o.split("=", 1)[0] in ("hydra.run.dir", "hydra.sweep.dir")]
+    output_dir = str((cfg.get("training") or {}).get("output_dir") or "")
+    absolute = (bool(hc.job.chdir) or any(os.path.isabs(d) for d in dirs)
+                or (not dirs and os.path.isabs(output_dir)))
+    shown = os.path.relpath(folder)
+    return (folder if absolute or shown.startswith("..") else shown), list(hc.overrides.task)
+
+
+def _train(cfg: Any) -> float | None:
+    from pathlib import Path
+
+    from codex_ml.training.components import claim_kwargs
+    from codex_ml.training.jobs import plain_config, train
+
+    folder, overrides = _job_folder(cfg)
+    summary = train(claim_kwargs(plain_config(cfg), overrides), run_dir=Path(folder))
     if "rank" not in summary:  # only rank 0 reports
         run_dir = summary["run_dir"]
         print(f"wrote {run_dir}: config.yaml, metrics.jsonl, summary.json, checkpoints/\n"
               f"evaluate it with: codex-ml evaluate run_dir={run_dir}", flush=True)
-    return 0
+    loss = (summary.get("final_eval") or {}).get("loss")
+    return float(loss) if isinstance(loss, (int, float)) else None
 
 
-def _evaluate(cfg: Any) -> int:
+def _data_label(data: dict[str, Any]) -> str:
+    where = f" {data['path']}" if data.get("path") else ""
+    return f"{data.get('name')}{where} ({data.get('source')})"
+
+
+def _evaluate(cfg: Any) -> float | None:
     from codex_ml.training.evaluate import evaluate
     from codex_ml.training.progress import print_table
 
-    report = evaluate(cfg)
-    rows: dict[str, Any] = {"model": report["model"], "weights": report["weights"],
-                            **report["metrics"]}
+    _, overrides = _job_folder(cfg)
+    result = evaluate(cfg, overrides=overrides)
+    rows: dict[str, Any] = {"model": result["model"], "weights": result["weights"],
+                            "data": _data_label(result["data"]), **result["metrics"]}
     for key in ("reward_model", "rl_agent"):
-        if key in report:
-            rows[f"{key} ({report[key]['plugin']})"] = report[key].get(
-                "mean", report[key].get("mean_reward", report[key].get("actions")))
+        if key in result:
+            rows[f"{key} ({result[key]['plugin']})"] = result[key].get(
+                "mean", result[key].get("mean_reward", result[key].get("actions")))
+    for note in result.get("notes", []):
+        print(note, flush=True)
     print_table("codex-ml evaluate", rows)
-    print(f"wrote {report['output']}", flush=True)
-    return 0
+    print(f"wrote {result['output']}", flush=True)
+    loss = result["metrics"].get("loss")
+    return float(loss) if isinstance(loss, (int, float)) else None
 
 
-JOBS: dict[str, Callable[[Any], int]] = {"train": _train, "evaluate": _evaluate}
+JOBS: dict[str, Callable[[Any], float | None]] = {"train": _train, "evaluate": _evaluate}
+
+
+def _silence_stdout() -> None:
+    from codex_ml.cli._dispatch import silence_broken_pipe
+
+    silence_broken_pipe()
+
+
+class Job:
+    """Hydra's task function for one command; its return value is the final validation loss
+    (what ``hydra/sweeper=optuna`` minimises)."""
+
+    def __init__(self, command: str) -> None:
+        self.command = command
+        # Hydra names the job (hydra.job.name, log files) after the task's module's last part.
+        self.__module__ = f"codex_ml.cli.{command}"
+
+    def __call__(self, cfg: Any) -> float | None:
+        try:
+            _prepare(cfg)
+            return JOBS[self.command](cfg)
+        except BrokenPipeError:  # `codex-ml train | head`: the reader went away
+            _silence_stdout()
+            raise SystemExit(141) from None
+        except Exception as exc:  # noqa: BLE001 - one paragraph; Hydra would add its own lines
+            report(self.command, exc)
+            raise SystemExit(1) from None
+
+
+# --------------------------------------------------------------- parsing
+def _parser(command: str) -> Any:
+    """Hydra's own argument parser; its complaints become our usage errors (exit 2)."""
+    from hydra._internal.utils import get_args_parser
+
+    parser = get_args_parser()
+    parser.prog = f"codex-ml {command}"
+
+    def error(message: str) -> NoReturn:
+        raise UsageError(message)
+
+    parser.error = error  # type: ignore[method-assign]
+    return parser
+
+
+def check_flags(parser: Any, argv: list[str]) -> None:
+    """An option Hydra does not know is a usage error naming the closest one."""
+    known = list(parser._option_string_actions)
+    for arg in argv:
+        flag = arg.split("=", 1)[0]
+        if not arg.startswith("-") or arg == "-" or flag in known:
+            continue
+        if flag.startswith("--") and sum(k.startswith(flag) for k in known) == 1:
+            continue  # argparse's unambiguous abbreviation (--multi for --multirun)
+        raise UsageError(f"unknown option {arg!r}.{close_to(flag, known)} Hydra's options: "
+                         f"{', '.join(k for k in known if k.startswith('--'))}.")
+
+
+def parse(command: str, argv: list[str]) -> Any:
+    """Hydra's parsed arguments, with a relative ``-cp`` made relative to the working folder."""
+    parser = _parser(command)
+    check_flags(parser, argv)
+    args = parser.parse_args(argv)
+    modes = [flag for flag, on in (("--run", args.run), ("--multirun", args.multirun),
+                                   ("--cfg", args.cfg is not None), ("--info", args.info is not None),
+                                   ("--shell-completion", args.shell_completion)) if on]
+    if len(modes) > 1:
+        raise UsageError(f"only one of --run, --multirun, --cfg, --info and --shell-completion "
+                         f"may be given; found {', '.join(modes)}.")
+    if args.resolve and args.cfg is None and not args.help:
+        raise UsageError("--resolve goes with --cfg (or --help): codex-ml train --cfg job --resolve")
+    if args.config_path and not args.config_path.startswith("pkg://"):
+        args.config_path = os.path.abspath(os.path.expanduser(args.config_path))
+    return parser, args
+
+
+# ---------------------------------------------------------------- running
+def _register_search_path() -> None:
+    from hydra.core.config_search_path import ConfigSearchPath
+    from hydra.core.plugins import Plugins
+    from hydra.plugins.search_path_plugin import SearchPathPlugin
+
+    class PackagedConfigs(SearchPathPlugin):
+        """Keeps ``pkg://codex_ml.configs`` searchable whatever the primary config path is."""
+
+        def manipulate_search_path(self, search_path: ConfigSearchPath) -> None:
+            if not any(e.path == PACKAGED for e in search_path.get_path()):
+                search_path.append(provider="codex_ml", path=PACKAGED)
+
+    PackagedConfigs.__module__ = "codex_ml.cli.hydra_app"
+    Plugins.instance().register(PackagedConfigs)
+
+
+@contextmanager
+def hydra_session() -> Iterator[None]:
+    """Hydra set up as ``@hydra.main(version_base="1.3")`` would, raising its errors to us."""
+    from hydra import version
+    from omegaconf import OmegaConf
+
+    from codex_ml.training.runplan import hydra_run_dir
+
+    version.setbase("1.3")
+    _register_search_path()
+    OmegaConf.register_new_resolver("codex_ml.run_dir", hydra_run_dir, replace=True, use_cache=True)
+    previous = os.environ.get("HYDRA_FULL_ERROR")
+    os.environ["HYDRA_FULL_ERROR"] = "1"  # exceptions reach us; we explain them
+    try:
+        yield
+    finally:
+        if previous is None:
+            os.environ.pop("HYDRA_FULL_ERROR", None)
+        else:
+            os.environ["HYDRA_FULL_ERROR"] = previous
+
+
+def _launch(command: str, parser: Any, args: Any) -> None:
+    from hydra._internal.utils import _run_hydra
+    from hydra.errors import ConfigCompositionException
+
+    folders = Folders(args.config_dir, args.config_path)
+    args.overrides = [translate(folders, a) for a in args.overrides]
+    name = args.config_name or "config"
+    while True:
+        try:
+            _run_hydra(args=args, args_parser=parser, task_function=Job(command),
+                       config_path=PACKAGED, config_name="config")
+            return
+        except ConfigCompositionException as exc:
+            fixed = append_missing_group(exc, args.overrides)
+            if fixed is None:
+                raise explain(exc, folders, name, args.overrides, known_errors()) from exc
+            args.overrides = fixed
+        except (ConfigMistake, UsageError, KeyboardInterrupt, SystemExit, BrokenPipeError):
+            raise
+        except Exception as exc:
+            raise explain(exc, folders, name, args.overrides, known_errors()) from exc
 
 
 def run(command: str, argv: list[str]) -> int:
@@ -321,24 +301,32 @@ def run(command: str, argv: list[str]) -> int:
     try:
         if command not in COMMANDS:
             raise UsageError(f"unknown command {command!r}; choose one of {', '.join(COMMANDS)}")
-        inv = parse(command, argv)
-        if inv.help:
-            print(help_text(inv))
-            return 0
-        cfg = compose(inv)
-        if inv.print_config:
-            from omegaconf import OmegaConf
+        parser, args = parse(command, argv)
+        with hydra_session():
+            _launch(command, parser, args)
+        return 0
+    except ImportError as exc:
+        from codex_ml._extras import install_hint, missing_extra
 
-            print(OmegaConf.to_yaml(cfg), end="")
-            return 0
-        _prepare(cfg)
-        return JOBS[command](cfg)
+        found = missing_extra(exc)
+        if found is None or traceback_wanted():
+            report(command, exc)
+            return 1
+        print(f"codex-ml {command}: error: `codex-ml {command}` needs the optional extra "
+              f"[{found[0]}] (no module {found[1]!r}). Fix: {install_hint(found[0])}.",
+              file=sys.stderr)
+        return 1
     except UsageError as exc:
         print(f"{USAGE}\ncodex-ml {command}: error: {exc}", file=sys.stderr)
         return 2
+    except SystemExit as exc:  # Hydra's --help/--version, or a job that reported its error
+        return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
     except KeyboardInterrupt:
         print(f"codex-ml {command}: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # `codex-ml train --cfg job | head -1`
+        _silence_stdout()
+        return 0
     except Exception as exc:  # noqa: BLE001 - one paragraph, never a traceback (see report)
         report(command, exc)
         return 1

@@ -106,11 +106,16 @@ class RegistryLoadError(RegistryError, ImportError):
     def __init__(self, name: str, kind: str, provenance: str, reason: str) -> None:
         self.component, self.kind = name, kind
         self.provenance, self.reason = provenance, reason
-        super().__init__(
-            f"could not load {kind} {name!r} from {provenance}: {reason}. "
-            "Fix: repair or upgrade that plugin, or disable it with "
-            "CODEX_ML_PLUGINS_DISABLE; `codex-ml doctor` lists every broken plugin."
-        )
+        from codex_ml._extras import extra_in_text, install_hint
+
+        self.extra = extra_in_text(reason) if provenance.startswith("built-in") else None
+        fix = (f"it needs the optional extra [{self.extra}], which is not installed. Fix: "
+               f"{install_hint(self.extra)}." if self.extra else
+               "Fix: repair or upgrade that plugin, or disable it with "
+               "CODEX_ML_PLUGINS_DISABLE; `codex-ml doctor` lists every broken plugin.")
+        super().__init__(f"could not load {kind} {name!r} from {provenance}: {reason}; {fix}"
+                         if self.extra else f"could not load {kind} {name!r} from {provenance}: "
+                         f"{reason}. {fix}")
 
 
 class InterfaceError(RegistryError, TypeError):

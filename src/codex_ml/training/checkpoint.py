@@ -19,8 +19,10 @@ the torch-free tiny-fixture path can use the same layout.
 """
 from __future__ import annotations
 
+import os
 import pickle
 import random
+import re
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -33,6 +35,9 @@ WEIGHTS = "model.safetensors"
 STATE = "state.pt"
 JSON_MODEL = "model.json"
 LATEST = "latest"
+STATE_KEYS = ("optimizer", "scheduler", "rng", "step")
+STEP_NAME = re.compile(r"step-\d{6,12}")
+_POINTER_LIMIT = 256
 
 
 def folder_for(root: Path, step: int) -> Path:
@@ -49,24 +54,60 @@ def commit(root: Path, folder: Path, keep: int) -> Path:
     return folder
 
 
-def drop_after(root: Path, step: int) -> None:
-    """Delete checkpoints newer than ``step``: leftovers of a run killed after it."""
-    for folder in root.glob("step-*"):
-        if folder.is_dir() and folder.name > folder_for(root, step).name:
-            shutil.rmtree(folder, ignore_errors=True)
+def read_small_file(path: Path, limit: int) -> str:
+    """A small file a run folder holds (a pointer, a record), read the safe way.
+
+    Regular files only, opened without following a final symlink and without
+    blocking, from folders that only the user (or root) can write; a FIFO, a
+    device, a symlink or an oversized file planted by someone else is refused,
+    never read (docs/reliability.md).
+    """
+    from codex_ml.registry._fsafe import read_small_file as read_safely
+
+    try:
+        data = read_safely(path, max_bytes=limit)
+    except OSError as exc:  # UnsafeFileError is a PermissionError naming the reason
+        raise CheckpointError(f"refusing to read {path}: {exc}. It must be a plain file of this "
+                              "run (not a symlink, FIFO or large file, in folders only you can "
+                              "write).") from exc
+    return data.decode("utf-8", errors="replace")
+
+
+def _earlier(root: Path, folder: Path) -> str:
+    steps = sorted((p.name for p in root.glob("step-*") if p.is_dir() and p.name < folder.name),
+                   reverse=True)
+    if not steps:
+        return "There is no earlier checkpoint: start the run again (another training.run_name)."
+    return (f"To resume from an earlier step, point {root / LATEST} at it (echo {steps[0]} > "
+            f"{root / LATEST}; earlier ones: {', '.join(steps)}) and rerun with training.resume=true.")
+
+
+def pointed_folder(root: Path) -> Path | None:
+    """The folder ``latest`` names: a ``step-NNNNNN`` folder inside ``root`` itself, or None."""
+    pointer = root / LATEST
+    if not os.path.lexists(pointer):
+        return None
+    name = read_small_file(pointer, _POINTER_LIMIT).strip()
+    if not STEP_NAME.fullmatch(name):
+        raise CheckpointError(f"{pointer} holds {name[:60]!r}, not a checkpoint folder name "
+                              "(step-NNNNNN inside the same checkpoints folder). Fix or delete it.")
+    folder = root / name
+    if folder.is_symlink() or not folder.is_dir():
+        raise CheckpointError(f"{pointer} names {name}, but {folder} is not a folder of this run "
+                              f"(missing, or a symlink). {_earlier(root, folder)}")
+    return folder
 
 
 def latest_checkpoint(root: Path, required: tuple[str, ...] = (WEIGHTS, STATE)) -> Path | None:
     """The newest complete checkpoint folder under ``root``, or ``None`` if there is none."""
-    pointer = root / LATEST
-    if not pointer.is_file():
+    folder = pointed_folder(root)
+    if folder is None:
         return None
-    folder = root / pointer.read_text(encoding="utf-8").strip()
     missing = [name for name in required if not (folder / name).is_file()]
     if missing:
         raise CheckpointError(
-            f"{pointer} names {folder.name}, but {folder} lacks {', '.join(missing)}. The run "
-            "directory was changed by hand; restore that folder or delete the pointer.")
+            f"{root / LATEST} names {folder.name}, but {folder} lacks {', '.join(missing)}. The "
+            f"run directory was changed by hand; restore that folder. {_earlier(root, folder)}")
     return folder
 
 
@@ -138,7 +179,8 @@ def save_torch(root: Path, step: int, model: Any, state: dict[str, Any], keep: i
     weights = _weights_bytes(model, {"step": str(step)})
     buffer = io.BytesIO()
     torch.save({**state, "step": step}, buffer)
-    previous = (root / LATEST).read_text().strip() if (root / LATEST).is_file() else None
+    previous_folder = pointed_folder(root)
+    previous = previous_folder.name if previous_folder is not None else None
     try:
         folder.mkdir(parents=True, exist_ok=True)
         atomic_write_bytes(folder / WEIGHTS, weights)
@@ -158,7 +200,11 @@ def load_weights(folder: Path, model: Any) -> None:
 
     try:
         load_model(model, str(folder / WEIGHTS), strict=True)
-    except (RuntimeError, OSError, ValueError) as exc:
+    except Exception as exc:
+        if "SafetensorError" in type(exc).__name__ or "header" in str(exc).lower():
+            raise CheckpointError(
+                f"{folder / WEIGHTS} is damaged or incomplete ({str(exc).splitlines()[0]}). "
+                f"{_earlier(folder.parent, folder)}") from exc
         raise CheckpointError(
             f"the weights in {folder / WEIGHTS} do not fit the model {type(model).__name__}: "
             f"{str(exc).splitlines()[0]}. The model config must match the one the run was "
@@ -173,6 +219,10 @@ def load_state(folder: Path) -> dict[str, Any]:
         state: dict[str, Any] = torch.load(folder / STATE, map_location="cpu", weights_only=True)
     except (RuntimeError, OSError, EOFError, pickle.UnpicklingError) as exc:
         # weights_only refuses anything but tensors and plain data (UnpicklingError).
-        raise CheckpointError(f"could not read {folder / STATE}: {exc}. The file is damaged; "
-                              "delete that checkpoint folder to fall back to an older one.") from exc
+        raise CheckpointError(f"could not read {folder / STATE}: {exc}. The file is damaged. "
+                              f"{_earlier(folder.parent, folder)}") from exc
+    missing = [k for k in STATE_KEYS if not isinstance(state, dict) or k not in state]
+    if missing:
+        raise CheckpointError(f"{folder / STATE} is incomplete: it lacks {', '.join(missing)}. "
+                              f"{_earlier(folder.parent, folder)}")
     return state

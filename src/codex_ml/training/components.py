@@ -50,8 +50,8 @@ def create(registry: Any, name: str, kwargs: Mapping[str, Any], section: str) ->
     try:
         return registry.create(name, **dict(kwargs))
     except (TypeError, ValueError) as exc:
-        if isinstance(exc, _registries().RegistryError):  # already names the entry and the fix
-            raise
+        if isinstance(exc, (_registries().RegistryError, TrainingConfigError)):
+            raise  # already names the entry (or the setting) and the fix
         raise TrainingConfigError(
             f"{registry.label} {name!r} could not be built from {section}: {exc}. "
             f"Fix {section} in the config or on the command line.") from exc
@@ -73,6 +73,41 @@ def _kwargs(part: Mapping[str, Any], key: str = "kwargs") -> dict[str, Any]:
     return dict(value)
 
 
+def _same_name(a: Any, b: Any) -> bool:
+    return str(a).strip().lower().replace("-", "_") == str(b).strip().lower().replace("-", "_")
+
+
+def own_kwargs(part: Mapping[str, Any], name: str) -> dict[str, Any]:
+    """``kwargs`` when they were written for ``name`` (``kwargs_for``), else none.
+
+    A config group option (``model/decoder_only.yaml``) carries the arguments of
+    ITS component; ``model.name=<plugin>`` must not hand them to another one.
+    """
+    owner = part.get("kwargs_for")
+    if owner and not _same_name(owner, name):
+        return {}
+    return _kwargs(part)
+
+
+def claim_kwargs(cfg: dict[str, Any], overrides: list[str]) -> dict[str, Any]:
+    """After ``<section>.name=X`` on the command line, the kwargs given there are X's own.
+
+    ``model.name=plugin model.kwargs.width=8`` passes exactly ``width=8``;
+    ``model.name=plugin`` alone passes none; ``model.kwargs={}`` means none.
+    """
+    for section in ("model", "tokenizer", "dataset_loader"):
+        part = cfg.get(section)
+        keys = [o.split("=", 1)[0].lstrip("+~") for o in overrides]
+        if not isinstance(part, dict) or f"{section}.name" not in keys:
+            continue
+        given = {k.split(".", 2)[2] for k in keys if k.startswith(f"{section}.kwargs.")}
+        whole = f"{section}.kwargs" in keys
+        kwargs = _kwargs(part)
+        part["kwargs"] = kwargs if whole else {k: v for k, v in kwargs.items() if k in given}
+        part["kwargs_for"] = part.get("name")
+    return cfg
+
+
 def _required_name(part: Mapping[str, Any], where: str) -> str:
     name = part.get("name")
     if not isinstance(name, str) or not name:
@@ -84,12 +119,12 @@ def _required_name(part: Mapping[str, Any], where: str) -> str:
 def build_tokenizer(cfg: Mapping[str, Any]) -> Any:
     """``tokenizer.name`` with ``tokenizer.kwargs`` (and ``name_or_path`` when set)."""
     part = section(cfg, "tokenizer")
-    kwargs = _kwargs(part)
+    name = _required_name(part, "tokenizer")
+    kwargs = own_kwargs(part, name)
     if part.get("name_or_path") is not None:
         kwargs["name_or_path"] = part["name_or_path"]
     if part.get("path") is not None:
         kwargs["path"] = part["path"]
-    name = _required_name(part, "tokenizer")
     return create(_registries().tokenizer_registry, name, kwargs, "tokenizer.kwargs")
 
 
@@ -122,7 +157,8 @@ def build_model(cfg: Mapping[str, Any], tokenizer: Any) -> tuple[Any, Any]:
     may return a ``(model, tokenizer)`` pair (docs/compatibility.md); its tokenizer then wins.
     """
     part = section(cfg, "model")
-    kwargs = _kwargs(part)
+    name = _required_name(part, "model")
+    kwargs = own_kwargs(part, name)
     if part.get("path") is not None:
         kwargs["path"] = part["path"]
     vocab = part.get("vocab_size")
@@ -130,7 +166,6 @@ def build_model(cfg: Mapping[str, Any], tokenizer: Any) -> tuple[Any, Any]:
         kwargs["vocab_size"] = vocab_size_of(tokenizer)
     elif vocab is not None:
         kwargs["vocab_size"] = vocab
-    name = _required_name(part, "model")
     product = create(_registries().model_registry, name, kwargs, "model.kwargs")
     from codex_ml.utils.modeling import split_model_and_tokenizer
 
@@ -141,10 +176,10 @@ def build_model(cfg: Mapping[str, Any], tokenizer: Any) -> tuple[Any, Any]:
 def build_records(cfg: Mapping[str, Any]) -> Any:
     """``dataset_loader.name`` with ``path`` and ``kwargs``: an iterable of text records."""
     part = section(cfg, "dataset_loader")
-    kwargs = _kwargs(part)
+    name = _required_name(part, "dataset_loader")
+    kwargs = own_kwargs(part, name)
     if part.get("path") is not None:
         kwargs["path"] = part["path"]
-    name = _required_name(part, "dataset_loader")
     return create(_registries().data_loader_registry, name, kwargs, "dataset_loader")
 
 

@@ -82,4 +82,11 @@ def require_tokens(ids: list[int], needed: int, split: str) -> None:
         raise TrainingConfigError(
             f"the {split} split encodes to {len(ids)} tokens, fewer than one window of "
             f"training.block_size + 1 = {needed}. Use a larger corpus (dataset_loader.path=...), "
-            "a larger dataset_loader.val_fraction, or a smaller training.block_size.")
+            f"{_fraction_advice(split)}, or a smaller training.block_size.")
+
+
+def _fraction_advice(split: str) -> str:
+    """A held-out split that is too small needs a LARGER fraction; a training split, a smaller one."""
+    if split == "training" or split == "train":
+        return "a smaller dataset_loader.val_fraction (more lines for training)"
+    return "a larger dataset_loader.val_fraction (more lines held out)"

@@ -20,6 +20,25 @@ class CheckpointError(RuntimeError):
     """A checkpoint is missing, incomplete or does not fit the model."""
 
 
+class RunWriteError(OSError):
+    """A run folder file could not be written (a full disk, a read-only folder)."""
+
+    def __init__(self, message: str, path: str) -> None:
+        super().__init__(message)
+        self.path = path
+
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+
+class ArtefactChangedError(ValueError):
+    """A file a run was trained on changed or moved since (evaluate refuses it)."""
+
+    def __init__(self, message: str, changed: list[str]) -> None:
+        super().__init__(message)
+        self.changed = changed
+
+
 def did_you_mean(word: str, choices: Iterable[str]) -> str:
     """`` Did you mean 'x'?`` for the closest choices, or an empty string."""
     from codex_ml.registry._search import did_you_mean as suggest

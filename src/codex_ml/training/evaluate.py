@@ -14,7 +14,6 @@ reward model when ``reward_model.plugin`` is set, and the RL agent given by
 """
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, fields
 from pathlib import Path
@@ -30,8 +29,6 @@ from codex_ml.training.scoring import (
     rollout,
 )
 
-# What `evaluate run_dir=...` takes from the command line; the rest comes from the run.
-EVAL_KEYS = ("metrics", "reward_model", "rl_agent", "evaluate", "run_dir")
 Sampler = Callable[[str, int], str]
 
 
@@ -43,7 +40,8 @@ class EvalSettings:
     num_samples: int = 4
     max_new_tokens: int = 32
     prompt_words: int = 3
-    output: str | None = None  # default: <run_dir>/eval.json
+    output: str | None = None  # default: <run_dir>/evals/<time>.json
+    allow_changed: bool = False  # evaluate even if a file the run was trained on changed
 
 
 def eval_settings(cfg: dict[str, Any]) -> EvalSettings:
@@ -53,7 +51,10 @@ def eval_settings(cfg: dict[str, Any]) -> EvalSettings:
         if key not in known:
             raise TrainingConfigError(f"unknown setting evaluate.{key}.{did_you_mean(key, known)} "
                                       f"Known settings: {', '.join(known)}.")
-        if key != "output" and (isinstance(value, bool) or not isinstance(value, int) or value < 0):
+        if key == "allow_changed" and not isinstance(value, bool):
+            raise TrainingConfigError(f"evaluate.allow_changed must be true or false, found {value!r}.")
+        if key not in ("output", "allow_changed") and (
+                isinstance(value, bool) or not isinstance(value, int) or value < 0):
             raise TrainingConfigError(f"evaluate.{key} must be an integer >= 0, found {value!r}.")
     return EvalSettings(**values)
 
@@ -92,43 +93,37 @@ def final_report(parts: Any, last_eval: dict[str, Any], sampler: Sampler,
     return report
 
 
-def with_run_config(cfg: dict[str, Any], run_dir: Path) -> dict[str, Any]:
-    """The run's own config, with what to report taken from ``cfg``."""
-    from codex_ml.training.rundir import read_config
+def evaluate(cfg: Any, overrides: list[str] | None = None) -> dict[str, Any]:
+    """Evaluate a run (``run_dir=...``) or the configured model; write and return the report.
 
-    merged = read_config(run_dir)
-    merged.update({k: cfg[k] for k in EVAL_KEYS if k in cfg})
-    return merged
-
-
-def output_path(cfg: dict[str, Any], es: EvalSettings) -> Path:
-    if es.output:
-        return Path(es.output)
-    if cfg.get("run_dir"):
-        return Path(cfg["run_dir"]) / "eval.json"
-    out_dir = (cfg.get("training") or {}).get("output_dir") or "runs"
-    return Path(out_dir) / f"eval-{time.strftime('%Y%m%d-%H%M%S')}.json"
-
-
-def evaluate(cfg: Any) -> dict[str, Any]:
-    """Evaluate a run (``run_dir=...``) or the configured model; write and return the report."""
+    ``overrides``: the command line's overrides (``codex-ml evaluate`` passes
+    Hydra's); a data override there evaluates that data instead of the run's.
+    """
+    from codex_ml.training import evalrun
     from codex_ml.training.jobs import build_parts, is_torch_model, plain_config
+    from codex_ml.training.rundir import Run
 
     cfg = plain_config(cfg)
     run_dir = Path(cfg["run_dir"]) if cfg.get("run_dir") else None
+    es = eval_settings(cfg)
+    plan = evalrun.RunEval(cfg, {"name": (cfg.get("dataset_loader") or {}).get("name"),
+                                 "path": (cfg.get("dataset_loader") or {}).get("path"),
+                                 "source": "the config"})
     if run_dir is not None:
-        cfg = with_run_config(cfg, run_dir)
-    parts, es = build_parts(cfg), eval_settings(cfg)
+        plan = evalrun.run_config(cfg, run_dir, list(overrides or []), es.allow_changed)
+    parts = build_parts(plan.cfg)
     if is_torch_model(parts.model):
         from codex_ml.training.lm import evaluate_model
+        required: tuple[str, ...] = ("model.safetensors",)
     else:
         from codex_ml.training.tiny import evaluate_model
-    metrics, sampler, source = evaluate_model(parts, es, run_dir)
-    report = {"model": parts.cfg["model"].get("name"), "weights": source,
+        required = ("model.json",)
+    folder = (evalrun.select_checkpoint(run_dir, cfg.get("checkpoint"), required)
+              if run_dir is not None else None)
+    metrics, sampler, source = evaluate_model(parts, es, folder)
+    report = {"model": parts.cfg["model"].get("name"), "weights": source, "data": plan.data,
+              "overrides": list(overrides or []), "artefacts_changed": plan.changed,
               **final_report(parts, metrics, sampler, es)}
-    path = output_path(cfg, es)
-    from codex_ml.training.rundir import Run
-
+    path = evalrun.output_path(cfg, es.output)
     Run(path.parent).write_json(path.name, report)
-    report["output"] = str(path)
-    return report
+    return {**report, "output": str(path), "notes": plan.notes}

@@ -11,15 +11,18 @@ from __future__ import annotations
 
 import importlib.util
 import inspect
+import os
 import random
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from codex_ml.training import components
 from codex_ml.training.data import TokenSplits, make_splits
 from codex_ml.training.errors import TrainingConfigError
+from codex_ml.training.runplan import Plan, plan_run
 from codex_ml.training.scoring import check_kinds
 from codex_ml.training.settings import TrainSettings, merge_settings
 
@@ -38,14 +41,19 @@ class Parts:
     model: Any
     splits: TokenSplits
     metrics: dict[str, tuple[Any, str]]
+    plan: Plan | None = None  # the run folder, locked (rank 0 only)
 
 
 def plain_config(cfg: Any) -> dict[str, Any]:
     """A resolved, plain-dict copy of ``cfg`` (OmegaConf or any mapping)."""
     if type(cfg).__module__.startswith("omegaconf"):
         from omegaconf import OmegaConf
+        from omegaconf.errors import MissingMandatoryValue
 
-        data = OmegaConf.to_container(cfg, resolve=True)
+        try:
+            data = OmegaConf.to_container(cfg, resolve=True, throw_on_missing=True)
+        except MissingMandatoryValue as exc:
+            raise missing_value(str(exc.full_key)) from None
     else:
         import copy
 
@@ -53,6 +61,19 @@ def plain_config(cfg: Any) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise TrainingConfigError(f"a run config must be a mapping, found {type(cfg).__name__}.")
     return {str(k): v for k, v in data.items()}
+
+
+# What to say when a mandatory (``???``) key is left unset.
+_MISSING_HINTS = {
+    "dataset_loader.path": "data=lines reads a text file, one record per line",
+    "tokenizer.name_or_path": "tokenizer=hf loads a Hugging Face tokenizer from a local folder",
+}
+
+
+def missing_value(key: str) -> TrainingConfigError:
+    why = _MISSING_HINTS.get(key, "the config marks it as required (???)")
+    return TrainingConfigError(f"{key} is not set: {why}. Set it on the command line: "
+                               f"{key}=<path or value>.", key=key)
 
 
 def is_torch_model(model: Any) -> bool:
@@ -150,13 +171,49 @@ def build_parts(cfg: dict[str, Any]) -> Parts:
     return Parts(cfg, settings, trainer, tokenizer, model, splits, metrics)
 
 
-def train(cfg: Any) -> dict[str, Any]:
-    """Train what ``cfg`` describes; return the run summary (also in summary.json)."""
-    parts = build_parts(plain_config(cfg))
-    if is_torch_model(parts.model):
-        from codex_ml.training.loop import train as train_torch
+def _drop_empty_output_dir(run: Path, cfg: dict[str, Any]) -> None:
+    """A first run that failed before writing leaves no empty ``runs/`` behind either."""
+    out = Path(str((cfg.get("training") or {}).get("output_dir") or "runs"))
+    if run.parent.resolve() == out.resolve() and not run.exists():
+        try:
+            out.rmdir()  # only when empty
+        except OSError:
+            pass
 
-        return train_torch(parts.cfg, parts)
-    from codex_ml.training.tiny import train_tiny
 
-    return train_tiny(parts)
+def is_main_process() -> bool:
+    """Rank 0 under torchrun, or a plain process."""
+    return os.environ.get("RANK", "0") == "0"
+
+
+def train(cfg: Any, run_dir: Path | None = None) -> dict[str, Any]:
+    """Train what ``cfg`` describes; return the run summary (also in summary.json).
+
+    ``run_dir``: the folder to write (``codex-ml train`` passes Hydra's job
+    folder); by default ``<training.output_dir>/<training.run_name or a
+    timestamp>``. The folder is locked and a resume checked before anything
+    is built or written.
+    """
+    cfg = plain_config(cfg)
+    plan = plan_run(cfg, run_dir) if is_main_process() else None
+    failed = True
+    try:
+        parts = build_parts(plan.cfg if plan else cfg)
+        parts.plan = plan
+        for note in plan.notes if plan else []:
+            print(note, flush=True)
+        if is_torch_model(parts.model):
+            from codex_ml.training.loop import train_parts
+
+            summary = train_parts(parts)
+        else:
+            from codex_ml.training.tiny import train_tiny
+
+            summary = train_tiny(parts)
+        failed = False
+        return summary
+    finally:
+        if plan is not None:
+            plan.lock.release(drop_if_empty=failed)
+            if failed:
+                _drop_empty_output_dir(plan.path, cfg)

@@ -13,8 +13,24 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
-from codex_ml.training.errors import CheckpointError, TrainingConfigError
+from codex_ml.training.errors import TrainingConfigError
 from codex_ml.training.scoring import Evidence, token_text
+
+MODEL_CONTRACT = ("The training loop calls model(input_ids) with token ids of shape [batch, time] "
+                  "(torch.long) and expects logits [batch, time, vocab] back (a tensor, an object "
+                  "with .logits, or a tuple whose first item is the logits); see "
+                  "docs/guides/training.md.")
+
+
+def call_model(model: torch.nn.Module, inputs: torch.Tensor) -> Any:
+    """``model(inputs)``, with a model that does not take token ids explained by the contract."""
+    try:
+        return model(inputs)
+    except (TypeError, IndexError) as exc:
+        raise TrainingConfigError(
+            f"model {type(model).__name__} does not fit the training loop: calling it on token "
+            f"ids of shape {tuple(inputs.shape)} raised {type(exc).__name__}: {exc}. "
+            f"{MODEL_CONTRACT}") from exc
 
 
 def logits_of(output: Any) -> torch.Tensor:
@@ -26,9 +42,7 @@ def logits_of(output: Any) -> torch.Tensor:
         logits = output[0]
     if not isinstance(logits, torch.Tensor):
         raise TrainingConfigError(
-            f"the model returned {type(output).__name__}, not logits: a model trained by "
-            "offline:functional must return a [batch, time, vocab] tensor or an object with "
-            ".logits from forward(input_ids).")
+            f"the model returned {type(output).__name__}, not logits. {MODEL_CONTRACT}")
     return logits
 
 
@@ -37,13 +51,13 @@ def _check_shape(logits: torch.Tensor, targets: torch.Tensor) -> None:
         raise TrainingConfigError(
             f"the model returned logits of shape {tuple(logits.shape)} for input "
             f"{tuple(targets.shape)}; expected [batch, time, vocab] = "
-            f"[{targets.shape[0]}, {targets.shape[1]}, vocab_size].")
+            f"[{targets.shape[0]}, {targets.shape[1]}, vocab_size]. {MODEL_CONTRACT}")
 
 
 def causal_lm_loss(model: torch.nn.Module, batch: tuple[torch.Tensor, torch.Tensor]) -> torch.Tensor:
     """Mean next-token cross-entropy of ``model`` on ``(inputs, targets)``."""
     inputs, targets = batch
-    logits = logits_of(model(inputs))
+    logits = logits_of(call_model(model, inputs))
     _check_shape(logits, targets)
     return F.cross_entropy(logits.reshape(-1, logits.size(-1)).float(), targets.reshape(-1))
 
@@ -53,7 +67,7 @@ def token_nll_and_predictions(model: torch.nn.Module, batch: tuple[torch.Tensor,
                               ) -> tuple[torch.Tensor, torch.Tensor]:
     """Per-token negative log-likelihood (nats) and the argmax prediction, both [B, T]."""
     inputs, targets = batch
-    logits = logits_of(model(inputs)).float()
+    logits = logits_of(call_model(model, inputs)).float()
     _check_shape(logits, targets)
     nll = F.cross_entropy(logits.transpose(1, 2), targets, reduction="none")
     return nll, logits.argmax(dim=-1)
@@ -76,6 +90,12 @@ def generate(model: torch.nn.Module, ids: list[int], max_new_tokens: int, block_
     return [int(t) for t in seq[0, len(ids):].tolist()]
 
 
+TRAINER_CONTRACT = ("trainers implement training_step(batch, batch_idx) and "
+                    "validation_step(batch, batch_idx), where batch is (input_ids, target_ids), "
+                    "both [batch, time] token ids, and the loop has set trainer.model; each returns "
+                    "the loss tensor or a mapping with a 'loss' tensor (docs/guides/training.md).")
+
+
 def loss_value(output: Any) -> torch.Tensor:
     """The loss a training/validation step returned: a tensor, or a mapping with ``loss``."""
     if isinstance(output, torch.Tensor):
@@ -84,8 +104,7 @@ def loss_value(output: Any) -> torch.Tensor:
     if isinstance(loss, torch.Tensor):
         return loss
     raise TrainingConfigError(
-        f"a trainer step returned {type(output).__name__}; training_step and validation_step "
-        "must return the loss tensor or a mapping with a 'loss' tensor.")
+        f"a trainer step returned {type(output).__name__}; {TRAINER_CONTRACT}")
 
 
 @torch.no_grad()
@@ -132,8 +151,8 @@ class TorchSampler:
         return str(self.tokenizer.decode(new)).split("\n", 1)[0]
 
 
-def evaluate_model(parts: Any, es: Any, run_dir: Path | None) -> tuple[dict[str, float], Any, str]:
-    """Metrics of the model (with the run's latest weights when ``run_dir`` is given)."""
+def evaluate_model(parts: Any, es: Any, folder: Path | None) -> tuple[dict[str, float], Any, str]:
+    """Metrics of the model (with the weights of checkpoint ``folder`` when given)."""
     from codex_ml.training import checkpoint
     from codex_ml.training.batches import eval_batches
     from codex_ml.training.distributed import pick_device
@@ -144,11 +163,7 @@ def evaluate_model(parts: Any, es: Any, run_dir: Path | None) -> tuple[dict[str,
     device = pick_device(s.device, 0)
     model = parts.model.to(device)
     source = "as built by the model factory (no run_dir given)"
-    if run_dir is not None:
-        folder = checkpoint.latest_checkpoint(run_dir / "checkpoints")
-        if folder is None:
-            raise CheckpointError(f"{run_dir} has no checkpoint yet ({run_dir}/checkpoints/latest "
-                                  "is missing); train longer or pick another run.")
+    if folder is not None:
         checkpoint.load_weights(folder, model)
         source = str(folder)
     val = eval_batches(parts.splits.val, s.block_size, s.batch_size, es.max_batches, device)

@@ -31,18 +31,24 @@ from codex_ml.training.distributed import DistContext
 from codex_ml.training.errors import TrainingConfigError
 from codex_ml.training.evaluate import EvalSettings, eval_settings, final_report, periodic_samples
 from codex_ml.training.functional import FunctionalTrainer
-from codex_ml.training.jobs import Parts, build_parts, plain_config
+from codex_ml.training.jobs import Parts
 from codex_ml.training.lm import TorchSampler, collect_evidence, loss_value, step_evidence
 from codex_ml.training.progress import Progress, format_values, make_progress
-from codex_ml.training.rundir import Run, choose_run_dir
+from codex_ml.training.rundir import Run
 from codex_ml.training.scoring import score, token_text
 from codex_ml.training.settings import TrainSettings
 from codex_ml.training.summary import finish_run
 
 
-def train(cfg: Any, parts: Parts | None = None) -> dict[str, Any]:
+def train(cfg: Any) -> dict[str, Any]:
     """Train the PyTorch model ``cfg`` describes; return the run summary."""
-    parts = parts or build_parts(plain_config(cfg))
+    from codex_ml.training.jobs import train as train_job
+
+    return train_job(cfg)
+
+
+def train_parts(parts: Parts) -> dict[str, Any]:
+    """Train the parts :func:`codex_ml.training.jobs.train` built (its run folder is locked)."""
     ctx = distributed.setup(parts.settings.device)
     try:
         summary = _train(parts, ctx)
@@ -57,7 +63,7 @@ def train(cfg: Any, parts: Parts | None = None) -> dict[str, Any]:
 def _train(parts: Parts, ctx: DistContext) -> dict[str, Any]:
     s, es = parts.settings, eval_settings(parts.cfg)
     micro_batch = s.micro_batch(ctx.world_size)
-    run = open_run(parts.cfg, s, ctx)
+    run = open_run(parts, ctx)
     raw_model = parts.model.to(ctx.device)
     raw_model.train()  # Hugging Face factories hand models over in eval mode
     model = distributed.wrap_model(raw_model, ctx)
@@ -97,13 +103,13 @@ def _train(parts: Parts, ctx: DistContext) -> dict[str, Any]:
 
 
 # ------------------------------------------------------------------ setup
-def open_run(cfg: dict[str, Any], s: TrainSettings, ctx: DistContext) -> Run:
-    """Rank 0 picks the directory (a timestamp may differ per rank) and tells the others."""
-    choice = choose_run_dir(s.output_dir, s.run_name, s.resume) if ctx.is_main else None
+def open_run(parts: Parts, ctx: DistContext) -> Run:
+    """Rank 0 planned the folder (a timestamp may differ per rank) and tells the others."""
+    plan = parts.plan
+    choice = (plan.path, plan.resumed) if ctx.is_main and plan is not None else None
     path, resumed = distributed.broadcast(choice, ctx)
     run = Run(path, writer=ctx.is_main, resumed=resumed)
-    run.create()
-    run.write_config(cfg)
+    run.start(parts.cfg, restart=bool(plan and plan.restart))
     return run
 
 
@@ -168,9 +174,8 @@ def resume(run: Run, model: torch.nn.Module, optimizer: Any, scheduler: Any) -> 
     scheduler.load_state_dict(state["scheduler"])
     checkpoint.restore_rng(state["rng"])
     step = int(state["step"])
-    if run.writer:
+    if run.writer:  # later checkpoints stay: they are overwritten when the run gets there
         run.trim_metrics(step)
-        checkpoint.drop_after(run.checkpoints, step)
     return step
 
 

@@ -4,7 +4,8 @@
     metrics.jsonl    one JSON object per logged step (train) or evaluation (val)
     checkpoints/     see :mod:`codex_ml.training.checkpoint`
     summary.json     what the final table shows, with the final evaluation
-    eval.json        the latest ``codex-ml evaluate run_dir=...`` of this run
+    provenance.json  versions, plugins and artefact hashes (:mod:`codex_ml.training.provenance`)
+    evals/<time>.json  one file per ``codex-ml evaluate run_dir=...`` of this run
 
 Only the main process (rank 0) writes; the others get a :class:`Run` whose
 writes do nothing, so the loop needs no ``if rank == 0`` around each call.
@@ -13,63 +14,16 @@ from __future__ import annotations
 
 import json
 import math
-import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from codex_ml.training.atomic import atomic_write_text
-from codex_ml.training.checkpoint import LATEST
-from codex_ml.training.errors import TrainingConfigError
+from codex_ml.training.errors import RunWriteError, TrainingConfigError
 
 CONFIG = "config.yaml"
 METRICS = "metrics.jsonl"
-
-
-def _timestamp() -> str:
-    return time.strftime("%Y%m%d-%H%M%S")
-
-
-def _unique(path: Path) -> Path:
-    """``path``, or ``path-2``, ``path-3``... when two runs start in the same second."""
-    candidate, n = path, 1
-    while candidate.exists():
-        n += 1
-        candidate = path.with_name(f"{path.name}-{n}")
-    return candidate
-
-
-def newest_resumable(output_dir: Path) -> Path | None:
-    """The most recently written run under ``output_dir`` that has a checkpoint."""
-    runs = [p.parent.parent for p in output_dir.glob(f"*/checkpoints/{LATEST}")]
-    return max(runs, key=lambda p: (p / "checkpoints" / LATEST).stat().st_mtime, default=None)
-
-
-def choose_run_dir(output_dir: str, run_name: str | None, resume: bool) -> tuple[Path, bool]:
-    """``(run directory, whether it holds a run to resume)`` for the given settings.
-
-    A named run that already holds metrics is never silently mixed with a new
-    one: resuming continues it, otherwise it is an error.
-    """
-    root = Path(output_dir).expanduser()
-    if run_name is not None and (not run_name or "/" in run_name or run_name in (".", "..")):
-        raise TrainingConfigError(f"training.run_name={run_name!r} is not a folder name; "
-                                  "use letters, digits, '-', '_' or '.'.")
-    if resume:
-        path = root / run_name if run_name else newest_resumable(root)
-        if path is not None and (path / "checkpoints" / LATEST).is_file():
-            return path, True
-        if path is not None:  # killed before its first checkpoint: start it again
-            (path / METRICS).unlink(missing_ok=True)
-    if not run_name:
-        return _unique(root / _timestamp()), False
-    path = root / run_name
-    if (path / METRICS).exists():
-        raise TrainingConfigError(
-            f"{path} already holds a run. Continue it with training.resume=true, or pick "
-            "another training.run_name (or none, for a timestamped folder).")
-    return path, False
 
 
 def _json_default(value: Any) -> Any:
@@ -109,6 +63,23 @@ class Run:
         if self.writer:
             self.checkpoints.mkdir(parents=True, exist_ok=True)
 
+    def start(self, cfg: dict[str, Any], restart: bool = False) -> None:
+        """Create the folder; write the config the run uses and what it was trained on."""
+        if not self.writer:
+            return
+        from codex_ml.training import provenance
+
+        try:
+            self.create()
+            if restart:  # killed before its first checkpoint: its lines are logged again
+                (self.path / METRICS).unlink(missing_ok=True)
+            self.write_config(cfg)
+            self.write_json(provenance.PROVENANCE, provenance.record(cfg))
+        except OSError as exc:
+            raise RunWriteError(f"cannot write the run folder {self.path}: {exc.strerror or exc}. "
+                                "Pick a folder you can write (training.output_dir=... or "
+                                "hydra.run.dir=...).", str(self.path)) from exc
+
     def write_config(self, cfg: Mapping[str, Any]) -> None:
         if self.writer:
             import yaml  # type: ignore[import-untyped]  # PyYAML ships with omegaconf (the CLI needs it)
@@ -122,9 +93,17 @@ class Run:
 
     def log(self, record: Mapping[str, Any]) -> None:
         """Append one record to ``metrics.jsonl`` (flushed: a kill loses no logged line)."""
-        if self.writer:
-            with open(self.path / METRICS, "a", encoding="utf-8") as handle:
+        if not self.writer:
+            return
+        file = self.path / METRICS
+        try:
+            with open(file, "a", encoding="utf-8") as handle:
                 handle.write(json.dumps(_clean(record), default=_json_default) + "\n")
+        except OSError as exc:
+            raise RunWriteError(
+                f"could not append to {file}: {exc.strerror or exc}. Free disk space (or fix the "
+                "folder's permissions), then continue the run with training.resume=true; the last "
+                "checkpoint is intact.", str(file)) from exc
 
     def trim_metrics(self, last_step: int) -> None:
         """On resume, drop records logged after the checkpoint: they will be logged again."""

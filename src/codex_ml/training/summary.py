@@ -33,9 +33,9 @@ def table_rows(summary: dict[str, Any]) -> dict[str, Any]:
 def finish_run(parts: Any, run: Run, history: list[dict[str, Any]], report: dict[str, Any],
                extra: dict[str, Any]) -> dict[str, Any]:
     """Write ``summary.json``, print the table, return the summary."""
-    from codex_ml.training.checkpoint import LATEST
+    from codex_ml.training.checkpoint import pointed_folder
 
-    pointer = run.checkpoints / LATEST
+    latest = pointed_folder(run.checkpoints)
     summary = {
         "run_dir": str(run.path),
         "model": parts.cfg.get("model", {}).get("name"),
@@ -43,7 +43,7 @@ def finish_run(parts: Any, run: Run, history: list[dict[str, Any]], report: dict
         "steps": parts.settings.max_steps,
         "first_eval": _drop(history[0]) if history else {},
         "final_eval": _drop(history[-1]) if history else {},
-        "checkpoint": str(run.checkpoints / pointer.read_text().strip()) if pointer.is_file() else None,
+        "checkpoint": str(latest) if latest is not None else None,
         **extra,
         "evaluation": report,
     }

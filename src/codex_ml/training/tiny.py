@@ -17,7 +17,7 @@ from codex_ml.training import checkpoint
 from codex_ml.training.errors import CheckpointError, TrainingConfigError
 from codex_ml.training.evaluate import EvalSettings, eval_settings, final_report, periodic_samples
 from codex_ml.training.progress import format_values
-from codex_ml.training.rundir import Run, choose_run_dir
+from codex_ml.training.rundir import Run
 from codex_ml.training.scoring import Evidence, score, token_text
 from codex_ml.training.summary import finish_run
 
@@ -61,10 +61,14 @@ def _dump(state: dict[str, Any]) -> str:
 def train_tiny(parts: Any) -> dict[str, Any]:
     """Evaluate, fit by counting, evaluate again, checkpoint ``model.json``, report."""
     s, es = parts.settings, eval_settings(parts.cfg)
-    path, _ = choose_run_dir(s.output_dir, s.run_name, resume=False)
-    run = Run(path)
-    run.create()
-    run.write_config(parts.cfg)
+    if parts.plan is None:
+        raise TrainingConfigError("the tiny sequence model trains in one process; run it without "
+                                  "torchrun.")
+    if parts.plan.resumed:
+        raise TrainingConfigError(f"{parts.plan.path}: the tiny sequence model is fitted in one "
+                                  "step and cannot be resumed; start a new run instead.")
+    run = Run(parts.plan.path)
+    run.start(parts.cfg)
     print(f"run directory: {run.path}", flush=True)
     history = [_log(run, 0, measure(parts, parts.model, es))]
     started = time.perf_counter()
@@ -87,14 +91,10 @@ def _log(run: Run, step: int, values: dict[str, float]) -> dict[str, Any]:
     return record
 
 
-def evaluate_model(parts: Any, es: EvalSettings, run_dir: Path | None) -> tuple[dict[str, float], Any, str]:
-    """Metrics of the tiny model (with the run's fitted counts when ``run_dir`` is given)."""
+def evaluate_model(parts: Any, es: EvalSettings, folder: Path | None) -> tuple[dict[str, float], Any, str]:
+    """Metrics of the tiny model (with the fitted counts of checkpoint ``folder`` when given)."""
     model, source = parts.model, "as built by the model factory (no run_dir given)"
-    if run_dir is not None:
-        folder = checkpoint.latest_checkpoint(run_dir / "checkpoints", (checkpoint.JSON_MODEL,))
-        if folder is None:
-            raise CheckpointError(f"{run_dir} has no checkpoint ({run_dir}/checkpoints/latest is "
-                                  "missing); train it first.")
+    if folder is not None:
         model = _load(model, folder / checkpoint.JSON_MODEL)
         source = str(folder)
     return measure(parts, model, es), sampler_for(model), source

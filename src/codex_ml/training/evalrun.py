@@ -1,0 +1,128 @@
+"""``codex-ml evaluate run_dir=R``: which config, files, weights and result file.
+
+* The run's own ``config.yaml`` describes the model and tokenizer; what to
+  report (``metrics``, ``reward_model``, ``rl_agent``, ``evaluate``) comes from
+  the command line, and so does the data when it is overridden there
+  (``data=lines dataset_loader.path=mine.txt``): the result says which.
+* The files the run was trained on (``provenance.json``) are used, not
+  whatever the environment points at today; a changed or moved one stops the
+  evaluation unless ``evaluate.allow_changed=true`` (then the result records it).
+* ``checkpoint=latest|best|step-000100`` picks the weights; ``best`` is the
+  checkpoint with the lowest validation loss logged during training.
+* Every evaluation writes its own ``evals/<time>.json``, never over another.
+"""
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from codex_ml.training import checkpoint, provenance
+from codex_ml.training.errors import CheckpointError, TrainingConfigError
+
+# What `evaluate run_dir=...` takes from the command line; the rest comes from the run.
+EVAL_KEYS = ("metrics", "reward_model", "rl_agent", "evaluate", "run_dir", "checkpoint")
+DATA_KEYS = ("data", "dataset_loader")
+
+
+@dataclass
+class RunEval:
+    """The config to evaluate a run with, and what the result file should say about it."""
+
+    cfg: dict[str, Any]
+    data: dict[str, Any]
+    changed: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+def _override_key(override: str) -> str:
+    return override.split("=", 1)[0].lstrip("+~").split(".", 1)[0]
+
+
+def data_overridden(overrides: list[str]) -> bool:
+    return any(_override_key(o) in DATA_KEYS for o in overrides)
+
+
+def _recorded(run_dir: Path) -> dict[str, Any]:
+    file = run_dir / provenance.PROVENANCE
+    if not file.is_file():
+        return {}
+    data = json.loads(checkpoint.read_small_file(file, 1 << 20))
+    return data if isinstance(data, dict) else {}
+
+
+def run_config(cfg: dict[str, Any], run_dir: Path, overrides: list[str],
+               allow_changed: bool) -> RunEval:
+    """The run's config with the command line's report keys (and data, when overridden)."""
+    from codex_ml.training.rundir import read_config
+
+    merged = read_config(run_dir)
+    merged.update({k: cfg[k] for k in EVAL_KEYS if k in cfg})
+    own_data = data_overridden(overrides)
+    if own_data:
+        merged["dataset_loader"] = cfg.get("dataset_loader") or {}
+    recorded = _recorded(run_dir)
+    if own_data:
+        recorded = {**recorded, "artefacts": {k: v for k, v in (recorded.get("artefacts") or {}).items()
+                                              if k != "dataset_loader"}}
+    changed = provenance.check_artefacts(run_dir, recorded, allow_changed)
+    provenance.pin_artefacts(merged, recorded)
+    part = merged.get("dataset_loader") or {}
+    data = {"name": part.get("name"), "path": part.get("path"),
+            "source": "the command line" if own_data else "the run's own data (held-out split)"}
+    notes = [f"evaluating on {data['name']} {data['path'] or ''} from the command line, not the "
+             "run's training data".replace("  ", " ")] if own_data else []
+    notes += [f"warning: {c} (evaluate.allow_changed=true)" for c in changed]
+    return RunEval(merged, data, changed, notes)
+
+
+def _val_losses(run_dir: Path) -> dict[int, float]:
+    from codex_ml.training.rundir import read_metrics
+
+    return {int(r["step"]): float(r["loss"]) for r in read_metrics(run_dir)
+            if r.get("split") == "val" and isinstance(r.get("loss"), (int, float))}
+
+
+def _complete(folder: Path, required: tuple[str, ...]) -> bool:
+    return folder.is_dir() and not folder.is_symlink() and all((folder / n).is_file() for n in required)
+
+
+def select_checkpoint(run_dir: Path, choice: Any, required: tuple[str, ...]) -> Path:
+    """The checkpoint folder ``checkpoint=latest|best|step-NNNNNN`` names."""
+    root = run_dir / "checkpoints"
+    folders = sorted(p for p in root.glob("step-*") if _complete(p, required))
+    available = ", ".join(p.name for p in folders) or "none"
+    choice = str(choice or "latest")
+    if choice == "latest":
+        found = checkpoint.latest_checkpoint(root, required)
+    elif choice == "best":
+        losses = _val_losses(run_dir)
+        scored = [p for p in folders if checkpoint.step_of(p) in losses]
+        found = min(scored, key=lambda p: losses[checkpoint.step_of(p)]) if scored else None
+    elif checkpoint.STEP_NAME.fullmatch(choice):
+        found = root / choice if _complete(root / choice, required) else None
+    else:
+        raise TrainingConfigError(f"checkpoint={choice!r} is not latest, best or a step folder "
+                                  f"name (step-000100). This run has: {available}.")
+    if found is None:
+        raise CheckpointError(f"{run_dir} has no checkpoint matching checkpoint={choice} "
+                              f"(complete checkpoints: {available}); train it first or pick one.")
+    return found
+
+
+def output_path(cfg: dict[str, Any], output: str | None) -> Path:
+    """``evaluate.output``, else a new ``<run_dir>/evals/<time>.json`` (never an existing file)."""
+    if output:
+        return Path(output)
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    if cfg.get("run_dir"):
+        base = Path(cfg["run_dir"]) / "evals" / stamp
+    else:
+        base = Path((cfg.get("training") or {}).get("output_dir") or "runs") / f"eval-{stamp}"
+    candidate, n = base.with_suffix(".json"), 1
+    while candidate.exists():
+        n += 1
+        candidate = base.with_name(f"{base.name}-{n}.json")
+    return candidate

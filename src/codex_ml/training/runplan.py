@@ -1,0 +1,214 @@
+"""Which folder a run writes, who may write it, and whether a resume is safe.
+
+Everything here happens BEFORE the first byte is written to a run folder:
+
+* :func:`pick_run_dir` names the folder (``<output_dir>/<run_name>``, a fresh
+  timestamp, or for ``training.resume=true`` without a name the one run that
+  can be continued; several candidates are refused as ambiguous). Hydra's
+  default ``hydra.run.dir`` calls it through the ``codex_ml.run_dir`` resolver.
+* :class:`RunLock` holds an exclusive ``flock`` on the folder itself while a
+  run writes it, so a second run of the same ``run_name`` fails at once
+  instead of mixing files (locking the folder's descriptor creates no file).
+* :func:`plan_run` refuses a resume whose config differs from the saved
+  ``config.yaml`` in anything but :data:`SAFE_KEYS`; the run then continues
+  with the SAVED config (plus those safe changes).
+"""
+from __future__ import annotations
+
+import copy
+import os
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from codex_ml.training.errors import TrainingConfigError
+
+CHECKPOINTS, LATEST, METRICS, CONFIG, SUMMARY = "checkpoints", "latest", "metrics.jsonl", "config.yaml", "summary.json"
+# Keys a resume may change: how long to train, where to run, how often to report.
+SAFE_KEYS = ("training.max_steps", "training.resume", "training.run_name", "training.output_dir",
+             "training.device", "training.log_interval", "training.eval_interval",
+             "training.eval_batches", "training.checkpoint_interval", "training.keep_checkpoints",
+             "evaluate", "reward_model", "rl_agent", "run_dir", "checkpoint", "interfaces")
+
+
+def _timestamp() -> str:
+    return time.strftime("%Y%m%d-%H%M%S")
+
+
+def _unique(path: Path) -> Path:
+    """``path``, or ``path-2``, ``path-3``... when two runs start in the same second."""
+    candidate, n = path, 1
+    while candidate.exists():
+        n += 1
+        candidate = path.with_name(f"{path.name}-{n}")
+    return candidate
+
+
+def check_run_name(run_name: str | None) -> None:
+    if run_name is not None and (not run_name or "/" in run_name or run_name in (".", "..")):
+        raise TrainingConfigError(f"training.run_name={run_name!r} is not a folder name; "
+                                  "use letters, digits, '-', '_' or '.'.")
+
+
+def resumable(root: Path) -> list[Path]:
+    """Runs under ``root`` that have a checkpoint, newest first."""
+    runs = [p.parent.parent for p in root.glob(f"*/{CHECKPOINTS}/{LATEST}")]
+    return sorted(runs, key=lambda p: (p / CHECKPOINTS / LATEST).stat().st_mtime, reverse=True)
+
+
+def pick_resumable(root: Path) -> Path | None:
+    """The one run ``training.resume=true`` can mean, or an error when several could."""
+    runs = resumable(root)
+    unfinished = [p for p in runs if not (p / SUMMARY).exists()]
+    if len(runs) <= 1 or len(unfinished) == 1:
+        return unfinished[0] if len(unfinished) == 1 else (runs[0] if runs else None)
+    names = ", ".join(p.name for p in (unfinished or runs)[:6])
+    raise TrainingConfigError(
+        f"training.resume=true without training.run_name is ambiguous: {root} holds "
+        f"{len(unfinished) or len(runs)} runs that could be continued ({names}). Name one: "
+        "training.run_name=<one of those> training.resume=true.")
+
+
+def pick_run_dir(output_dir: str | None, run_name: str | None, resume: bool) -> Path:
+    """The folder a run with these settings writes (nothing is created)."""
+    root = Path(output_dir or "runs").expanduser()
+    check_run_name(run_name)
+    if run_name:
+        return root / run_name
+    if resume:
+        found = pick_resumable(root)
+        if found is not None:
+            return found
+    return _unique(root / _timestamp())
+
+
+def hydra_run_dir(job: str, output_dir: Any, run_name: Any, resume: Any, run_dir: Any) -> str:
+    """``hydra.run.dir`` of ``config.yaml``: the run folder for ``train``; for ``evaluate`` the
+    evaluated run (or ``.``), so Hydra creates nothing new."""
+    if job != "train":
+        return str(run_dir) if run_dir else "."
+    if os.environ.get("RANK", "0") != "0":  # torchrun: rank 0 picks and broadcasts the folder
+        return "."
+    return str(pick_run_dir(output_dir, run_name, bool(resume)))
+
+
+class RunLock:
+    """An exclusive ``flock`` on a run folder's own descriptor (no lock file to leave behind)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path, self._fd = path, -1
+
+    def acquire(self) -> RunLock:
+        try:
+            import fcntl
+        except ImportError:  # not POSIX: no locking
+            return self
+        self.path.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.path, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            os.close(fd)
+            raise TrainingConfigError(
+                f"another codex-ml run is writing {self.path} right now (it holds the folder's "
+                "lock). Wait for it to finish, or pick another training.run_name.") from None
+        self._fd = fd
+        return self
+
+    def release(self, drop_if_empty: bool = False) -> None:
+        """Unlock; ``drop_if_empty``: a run that failed before writing leaves no empty folder."""
+        if self._fd >= 0 and drop_if_empty:
+            try:
+                self.path.rmdir()  # only succeeds when empty; we still hold the lock
+            except OSError:
+                pass
+        if self._fd >= 0:
+            os.close(self._fd)  # closing the descriptor drops the flock
+            self._fd = -1
+
+
+@dataclass
+class Plan:
+    """The folder a run writes, locked; whether it resumes; the config it runs with."""
+
+    path: Path
+    resumed: bool
+    cfg: dict[str, Any]
+    lock: RunLock
+    restart: bool = False  # killed before its first checkpoint: its metrics are dropped
+    notes: list[str] = field(default_factory=list)
+
+
+def _leaves(data: Any, prefix: str = "") -> dict[str, Any]:
+    if isinstance(data, Mapping) and data:
+        out: dict[str, Any] = {}
+        for key, value in data.items():
+            out.update(_leaves(value, f"{prefix}{key}."))
+        return out
+    return {prefix.rstrip("."): data}
+
+
+def _safe(key: str) -> bool:
+    return any(key == s or key.startswith(s + ".") for s in SAFE_KEYS)
+
+
+def _assign(data: dict[str, Any], key: str, value: Any) -> None:
+    *parents, leaf = key.split(".")
+    node = data
+    for part in parents:
+        node = node.setdefault(part, {})
+    node[leaf] = value
+
+
+def resumed_config(path: Path, saved: dict[str, Any], requested: dict[str, Any]) -> dict[str, Any]:
+    """The saved config with the requested safe changes, or an error naming what differs."""
+    old, new = _leaves(saved), _leaves(requested)
+    differ = sorted(k for k in set(old) | set(new) if old.get(k, "<absent>") != new.get(k, "<absent>"))
+    unsafe = [k for k in differ if not _safe(k)]
+    if unsafe:
+        shown = "; ".join(f"{k}: {old.get(k, '<absent>')!r} in the run, {new.get(k, '<absent>')!r} "
+                          "requested" for k in unsafe[:6])
+        raise TrainingConfigError(
+            f"cannot resume {path}: the requested config differs from the one it was trained "
+            f"with ({path / CONFIG}) in {len(unsafe)} key(s): {shown}. A resume may change only "
+            f"{', '.join(SAFE_KEYS)}. Drop the other overrides to continue the run as it was, or "
+            "start a new run (another training.run_name). Nothing in the run folder was changed.")
+    merged = copy.deepcopy(saved)
+    for key in differ:
+        if key in new:
+            _assign(merged, key, new[key])
+    return merged
+
+
+def _picked(path: Path, has_checkpoint: bool) -> str:
+    if has_checkpoint:
+        return (f"training.resume=true without training.run_name: continuing {path}, the one run "
+                "under training.output_dir that can be continued.")
+    return (f"training.resume=true without training.run_name: no run under training.output_dir "
+            f"has a checkpoint to continue; starting {path}.")
+
+
+def plan_run(cfg: dict[str, Any], run_dir: Path | None) -> Plan:
+    """Pick, lock and check the run folder; write nothing into it."""
+    from codex_ml.training.rundir import read_config
+
+    part = cfg.get("training") or {}
+    resume, run_name = bool(part.get("resume")), part.get("run_name")
+    path = run_dir if run_dir is not None else pick_run_dir(part.get("output_dir"), run_name, resume)
+    lock = RunLock(path).acquire()
+    try:
+        has_checkpoint = (path / CHECKPOINTS / LATEST).is_file()
+        notes = [_picked(path, has_checkpoint)] if resume and not run_name else []
+        if resume and has_checkpoint:
+            merged = resumed_config(path, read_config(path), cfg)
+            return Plan(path, True, merged, lock, notes=notes)
+        if (path / METRICS).exists() and not resume:
+            raise TrainingConfigError(
+                f"{path} already holds a run. Continue it with training.resume=true, or pick "
+                "another training.run_name (or none, for a timestamped folder).")
+        return Plan(path, False, cfg, lock, restart=resume and (path / METRICS).exists(), notes=notes)
+    except BaseException:
+        lock.release(drop_if_empty=True)
+        raise

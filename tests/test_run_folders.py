@@ -1,0 +1,189 @@
+"""Run folders you can trust: locked while written, resumed only when compatible (and then
+untouched on refusal), evaluated against the files they were trained on, with damaged
+checkpoints and pointers explained. Runs go through the installed ``codex-ml`` script."""
+from __future__ import annotations
+
+# ruff: noqa: F811  (pytest fixtures come from test_training_support by import)
+import json
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+from test_hydra_cli import TINY, codex
+from test_training_support import clean_env, gpt2_dir, ok, workdir  # noqa: F401
+
+torch = pytest.importorskip("torch")
+
+from codex_ml.training import checkpoint
+from codex_ml.training.errors import CheckpointError, RunWriteError, TrainingConfigError
+from codex_ml.training.rundir import Run
+from codex_ml.training.runplan import RunLock, pick_run_dir
+
+SAVE = [a for a in TINY if not a.startswith("training.checkpoint_interval")] + [
+    "training.checkpoint_interval=1", "training.keep_checkpoints=3"]
+
+
+def snapshot(folder: Path) -> dict[str, tuple[bytes, int]]:
+    """Every file's bytes and modification time, and every folder, under ``folder``."""
+    return {str(p.relative_to(folder)): ((p.read_bytes(), p.stat().st_mtime_ns) if p.is_file()
+                                         else (b"<dir>", 0)) for p in sorted(folder.rglob("*"))}
+
+
+def trained(workdir: Path, name: str = "r", *extra: str) -> Path:
+    ok(codex(["train", *SAVE, f"training.run_name={name}", *extra], workdir))
+    return workdir / "runs" / name
+
+
+def latest_eval(run: Path) -> dict:
+    return json.loads(max((run / "evals").glob("*.json")).read_text())
+
+
+# ------------------------------------------------------------------ resume
+def test_a_refused_resume_leaves_every_byte_of_the_run_folder_untouched(workdir: Path) -> None:
+    run = trained(workdir)
+    before = snapshot(run)
+    result = codex(["train", *SAVE, "training.run_name=r", "training.resume=true",
+                    "model.kwargs.d_model=64", "training.max_steps=4"], workdir)
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert "cannot resume runs/r" in result.stderr and "model.kwargs.d_model: 32 in the run, 64" \
+        in result.stderr and "Nothing in the run folder was changed" in result.stderr
+    assert snapshot(run) == before
+
+
+def test_resume_may_change_max_steps_and_says_which_run_it_picked(workdir: Path) -> None:
+    trained(workdir)
+    out = ok(codex(["train", *SAVE, "training.max_steps=3", "training.resume=true"], workdir)).stdout
+    assert "continuing runs/r" in out and "(resumed at step 2)" in out
+    trained(workdir, "other")
+    (workdir / "runs" / "r" / "summary.json").unlink()
+    (workdir / "runs" / "other" / "summary.json").unlink()  # two unfinished runs: ambiguous
+    again = codex(["train", *SAVE, "training.resume=true"], workdir)
+    assert again.returncode == 1 and "is ambiguous" in again.stderr and "other" in again.stderr
+
+
+def test_a_second_run_of_the_same_name_fails_at_once_while_the_first_writes(workdir: Path) -> None:
+    lock = RunLock(workdir / "runs" / "busy").acquire()  # what a running `train` holds
+    try:
+        result = codex(["train", *TINY, "training.run_name=busy"], workdir)
+    finally:
+        lock.release()
+    assert result.returncode == 1 and "another codex-ml run is writing runs/busy" in result.stderr
+    assert list((workdir / "runs" / "busy").iterdir()) == []
+
+
+def test_pick_run_dir_refuses_a_path_as_a_run_name(tmp_path: Path) -> None:
+    with pytest.raises(TrainingConfigError, match="is not a folder name"):
+        pick_run_dir(str(tmp_path), "../elsewhere", False)
+
+
+# --------------------------------------------------------------- evaluate
+def test_evaluate_on_another_file_gives_another_loss_and_says_so(workdir: Path) -> None:
+    run = trained(workdir)
+    ok(codex(["evaluate", "run_dir=runs/r"], workdir))
+    own = latest_eval(run)
+    (workdir / "mine.txt").write_text("zzzz qqqq zzzz qqqq\n" * 40)
+    out = ok(codex(["evaluate", "run_dir=runs/r", "data=lines", "dataset_loader.path=mine.txt"],
+                   workdir)).stdout
+    theirs = latest_eval(run)
+    assert "evaluating on lines mine.txt from the command line" in out
+    assert theirs["data"] == {"name": "lines", "path": "mine.txt", "source": "the command line"}
+    assert own["data"]["source"].startswith("the run's own data")
+    assert theirs["metrics"]["loss"] != pytest.approx(own["metrics"]["loss"], abs=1e-3)
+    assert "data=lines" in theirs["overrides"] and len(list((run / "evals").iterdir())) == 2
+    missing = codex(["evaluate", "run_dir=runs/r", "data=lines", "dataset_loader.path=nope.txt"],
+                    workdir)
+    assert missing.returncode == 1 and "nope.txt does not exist" in missing.stderr
+
+
+def test_checkpoint_choice_latest_best_and_step(workdir: Path) -> None:
+    run = trained(workdir, "r", "training.max_steps=3", "training.eval_interval=1")
+    losses = {r["step"]: r["loss"] for r in map(json.loads, (run / "metrics.jsonl").open())
+              if r["split"] == "val" and r["step"] >= 1}
+    ok(codex(["evaluate", "run_dir=runs/r", "checkpoint=best"], workdir))
+    assert latest_eval(run)["weights"].endswith(f"step-{min(losses, key=losses.get):06d}")
+    ok(codex(["evaluate", "run_dir=runs/r", "checkpoint=step-000002"], workdir))
+    assert latest_eval(run)["weights"].endswith("step-000002")
+    bad = codex(["evaluate", "run_dir=runs/r", "checkpoint=step-9"], workdir)
+    assert bad.returncode == 1 and "step-000001, step-000002, step-000003" in bad.stderr
+
+
+def test_evaluate_refuses_a_changed_model_folder(workdir: Path, gpt2_dir: Path) -> None:
+    model = workdir / "gpt2"
+    shutil.copytree(gpt2_dir, model)
+    env = clean_env(CODEX_ML_GPT2_PATH=str(model))
+    ok(codex(["train", "model=offline/gpt2", "tokenizer=offline/gpt2", *SAVE[:4],
+              "evaluate.num_samples=1", "evaluate.max_new_tokens=2", "training.run_name=g"],
+             workdir, env))
+    recorded = json.loads((workdir / "runs" / "g" / "provenance.json").read_text())
+    assert recorded["artefacts"]["model"]["path"] == str(model.resolve())
+    assert recorded["components"]["model"]["distribution"] == "codex-ml"
+    with open(model / "config.json", "a") as handle:
+        handle.write(" ")
+    refused = codex(["evaluate", "run_dir=runs/g"], workdir, env)
+    assert refused.returncode == 1 and "refusing to evaluate runs/g" in refused.stderr
+    assert f"model {model.resolve()} (model.path) changed since training" in refused.stderr
+    anyway = ok(codex(["evaluate", "run_dir=runs/g", "evaluate.allow_changed=true"], workdir, env))
+    assert "changed since training" in anyway.stdout
+    assert latest_eval(workdir / "runs" / "g")["artefacts_changed"]
+    shutil.move(model, workdir / "moved")  # the environment points nowhere; the record wins
+    gone = codex(["evaluate", "run_dir=runs/g"], workdir, clean_env(CODEX_ML_GPT2_PATH=str(workdir / "moved")))
+    assert gone.returncode == 1 and "is gone (moved or deleted)" in gone.stderr
+
+
+# ------------------------------------------------- damaged checkpoints, pointers
+def _saved(tmp_path: Path, steps: tuple[int, ...] = (1, 2)) -> Path:
+    model = torch.nn.Linear(2, 2)
+    for step in steps:
+        checkpoint.save_torch(tmp_path, step, model, {"rng": checkpoint.capture_rng(),
+                                                      "optimizer": {}, "scheduler": {}}, 5)
+    return tmp_path
+
+
+def test_a_truncated_weights_file_is_named_with_the_earlier_step_to_resume_from(tmp_path: Path) -> None:
+    root = _saved(tmp_path)
+    weights = root / "step-000002" / checkpoint.WEIGHTS
+    weights.write_bytes(weights.read_bytes()[:40])
+    with pytest.raises(CheckpointError, match=r"step-000002/model.safetensors is damaged or "
+                                              r"incomplete.*echo step-000001 >"):
+        checkpoint.load_weights(root / "step-000002", torch.nn.Linear(2, 2))
+
+
+def test_a_state_file_missing_keys_is_named(tmp_path: Path) -> None:
+    root = _saved(tmp_path)
+    torch.save({"step": 2}, root / "step-000002" / checkpoint.STATE)
+    with pytest.raises(CheckpointError, match=r"state.pt is incomplete: it lacks optimizer, "
+                                              r"scheduler, rng.*step-000001"):
+        checkpoint.load_state(root / "step-000002")
+
+
+@pytest.mark.parametrize("plant", ["outside", "symlink", "fifo", "huge", "folder-link"])
+def test_the_latest_pointer_stays_inside_its_checkpoints_folder(tmp_path: Path, plant: str) -> None:
+    root = _saved(tmp_path / "ckpt")
+    pointer = root / checkpoint.LATEST
+    pointer.unlink()
+    other = tmp_path / "other-run"
+    shutil.copytree(root / "step-000001", other / "step-000009")
+    if plant == "outside":
+        pointer.write_text("../../other-run/step-000009\n")
+    elif plant == "symlink":
+        pointer.symlink_to(other / "step-000009" / checkpoint.STATE)
+    elif plant == "fifo":
+        os.mkfifo(pointer)
+    elif plant == "huge":
+        pointer.write_text("step-000001" + " " * 10_000)
+    else:
+        (root / "step-000009").symlink_to(other / "step-000009")
+        pointer.write_text("step-000009\n")
+    with pytest.raises(CheckpointError, match=str(root)):
+        checkpoint.latest_checkpoint(root)
+    assert sorted(p.name for p in root.glob("step-00000[12]")) == ["step-000001", "step-000002"]
+
+
+def test_a_full_disk_while_logging_names_the_metrics_file(tmp_path: Path) -> None:
+    if not Path("/dev/full").exists():
+        pytest.skip("this system has no /dev/full to stand in for a full disk")
+    run = Run(tmp_path)
+    (tmp_path / "metrics.jsonl").symlink_to("/dev/full")
+    with pytest.raises(RunWriteError, match=r"could not append to .*metrics.jsonl: No space left"):
+        run.log({"step": 1, "loss": 1.0})

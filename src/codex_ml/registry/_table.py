@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 class Table:
     """``entries`` (key -> Entry), ``aliases`` (key -> entry key), ``deprecated`` (key -> (old, new, note))."""
 
-    __slots__ = ("entries", "aliases", "deprecated", "view", "taken")
+    __slots__ = ("aliases", "deprecated", "entries", "taken", "view")
 
     def __init__(self, entries: dict[str, Entry] | None = None, aliases: dict[str, str] | None = None,
                  deprecated: dict[str, tuple[str, str, str]] | None = None) -> None:
@@ -93,7 +93,7 @@ class Table:
 class Picture:
     """Entries, deprecated names and the entry points not yet built, at one moment."""
 
-    __slots__ = ("entries", "deprecated", "view", "taken")
+    __slots__ = ("deprecated", "entries", "taken", "view")
 
     def __init__(self, entries: list[Entry], deprecated: list[str], view: GroupView | None, taken: set[str]) -> None:
         self.entries, self.deprecated, self.view, self.taken = entries, deprecated, view, taken

@@ -1,0 +1,97 @@
+"""The entry-point view inside a registry's table: built once per name, kept by snapshots and rescans."""
+
+from __future__ import annotations
+
+import sys
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from _support import make_package, pip_install
+
+from codex_ml.registry import PluginWarning, Registry, _epindex
+
+NAMES = [f"Gear{i:02d}" for i in range(40)]
+
+
+@pytest.fixture
+def gear_site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """A real distribution with 40 entry points in a group of its own."""
+    code = "".join(f"class {n}:\n    pass\n\n" for n in NAMES)
+    project = make_package(tmp_path, "acme-gears", {"acme.gears": {n: f"acme_gears:{n}" for n in NAMES}},
+                           {"acme_gears.py": code})
+    site = pip_install(project, tmp_path / "site")
+    monkeypatch.syspath_prepend(str(site))
+    _epindex.invalidate()
+    yield site
+    sys.modules.pop("acme_gears", None)
+    _epindex.invalidate()
+
+
+def _gears() -> Registry[object]:
+    return Registry("gears", entry_point_group="acme.gears", publish=False)
+
+
+def test_threads_looking_up_one_name_build_one_entry_and_list_stays_whole(gear_site: Path) -> None:
+    reg = _gears()
+    assert reg.list() == NAMES and not reg._table.entries
+    seen: list[tuple[str, object]] = []
+    listings: list[list[str]] = []
+    start = threading.Barrier(8)
+
+    def work(i: int) -> None:
+        start.wait()
+        for name in NAMES[i::2]:
+            seen.append((name, reg.entry(name.lower())))
+            listings.append(reg.list())
+
+    threads = [threading.Thread(target=work, args=(i % 2,)) for i in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    by_name: dict[str, set[int]] = {}
+    for name, entry in seen:
+        by_name.setdefault(name, set()).add(id(entry))
+    assert all(len(ids) == 1 for ids in by_name.values()) and len(by_name) == len(NAMES)
+    assert all(listing == NAMES for listing in listings)  # never a name missing or twice mid-build
+    assert sorted(reg._table.entries) == sorted(n.lower() for n in NAMES)
+
+
+def test_snapshot_restores_which_names_have_entries(gear_site: Path) -> None:
+    reg = _gears()
+    reg.list()
+    with reg.snapshot():
+        reg.entry("Gear03")
+
+        class Mine:
+            pass
+
+        with pytest.warns(PluginWarning, match="'gear04' from .*Mine .* replaces entry point acme.gears:Gear04"):
+            reg.register("gear04", Mine)  # in-process outranks the entry point of that name
+        assert reg.get("Gear04") is Mine and set(reg._table.entries) == {"gear03", "gear04"}
+    assert not reg._table.entries and reg.list() == NAMES
+    assert reg.get("Gear04") is sys.modules["acme_gears"].Gear04
+
+
+def test_refresh_keeps_built_entries_and_leaves_the_rest_unbuilt(gear_site: Path) -> None:
+    reg = _gears()
+    before = reg.entry("Gear07")
+    reg.refresh()
+    assert reg.entry("gear07") is before and list(reg._table.entries) == ["gear07"]
+    assert reg.list() == NAMES and len(reg) == len(NAMES)
+
+
+def test_unknown_name_suggests_entry_points_that_have_no_entry(gear_site: Path) -> None:
+    reg = _gears()
+    with pytest.raises(KeyError, match=r"'Gear7'\. Did you mean 'Gear\d7'.*Looked in: 40 registered gears"):
+        reg["Gear7"]
+    assert not reg._table.entries  # suggestions come from the names, not from built entries
+
+
+def test_discover_builds_and_loads_every_entry_point(gear_site: Path) -> None:
+    reg = _gears()
+    report = reg.discover()
+    assert len(report.loaded) == len(NAMES) and report.ok
+    assert all(reg._table.entries[n.lower()].loaded for n in NAMES)

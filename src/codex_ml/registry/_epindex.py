@@ -418,11 +418,15 @@ def _racy(stamps: Iterable[_epformat.Stamp], taken: int) -> bool:
 
 # ------------------------------------------------------------------ cache
 def cache_enabled() -> bool:
-    return os.environ.get("CODEX_ML_CACHE", "1").strip().lower() not in ("0", "false", "no", "off")
+    from . import _settings
+
+    return _settings.current().cache  # CODEX_ML_CACHE, parsed once with the other settings
 
 
 def cache_dir() -> str:
-    explicit = os.environ.get("CODEX_ML_CACHE_DIR")
+    from . import _settings
+
+    explicit = _settings.current().cache_dir  # CODEX_ML_CACHE_DIR
     if explicit:
         return explicit
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")

@@ -12,6 +12,7 @@ from __future__ import annotations
 import sys
 
 HYDRA_COMMANDS = ("train", "evaluate")
+AFTER_COMMANDS = ("generate", "export", "plot")  # cli/_after.py: using a trained run
 PROG = "codex-ml"
 
 
@@ -22,6 +23,10 @@ def main(argv: list[str] | None = None) -> int:
         from codex_ml.cli._actions import run_hydra
 
         return run_hydra(args[0], args[1:])
+    if args and args[0] in AFTER_COMMANDS:
+        from codex_ml.cli._after import run
+
+        return run(args[0], args[1:])
     from codex_ml.cli._dispatch import dispatch
 
     return dispatch(args, PROG, hydra_commands=True)

@@ -25,6 +25,7 @@ from typing import Any, Self
 import torch
 from torch.nn.parallel import DistributedDataParallel
 
+from codex_ml.modeling.lora import parameter_counts
 from codex_ml.training import checkpoint, distributed
 from codex_ml.training.batches import TrainBatches, eval_batches
 from codex_ml.training.distributed import DistContext
@@ -300,4 +301,5 @@ def finish(parts: Parts, run: Run, model: torch.nn.Module, history: list[dict[st
     tokens_per_sec = tokens / meter.seconds if meter.seconds else math.nan
     return finish_run(parts, run, history, report, {
         "world_size": ctx.world_size, "device": str(ctx.device), "resumed_from": start,
-        "tokens_per_sec": tokens_per_sec, "train_seconds": meter.seconds})
+        "tokens_per_sec": tokens_per_sec, "train_seconds": meter.seconds,
+        "parameters": parameter_counts(model)})

@@ -139,7 +139,7 @@ def run(command: str, argv: list[str]) -> int:
     except UsageError as exc:
         print(f"{USAGE[command]}\ncodex-ml {command}: error: {exc}", file=sys.stderr)
         return 2
-    except Exception as exc:  # noqa: BLE001 - one paragraph, never a traceback
+    except Exception as exc:
         if os.environ.get("CODEX_ML_TRACEBACK"):
             raise
         text = str(exc) if isinstance(exc, _known_errors()) else f"{type(exc).__name__}: {exc}"

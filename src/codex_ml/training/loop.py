@@ -28,7 +28,7 @@ from torch.nn.parallel import DistributedDataParallel
 from codex_ml.loggers.hub import LoggerSet, open_loggers
 from codex_ml.modeling.lora import parameter_counts
 from codex_ml.training import checkpoint, distributed
-from codex_ml.training.batches import TrainBatches, eval_batches
+from codex_ml.training.batches import TrainBatches
 from codex_ml.training.distributed import DistContext
 from codex_ml.training.errors import TrainingConfigError
 from codex_ml.training.evaluate import EvalSettings, eval_settings, final_report, periodic_samples
@@ -41,6 +41,7 @@ from codex_ml.training.rundir import Run, choose_run_dir
 from codex_ml.training.scoring import score, token_text
 from codex_ml.training.settings import TrainSettings
 from codex_ml.training.summary import finish_run
+from codex_ml.training.token_windows import StreamBatches, train_batches, validation_batches
 
 
 def train(cfg: Any, parts: Parts | None = None) -> dict[str, Any]:
@@ -67,9 +68,9 @@ def _train(parts: Parts, ctx: DistContext) -> dict[str, Any]:
     trainer = parts.trainer
     trainer.model = model
     optimizer, scheduler = make_optimizer(trainer, raw_model, s)
-    batches = TrainBatches(parts.splits.train, s.block_size, data_stride(parts.cfg, s),
+    batches = train_batches(parts.splits.train, s.block_size, data_stride(parts.cfg, s),
                            micro_batch, s.grad_accum_steps, ctx, s.seed)
-    val = eval_batches(parts.splits.val, s.block_size, s.batch_size, s.eval_batches, ctx.device)
+    val = validation_batches(parts.splits.val, s.block_size, s.batch_size, s.eval_batches, ctx.device)
     start = resume(run, raw_model, optimizer, scheduler) if run.resumed else 0
     progress = make_progress(ctx.is_main, s.max_steps, start)
     progress.note(f"run directory: {run.path}" + (f" (resumed at step {start})" if start else ""))
@@ -183,8 +184,8 @@ def resume(run: Run, model: torch.nn.Module, optimizer: Any, scheduler: Any) -> 
 
 
 # ------------------------------------------------------------------- step
-def train_step(trainer: Any, model: torch.nn.Module, batches: TrainBatches, step: int,
-               optimizer: Any, scheduler: Any, s: TrainSettings,
+def train_step(trainer: Any, model: torch.nn.Module, batches: TrainBatches | StreamBatches,
+               step: int, optimizer: Any, scheduler: Any, s: TrainSettings,
                autocast: Callable[[], Any]) -> torch.Tensor:
     """One optimizer step over ``grad_accum_steps`` micro-batches; returns the mean loss."""
     accum = s.grad_accum_steps

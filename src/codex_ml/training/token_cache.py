@@ -25,6 +25,7 @@ import json
 import os
 import stat
 import sys
+import time
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -124,7 +125,7 @@ def _chunks(lines: Iterable[str]) -> Iterator[list[str]]:
 
 def tokenise(lines: Iterable[str], tokenizer: Any, out: Path, dtype: str) -> dict[str, Any]:
     """Encode ``lines`` into ``out`` (atomically); return the count and the last lines."""
-    encode, count = _encoder(tokenizer), 0
+    encode, count, started = _encoder(tokenizer), 0, time.perf_counter()
     tail: collections.deque[str] = collections.deque(maxlen=PROMPT_LINES)
     with atomic_path(out) as tmp, open(tmp, "wb") as handle:
         for chunk in _chunks(line for line in lines if line.strip()):
@@ -132,7 +133,7 @@ def tokenise(lines: Iterable[str], tokenizer: Any, out: Path, dtype: str) -> dic
             handle.write(ids.astype(dtype, copy=False).tobytes())
             count += len(ids)
             tail.extend(chunk)
-    return {"tokens": count, "tail": list(tail)}
+    return {"tokens": count, "tail": list(tail), "seconds": time.perf_counter() - started}
 
 
 def cache_root(cfg: Mapping[str, Any]) -> Path:

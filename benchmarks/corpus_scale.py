@@ -24,6 +24,7 @@ least 0.9x). Everything generated is deleted at the end (unless ``--keep``)::
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import shutil
@@ -33,8 +34,7 @@ import tempfile
 import time
 from pathlib import Path
 
-WORDS = ("the of and to in is was that for on with as by at from his her they this which "
-         "model data train token cat sat mat dog ran far away home bird sang river stone").split()
+WORDS = ["the", "of", "and", "to", "in", "is", "was", "that", "for", "on", "with", "as", "by", "at", "from", "his", "her", "they", "this", "which", "model", "data", "train", "token", "cat", "sat", "mat", "dog", "ran", "far", "away", "home", "bird", "sang", "river", "stone"]
 BASE_CHILD = r"""
 import sys, time
 from codex_ml.data.lines import LinesDataset
@@ -70,7 +70,7 @@ def make_corpus(path: Path, size_mb: int) -> Path:
         while written < target:
             picks = words[rng.integers(0, len(words), 600_000)]
             cuts = np.cumsum(rng.integers(4, 14, 80_000))
-            lines = [" ".join(picks[a:b]) for a, b in zip(cuts[:-1], cuts[1:]) if b <= len(picks)]
+            lines = [" ".join(picks[a:b]) for a, b in itertools.pairwise(cuts) if b <= len(picks)]
             block = "\n".join(lines) + "\n"
             handle.write(block)
             written += len(block)

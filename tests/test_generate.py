@@ -1,7 +1,6 @@
 """``codex-ml generate`` and ``codex_ml.load_run`` on a trained default run."""
 from __future__ import annotations
 
-# ruff: noqa: F811  (pytest fixtures come from test_training_support by import)
 import json
 from pathlib import Path
 
@@ -23,8 +22,9 @@ def run_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_load_run_gives_the_trained_weights(run_dir: Path) -> None:
-    import codex_ml
     from safetensors.torch import load_file
+
+    import codex_ml
 
     model, tokenizer = codex_ml.load_run(run_dir)
     assert not model.training and tokenizer.decode(tokenizer.encode("abc")) == "abc"

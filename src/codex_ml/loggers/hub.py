@@ -7,6 +7,7 @@ others, and training, go on.
 """
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -21,7 +22,7 @@ def logger_specs(cfg: Mapping[str, Any]) -> list[tuple[str, dict[str, Any]]]:
 
     value = cfg.get("loggers", list(DEFAULT))
     items = [value] if isinstance(value, (str, Mapping)) else list(value or [])
-    specs = []
+    specs: list[tuple[str, dict[str, Any]]] = []
     for item in items:
         if isinstance(item, str) and item:
             specs.append((item, {}))
@@ -89,6 +90,6 @@ def open_loggers(cfg: Mapping[str, Any], run_dir: Path, start: int, note: Note,
     hub = LoggerSet(note)
     if main:
         for name, kwargs in logger_specs(cfg):
-            hub.add(name, lambda n=name, k=kwargs: logger_registry.create(n, run_dir=run_dir, **k))
+            hub.add(name, functools.partial(logger_registry.create, name, run_dir=run_dir, **kwargs))
         hub.start(cfg, start)
     return hub

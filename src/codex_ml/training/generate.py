@@ -155,7 +155,7 @@ def generate(model: Any, tokenizer: Any, prompts: Sequence[str], sampling: Sampl
         if is_hf_model(model):
             new = _hf_generate(model, encoded, s, _pad_id(model, tokenizer))
         else:
-            limit = block_size or getattr(getattr(model, "config", None), "max_seq_len", 1024)
+            limit: Any = block_size or getattr(getattr(model, "config", None), "max_seq_len", 1024)
             new = _own_generate(model, encoded, s, int(limit))
     finally:
         model.train(was_training)

@@ -135,10 +135,10 @@ class TorchSampler:
 def evaluate_model(parts: Any, es: Any, run_dir: Path | None) -> tuple[dict[str, float], Any, str]:
     """Metrics of the model (with the run's latest weights when ``run_dir`` is given)."""
     from codex_ml.training import checkpoint
-    from codex_ml.training.token_windows import validation_batches
     from codex_ml.training.distributed import pick_device
     from codex_ml.training.evaluate import periodic_samples
     from codex_ml.training.scoring import score
+    from codex_ml.training.token_windows import validation_batches
 
     s = parts.settings
     device = pick_device(s.device, 0)

@@ -65,7 +65,8 @@ class TokenStream:
     def head(self, n: int) -> np.ndarray:
         """The first ``n`` tokens (all when ``n`` is 0) as int64."""
         count = len(self) if n <= 0 else min(n, len(self))
-        return self.rows([0], count)[0]
+        head: np.ndarray = self.rows([0], count)[0]
+        return head
 
 
 def tokenizer_identity(tokenizer: Any) -> str:

@@ -58,8 +58,15 @@ def _draw_run(plt: Any, run_dir: Path, out: Path) -> None:
     steps, values = series(run_dir, "val", "perplexity")
     if steps:
         right.plot(steps, values, "o-", color="tab:green", label="val perplexity", markersize=3)
+    wide = bool(steps) and max(values) > 10 * min(values)
+    if wide:  # perplexity falls by orders of magnitude early on
         right.set_yscale("log")
-    right.set(xlabel="step", ylabel="perplexity (log scale)", title="Validation perplexity")
+        ticker = plt.matplotlib.ticker
+        right.yaxis.set_major_locator(ticker.LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+        right.yaxis.set_major_formatter(ticker.FuncFormatter(lambda v, _: f"{v:g}"))  # 50, not 5x10^1
+        right.yaxis.set_minor_formatter(ticker.NullFormatter())
+    right.set(xlabel="step", ylabel="perplexity" + (" (log scale)" if wide else ""),
+              title="Validation perplexity")
     for axis in (left, right):
         axis.grid(alpha=0.3)
         if axis.get_legend_handles_labels()[0]:

@@ -259,7 +259,8 @@ def test_symlink_to_a_safe_file_in_a_folder_others_can_write(plugins: Path, tmp_
     (plugins / "swap.py").symlink_to(target)
     out = discover_in(plugins, tmp_path)
     assert out["names"] == ["pd-safe"]
-    assert f"its symlink target {target} lies in a folder others can write" in refused(out, plugins / "swap.py")
+    assert (f"the folder {folder} on the way to its symlink target {target} is writable by other users "
+            "(mode 777)") in refused(out, plugins / "swap.py")
 
 
 @POSIX

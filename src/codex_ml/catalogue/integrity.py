@@ -9,19 +9,28 @@ format ``sha256sum`` writes::
 When it is present, every file it lists is hashed before anything is loaded
 and a mismatch or a listed file that is missing is refused with
 :class:`IntegrityError`, naming the file. Without a manifest nothing is
-checked. Stdlib only.
+checked. A manifest may only name files inside its own folder: a line with
+an absolute path, a ``..`` or a symlink that leaves the folder is refused
+with the same message whether or not the outside file exists, so nothing
+about it (its hash, its existence) is revealed. Listed files must be
+regular files, opened without blocking. Stdlib only.
 """
 
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 from pathlib import Path
+
+from codex_ml.registry._errors import UnsafeFileError
+from codex_ml.registry._fsafe import open_file, read_small_file
 
 MANIFEST_NAME = "SHA256SUMS"
 WEIGHT_SUFFIXES = (".bin", ".safetensors", ".pt", ".pth", ".ckpt", ".h5", ".msgpack", ".index.json")
 _LINE = re.compile(r"^(?P<digest>[0-9a-fA-F]{64}) [ *](?P<name>.+)$")
 _CHUNK = 1 << 20
+MAX_MANIFEST_BYTES = 8 << 20  # a line per file: far more than any checkpoint has
 
 
 class IntegrityError(ValueError):
@@ -29,19 +38,48 @@ class IntegrityError(ValueError):
 
 
 def sha256_file(path: Path) -> str:
-    """Hex SHA-256 of ``path``, read in 1 MiB chunks."""
+    """Hex SHA-256 of the regular file ``path``, read in 1 MiB chunks (a FIFO or device is refused)."""
     digest = hashlib.sha256()
-    with open(path, "rb") as handle:
+    with open_file(path, trusted=False) as handle:
         for chunk in iter(lambda: handle.read(_CHUNK), b""):
             digest.update(chunk)
     return digest.hexdigest()
 
 
+def confined(folder: Path, name: str) -> Path | None:
+    """``folder / name`` when it stays inside ``folder`` (symlinks resolved), else None.
+
+    Decided from the name and the links inside the folder alone, so the
+    answer says nothing about what lies outside.
+    """
+    parts = name.replace("\\", "/").split("/")
+    if not name or "\0" in name or os.path.isabs(name) or name.startswith("/") or ".." in parts:
+        return None
+    base = os.path.realpath(folder)
+    real = os.path.realpath(os.path.join(base, name))
+    return folder / name if real.startswith(base.rstrip("/") + "/") else None
+
+
+def _outside(manifest: Path, number: int, name: str) -> IntegrityError:
+    return IntegrityError(
+        f"{manifest}:{number}: {name!r} is not a file inside {manifest.parent}; a manifest may only list "
+        "files in its own folder (no absolute paths, no '..', no symlinks that lead out). Nothing outside "
+        "was read. Fix the line, or copy the file into the folder."
+    )
+
+
 def read_manifest(manifest: Path) -> dict[str, str]:
-    """Parse a ``SHA256SUMS`` file into ``{relative name: lower-case hex digest}``."""
+    """Parse a ``SHA256SUMS`` file into ``{relative name: lower-case hex digest}``.
+
+    Every name must stay inside the manifest's folder (see :func:`confined`).
+    """
     entries: dict[str, str] = {}
-    text = manifest.read_text(encoding="utf-8")
-    for number, raw in enumerate(text.splitlines(), 1):
+    try:
+        text = read_small_file(manifest, max_bytes=MAX_MANIFEST_BYTES, follow_symlinks=True, trusted=False)
+        lines = text.decode("utf-8").splitlines()
+    except (UnsafeFileError, UnicodeDecodeError) as exc:
+        raise IntegrityError(f"{manifest} cannot be used as a manifest: {exc}") from exc
+    for number, raw in enumerate(lines, 1):
         line = raw.strip()
         if not line or line.startswith("#"):
             continue
@@ -51,23 +89,52 @@ def read_manifest(manifest: Path) -> dict[str, str]:
                 f"{manifest}:{number}: malformed line {raw!r}; expected '<64 hex digits>  <file name>' "
                 "as written by `sha256sum FILE > SHA256SUMS`"
             )
-        entries[match["name"].strip()] = match["digest"].lower()
+        name = match["name"].strip()
+        if confined(manifest.parent, name) is None:
+            raise _outside(manifest, number, name)
+        entries[name] = match["digest"].lower()
     return entries
+
+
+def mismatch(target: Path, manifest: Path, expected: str, actual: str) -> IntegrityError:
+    """The error for a file whose digest differs from its manifest's."""
+    return IntegrityError(
+        f"checksum mismatch for {target}: {manifest} records {expected}, the file hashes to "
+        f"{actual}. The file is corrupt or was replaced; refusing to load it. Re-download it, or "
+        "regenerate the manifest with `sha256sum` if the change is intended."
+    )
 
 
 def _verify_entry(folder: Path, manifest: Path, name: str, expected: str) -> None:
     target = folder / name
-    if not target.is_file():
+    try:
+        actual = sha256_file(target)
+    except FileNotFoundError:
         raise IntegrityError(
             f"{target} is listed in {manifest} but missing; restore the file or remove its line"
-        )
-    actual = sha256_file(target)
+        ) from None
+    except UnsafeFileError as exc:
+        raise IntegrityError(f"{target} is listed in {manifest} but {exc.reason}; refusing to read it") from exc
     if actual != expected:
-        raise IntegrityError(
-            f"checksum mismatch for {target}: {manifest} records {expected}, the file hashes to "
-            f"{actual}. The file is corrupt or was replaced; refusing to load it. Re-download it, or "
-            "regenerate the manifest with `sha256sum` if the change is intended."
-        )
+        raise mismatch(target, manifest, expected, actual)
+
+
+def verify_bytes(path: Path, data: bytes) -> bool:
+    """Check ``data``, the content just read from ``path``, against the manifest beside it.
+
+    The bytes that were checked are the bytes that get used: no second open.
+    ``True`` when it was listed and matched; ``False`` when there is no entry.
+    """
+    manifest = path.parent / MANIFEST_NAME
+    if not os.path.lexists(manifest):
+        return False
+    expected = read_manifest(manifest).get(path.name)
+    if expected is None:
+        return False
+    actual = hashlib.sha256(data).hexdigest()
+    if actual != expected:
+        raise mismatch(path, manifest, expected, actual)
+    return True
 
 
 def verify_directory(folder: Path, *, skip_suffixes: tuple[str, ...] = ()) -> list[str]:
@@ -77,7 +144,7 @@ def verify_directory(folder: Path, *, skip_suffixes: tuple[str, ...] = ()) -> li
     loader skips the weights, which can be gigabytes).
     """
     manifest = folder / MANIFEST_NAME
-    if not manifest.is_file():
+    if not os.path.lexists(manifest):
         return []
     entries = {k: v for k, v in read_manifest(manifest).items() if not k.endswith(skip_suffixes)}
     for name, expected in entries.items():
@@ -88,7 +155,7 @@ def verify_directory(folder: Path, *, skip_suffixes: tuple[str, ...] = ()) -> li
 def verify_file(path: Path) -> bool:
     """Check ``path`` against the manifest beside it; ``True`` if it was listed and matched."""
     manifest = path.parent / MANIFEST_NAME
-    if not manifest.is_file():
+    if not os.path.lexists(manifest):
         return False
     entries = read_manifest(manifest)
     expected = entries.get(path.name)

@@ -124,15 +124,19 @@ def doctor_action(load_all: bool = False, as_json: bool = False) -> int:
     return run(as_json, produce, reports_plugins=True)
 
 
-def docs_build_action(out: str, as_json: bool = False) -> int:
+def docs_build_action(out: str, as_json: bool = False, fmt: str = "md", guides: str | None = None,
+                      resolve: bool = False) -> int:
     from ._docs import build
 
     def produce() -> Produced:
-        paths = [str(p) for p in build(out)]
-        names = ", ".join(os.path.basename(p) for p in paths)
-        return {"out": out, "files": paths}, [_render.Text(f"wrote {len(paths)} pages to {out}: {names}")], 0
+        paths = [str(p) for p in build(out, fmt, guides, resolve)]
+        if fmt == "html":
+            text = f"wrote {len(paths)} files to {out}; open {os.path.join(out, 'index.html')}"
+        else:
+            text = f"wrote {len(paths)} pages to {out}: {', '.join(os.path.basename(p) for p in paths)}"
+        return {"out": out, "format": fmt, "files": paths}, [_render.Text(text)], 0
 
-    return run(as_json, produce)
+    return run(as_json, produce, reports_plugins=fmt == "html")  # the site has a page per broken plugin
 
 
 def run_hydra(command: str, argv: list[str]) -> int:

@@ -2,7 +2,7 @@
 
 Each command only declares its arguments; the body lives in ``_actions``.
 Sub-apps per noun: the registry verbs at the top (``list``, ``ls``,
-``explain``, ``search``, ``doctor``) and ``docs build``.
+``explain``, ``search``, ``doctor``), ``docs build`` and ``report``.
 """
 
 from __future__ import annotations
@@ -70,11 +70,29 @@ def doctor_cmd(
 
 
 def docs_build_cmd(
-    out: Annotated[str, typer.Option("--out", "-o", help="Folder to write the Markdown pages into.")],
+    out: Annotated[str, typer.Option("--out", "-o", help="Folder to write the pages into.")],
+    fmt: Annotated[str, typer.Option(
+        "--format", "-f", help="md: one Markdown table per registry; html: an offline site with "
+                               "search, diagrams, the guides and broken plugins.")] = "md",
+    guides: Annotated[str | None, typer.Option(
+        "--guides", help="Folder of Markdown guides for the html site (default: ./docs, else the "
+                         "source checkout's docs/).")] = None,
+    resolve: Resolve = False,
     as_json: Json = False,
 ) -> None:
-    """Write one Markdown page per registry (a table of its entries) plus index.md."""
-    raise typer.Exit(_actions.docs_build_action(out, as_json))
+    """Write the registries' docs: Markdown tables (md) or a browsable offline site (html)."""
+    raise typer.Exit(_actions.docs_build_action(out, as_json, fmt, guides, resolve))
+
+
+def report_cmd(
+    run_dirs: Annotated[list[str], typer.Argument(metavar="RUN_DIR", help="Run folders (runs/<name>), one or more.")],
+    out: Annotated[str, typer.Option("--out", "-o", help="The HTML file to write.")] = "report.html",
+    as_json: Json = False,
+) -> None:
+    """One offline HTML page: curves, config differences, evaluations, samples, training data."""
+    from ._report import report_action
+
+    raise typer.Exit(report_action(run_dirs, out, as_json))
 
 
 def build_app(*, hydra_commands: bool = False) -> typer.Typer:
@@ -89,6 +107,7 @@ def build_app(*, hydra_commands: bool = False) -> typer.Typer:
     docs = typer.Typer(help="Documentation generated from the registries.", no_args_is_help=True)
     docs.command("build")(docs_build_cmd)
     app.add_typer(docs, name="docs")
+    app.command("report")(report_cmd)
     if hydra_commands:
         _add_hydra_commands(app)
     return app

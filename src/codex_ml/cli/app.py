@@ -4,7 +4,7 @@
 application (before Typer is even imported, so Hydra parses its own
 arguments: ``-cn``, ``key=value`` overrides, ``--multirun``). Everything else
 is the plugin CLI: ``list KIND``, ``ls``, ``explain NAME``, ``search QUERY``,
-``doctor`` and ``docs build --out DIR``.
+``doctor``, ``docs build --out DIR [--format html]`` and ``report RUN_DIR...``.
 """
 
 from __future__ import annotations

@@ -3,14 +3,19 @@
 ``LinesDataset(path)`` is an iterable: each ``iter()`` opens the file afresh
 and yields its lines lazily (never the whole file in memory), so it can be
 iterated once per epoch. Line breaks (``\\n`` or ``\\r\\n``) are removed.
+Each open refuses what is not a regular file and never blocks (a FIFO swapped
+in after the constructor's check is an error, not a hang).
 """
 
 from __future__ import annotations
 
+import io
 import itertools
 import os
 from collections.abc import Iterable, Iterator
 from pathlib import Path
+
+from codex_ml.registry._fsafe import open_file
 
 
 def _check_path(path: str | os.PathLike[str] | None) -> Path:
@@ -69,7 +74,8 @@ class LinesDataset:
             ) from exc
 
     def _records(self) -> Iterator[str]:
-        with open(self.path, encoding=self.encoding, newline=None) as handle:
+        stream = open_file(self.path, trusted=False)
+        with io.TextIOWrapper(stream, encoding=self.encoding, newline=None) as handle:
             if not (self.strip or self.skip_blank or self.limit is not None):
                 for raw in handle:  # the common case, kept as cheap as a plain loop
                     yield raw.rstrip("\n")

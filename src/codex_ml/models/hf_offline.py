@@ -9,23 +9,35 @@ its sharded index). ``.bin`` files are opened with
 with :class:`UnsafeCheckpointError`, never executed. A checkpoint that lacks
 some of the model's weights is refused too, instead of being silently filled
 with random values.
+
+Everything loaded stays inside the model folder: the weights file, and every
+shard a ``*.index.json`` names, must resolve inside it (no absolute paths,
+no ``..``, no symlinks that lead out) and be a regular file; a violation is
+refused without a word about the outside file. The index itself is
+validated (a JSON object whose ``weight_map`` maps tensor names to shard
+file names, a flat ``metadata``) and every problem names the index file.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import pickle
+import stat
 import zipfile
 from pathlib import Path
 from typing import Any
 
 from codex_ml.catalogue import integrity, paths
+from codex_ml.catalogue.jsonfile import parse_json
+from codex_ml.registry._errors import UnsafeFileError
+from codex_ml.registry._fsafe import read_small_file
 from codex_ml.tokenizers.hf import force_offline
 from codex_ml.utils.dtypes import resolve_dtype
 
 SAFETENSORS = ("model.safetensors", "model.safetensors.index.json")
 TORCH_BIN = ("pytorch_model.bin", "pytorch_model.bin.index.json")
+MAX_INDEX_BYTES = 64 << 20  # the index of a 400B-parameter model is a few MB
+_SCALARS = (str, int, float, bool, type(None))
 
 
 class UnsafeCheckpointError(ValueError):
@@ -36,11 +48,31 @@ class IncompleteCheckpointError(ValueError):
     """A checkpoint does not provide every weight the model needs."""
 
 
+class ShardIndexError(ValueError):
+    """A sharded-weight index (``*.index.json``) is malformed or names a file it may not."""
+
+
+def _inside(folder: Path, name: str, what: str) -> Path:
+    """``folder / name`` if it stays inside the folder and is a regular file; the error names ``what``."""
+    path = integrity.confined(folder, name)
+    if path is None:
+        raise ShardIndexError(
+            f"{what} names {name!r}, which is not a file inside {folder}: no absolute paths, no '..', no "
+            "symlinks that lead out of the model folder. Nothing outside was read. Copy the file into the "
+            "folder (cp -L) and name it relative to the folder."
+        )
+    if not os.path.lexists(path):
+        raise FileNotFoundError(f"{what} names {name!r}, but {path} is missing; restore the file")
+    if not stat.S_ISREG(os.stat(path).st_mode):
+        raise ShardIndexError(f"{what} names {name!r}, but {path} is not a regular file; refusing to read it")
+    return path
+
+
 def pick_weights(folder: Path) -> Path:
     """The weights file (or shard index) to load: safetensors first, then ``.bin``."""
     for name in (*SAFETENSORS, *TORCH_BIN):
-        if (folder / name).is_file():
-            return folder / name
+        if os.path.lexists(folder / name):
+            return _inside(folder, name, f"the model folder {folder}")
     raise FileNotFoundError(
         f"{folder} has no weights: expected one of {', '.join(SAFETENSORS + TORCH_BIN)}. "
         "Copy the checkpoint's weight files into the folder."
@@ -77,14 +109,41 @@ def safe_torch_load(file: Path) -> dict[str, Any]:
     return state
 
 
+def read_index(index: Path) -> list[Path]:
+    """The shard files a ``*.index.json`` names, each checked inside the folder; errors name the index."""
+    try:
+        text = read_small_file(index, max_bytes=MAX_INDEX_BYTES, follow_symlinks=True, trusted=False).decode("utf-8")
+    except (UnsafeFileError, UnicodeDecodeError) as exc:
+        raise ShardIndexError(f"shard index {index} cannot be read: {exc}") from exc
+    data = parse_json(text, index, "shard index")
+    weight_map = _index_shape(data, index)
+    names = sorted(set(weight_map.values()))
+    return [_inside(index.parent, name, f"shard index {index}") for name in names]
+
+
+def _index_shape(data: Any, index: Path) -> dict[str, str]:
+    fix = "Re-save the checkpoint with save_pretrained(), which writes a valid index."
+    if not isinstance(data, dict):
+        raise ShardIndexError(f"shard index {index} must hold a JSON object, found {type(data).__name__}. {fix}")
+    weight_map = data.get("weight_map")
+    if not isinstance(weight_map, dict) or not weight_map:
+        raise ShardIndexError(f"shard index {index} needs a non-empty 'weight_map' object. {fix}")
+    bad = next(((k, v) for k, v in weight_map.items() if not isinstance(v, str) or not v), None)
+    if bad is not None:
+        raise ShardIndexError(
+            f"shard index {index}: weight_map[{bad[0]!r}] must be a shard file name, found {bad[1]!r}. {fix}"
+        )
+    metadata = data.get("metadata", {})
+    if not isinstance(metadata, dict) or not all(isinstance(v, _SCALARS) for v in metadata.values()):
+        raise ShardIndexError(f"shard index {index}: 'metadata' must be a flat object of plain values. {fix}")
+    unknown = sorted(set(data) - {"weight_map", "metadata"})
+    if unknown:
+        raise ShardIndexError(f"shard index {index} has unknown keys {unknown}. {fix}")
+    return weight_map
+
+
 def _bin_shards(weights: Path) -> list[Path]:
-    if weights.name.endswith(".index.json"):
-        index = json.loads(weights.read_text(encoding="utf-8"))
-        names = sorted(set(index.get("weight_map", {}).values()))
-        if not names:
-            raise ValueError(f"{weights} has an empty weight_map; the shard index is broken")
-        return [weights.parent / n for n in names]
-    return [weights]
+    return read_index(weights) if weights.name.endswith(".index.json") else [weights]
 
 
 def _check_complete(info: dict[str, Any], folder: Path) -> None:
@@ -125,6 +184,8 @@ def load_local_causal_lm(
     root = Path(folder)
     integrity.verify_directory(root)
     weights = pick_weights(root)
+    if weights.name.endswith(".index.json"):
+        read_index(weights)  # every shard inside the folder, before transformers opens any
     from transformers import AutoConfig, AutoModelForCausalLM
 
     config = AutoConfig.from_pretrained(str(root), local_files_only=True)

@@ -21,6 +21,7 @@ __all__ = [
     "RegistryLoadError",
     "ToolSignatureError",
     "UnknownComponentError",
+    "UnsafeFileError",
 ]
 
 
@@ -134,6 +135,25 @@ class ToolSignatureError(RegistryError, TypeError):
             f"{parameter!r} {problem}. Fix: update the schema or the function so they agree, "
             "then register the tool again."
         )
+
+
+class UnsafeFileError(RegistryError, PermissionError):
+    """A file another account could have planted or swapped was not read.
+
+    ``reason`` says what was wrong (owner, mode, a folder on the way, not a
+    regular file, too large); see docs/reliability.md, "Threat model".
+    """
+
+    def __init__(self, path: str, reason: str) -> None:
+        self.path, self.reason = path, reason
+        super().__init__(
+            f"refusing to read {path}: {reason}. Another account could have put it there or "
+            "could change it. Fix: keep the file (a regular file) in folders owned by you or root "
+            "that only you can write (chown, chmod go-w), or point codex_ml at another copy."
+        )
+
+    def __str__(self) -> str:  # OSError would format it as "[Errno None] ..."
+        return str(self.args[0])
 
 
 class PluginWarning(UserWarning):

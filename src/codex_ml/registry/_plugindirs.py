@@ -4,21 +4,24 @@ Roots come from ``CODEX_ML_PLUGIN_PATH`` (``os.pathsep``-separated), else
 ``./plugins`` when it exists. Each file is imported under a module name made
 from its full path, so two ``model.py`` files in different folders never
 collide. Files and folders that other users could write are refused, as ssh
-refuses a world-writable key: importing them would run anyone's code.
+refuses a world-writable key: importing them would run anyone's code. The
+checks (every folder from ``/`` down, symlinks included) and the reading of
+each file from the descriptor that was checked live in :mod:`._fsafe`;
+sibling helper files imported through ``sys.path`` get the same treatment
+from :mod:`._pluginimport` (docs/guides/directory_plugins.md).
 """
 
 from __future__ import annotations
 
 import _thread
 import os
-import stat
 import sys
 import warnings
-import zlib
 
+from . import _fsafe
 from ._context import loading
 from ._entry import PLUGIN_FILE, Provenance
-from ._errors import PluginWarning, describe_exception
+from ._errors import PluginWarning, UnsafeFileError, describe_exception
 
 TYPE_CHECKING = False  # typing itself costs milliseconds to import
 if TYPE_CHECKING:
@@ -102,21 +105,33 @@ def discover_plugins(paths: Sequence[str | os.PathLike[str]] | None = None, forc
             STATE.owner = None
 
 
+# A plugin file is source code someone edits by hand; anything larger is not one.
+MAX_PLUGIN_BYTES = 16 << 20
+
+
 def _discover(roots: list[str]) -> DirReport:
+    from . import _pluginimport
+
     report = DirReport(roots=list(roots))
-    for root in roots:
-        for path in _plugin_files(root, report):
-            _import_file(path, report)
+    trust = _fsafe.Trust()
+    usable = [root for root in roots if _usable_root(root, report, trust)]
+    _pluginimport.HOOK.start([os.path.realpath(r) for r in usable], trust, _warn_once)
+    for root in usable:
+        for path in _plugin_files(root, report, trust):
+            _import_file(path, report, trust)
     return report
 
 
-def _plugin_files(root: str, report: DirReport) -> Iterable[str]:
+def _usable_root(root: str, report: DirReport, trust: _fsafe.Trust) -> bool:
     if not os.path.isdir(root):
-        return []
-    problem = unsafe_reason(root)
+        return False
+    problem = unsafe_reason(root, trust)
     if problem:
         _refuse(root, problem, report)
-        return []
+    return not problem
+
+
+def _plugin_files(root: str, report: DirReport, trust: _fsafe.Trust) -> list[str]:
     files: list[str] = []
     visited: set[str] = set()
     for dirpath, dirnames, filenames in os.walk(root, followlinks=True):
@@ -125,71 +140,42 @@ def _plugin_files(root: str, report: DirReport) -> Iterable[str]:
             dirnames[:] = []
             continue
         visited.add(real)
-        dirnames[:] = sorted(d for d in dirnames if _wanted_dir(os.path.join(dirpath, d), report))
+        if "__pycache__" in dirnames:
+            _check_pycache(os.path.join(dirpath, "__pycache__"), report, trust)
+        dirnames[:] = sorted(d for d in dirnames if _wanted_dir(os.path.join(dirpath, d), report, trust))
         files.extend(os.path.join(dirpath, f) for f in sorted(filenames) if f.endswith(".py"))
-    return [f for f in files if _safe_file(f, report)]
+    return files
 
 
-def _wanted_dir(path: str, report: DirReport) -> bool:
+def _wanted_dir(path: str, report: DirReport, trust: _fsafe.Trust) -> bool:
     name = os.path.basename(path)
     if name.startswith(".") or name == "__pycache__":
         return False
-    problem = unsafe_reason(path)
+    problem = unsafe_reason(path, trust)
     if problem:
         _refuse(path, problem, report)
     return not problem
 
 
-def _safe_file(path: str, report: DirReport) -> bool:
-    problem = unsafe_reason(path)
+def _check_pycache(path: str, report: DirReport, trust: _fsafe.Trust) -> None:
+    """Plugin code never reads bytecode; a cache others can write is still worth a warning."""
+    problem = unsafe_reason(path, trust)
     if problem:
-        _refuse(path, problem, report)
-    return not problem
+        report.refused[path] = f"{problem}; its bytecode is never used"
+        _warn_once(
+            f"Ignored {_display(path)}: {problem}, so anyone could plant bytecode there. Plugin files "
+            f"and their helpers are compiled from source and never read or write it. Fix: rm -r {_display(path)}",
+            key=f"refused:{path}",
+        )
 
 
-def unsafe_reason(path: str) -> str:
-    """Why ``path`` (or what its symlink points at) is unsafe to import, or ''."""
-    if not hasattr(os, "getuid"):
-        return ""
-    try:
-        link, target = os.lstat(path), os.stat(path)
-    except OSError as exc:
-        return f"cannot be read ({describe_exception(exc)})"
-    for st, what in ((target, "it"), (link, "the symlink")):
-        if st.st_uid not in (os.getuid(), 0):
-            return f"{what} is owned by uid {st.st_uid}, not by you or root"
-    if stat.S_ISLNK(link.st_mode) and _replaceable(os.path.dirname(os.path.realpath(path))):
-        return f"its symlink target {os.path.realpath(path)} lies in a folder others can write"
-    if _unsafe_mode(target):
-        return f"it is writable by other users (mode {stat.S_IMODE(target.st_mode):o})"
-    return ""
+def unsafe_reason(path: str, trust: _fsafe.Trust | None = None) -> str:
+    """Why ``path`` (or what its symlink points at) is unsafe to import, or ''.
 
-
-def _unsafe_mode(st: os.stat_result) -> bool:
-    if st.st_mode & stat.S_IWOTH:
-        return True
-    return bool(st.st_mode & stat.S_IWGRP) and not _private_group(st.st_gid)
-
-
-def _replaceable(folder: str) -> bool:
-    """Others could swap a file in ``folder`` (writable, no sticky bit as /tmp has)."""
-    try:
-        st = os.stat(folder)
-    except OSError:
-        return True
-    return _unsafe_mode(st) and not st.st_mode & stat.S_ISVTX
-
-
-def _private_group(gid: int) -> bool:
-    """A group only the user belongs to (user-private groups, umask 002)."""
-    try:
-        import grp
-        import pwd
-
-        user = pwd.getpwuid(os.getuid()).pw_name
-        return gid == os.getgid() and set(grp.getgrgid(gid).gr_mem) <= {user}
-    except (ImportError, KeyError):
-        return False
+    Every folder from ``/`` down to it, and on the way through every symlink,
+    must be owned by you or root and not writable by others (:mod:`._fsafe`).
+    """
+    return _fsafe.check(path, trust)
 
 
 def _refuse(path: str, problem: str, report: DirReport) -> None:
@@ -201,20 +187,41 @@ def _refuse(path: str, problem: str, report: DirReport) -> None:
     )
 
 
-def _import_file(path: str, report: DirReport) -> None:
+def _read_source(path: str, report: DirReport, trust: _fsafe.Trust) -> tuple[bytes, str] | None:
+    """The bytes of ``path`` read from the descriptor that was checked, or None (refused)."""
+    try:
+        return _fsafe.read_checked(path, trust, max_bytes=MAX_PLUGIN_BYTES)
+    except UnsafeFileError as exc:
+        _refuse(path, exc.reason, report)
+    except OSError as exc:
+        _refuse(path, f"cannot be read ({describe_exception(exc)})", report)
+    return None
+
+
+def _import_file(path: str, report: DirReport, trust: _fsafe.Trust) -> None:
     import importlib.util
 
+    from . import _pluginimport
+
+    read = _read_source(path, report, trust)
+    if read is None:
+        return
+    source, real = read
     name = module_name(path)
+    known = _pluginimport.HOOK.modules.get(real)
+    if known is not None:  # already imported as a helper through sys.path: never run a file twice
+        sys.modules[name] = known
+        report.loaded.append(path)
+        return
     provenance = Provenance(PLUGIN_FILE, module=name, file=os.path.abspath(path))
     try:
-        # Compile from the source just checked, never from __pycache__: a .pyc
+        # Compiled from the bytes just checked, never from __pycache__: a .pyc
         # beside a safe file could have been planted by anyone who can write there.
-        with open(path, "rb") as fh:
-            code = compile(fh.read(), os.path.abspath(path), "exec", dont_inherit=True)
+        code = compile(source, os.path.abspath(path), "exec", dont_inherit=True)
         spec = importlib.util.spec_from_loader(name, loader=None, origin=os.path.abspath(path))
         module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
         module.__file__ = os.path.abspath(path)
-        sys.modules[name] = module
+        sys.modules[name] = _pluginimport.HOOK.modules[real] = module
         with loading(provenance):
             exec(code, module.__dict__)
         report.loaded.append(path)
@@ -222,6 +229,7 @@ def _import_file(path: str, report: DirReport) -> None:
         raise
     except BaseException as exc:  # SystemExit too: a plugin never ends the application
         sys.modules.pop(name, None)
+        _pluginimport.HOOK.modules.pop(real, None)
         report.failed[path] = exc
         _warn_once(
             f"Failed to import plugin {_display(path)}: {describe_exception(exc)}. "
@@ -231,10 +239,15 @@ def _import_file(path: str, report: DirReport) -> None:
 
 
 def module_name(path: str) -> str:
-    """A module name unique to the file's absolute path."""
-    absolute = os.path.abspath(path)
-    stem = "".join(c if c.isalnum() else "_" for c in os.path.splitext(os.path.basename(path))[0])
-    return f"codex_ml_plugin_{stem}_{zlib.crc32(absolute.encode()):08x}"
+    """A module name unique to the file's absolute path, by construction.
+
+    The path's bytes are escaped one to one (letters and digits stay, every
+    other byte becomes ``_`` and two hex digits), so two paths never share a
+    name, unlike a short hash.
+    """
+    raw = os.fsencode(os.path.abspath(path))
+    escaped = "".join(chr(b) if chr(b).isascii() and chr(b).isalnum() else f"_{b:02x}" for b in raw)
+    return f"codex_ml_plugin_{escaped}"
 
 
 def _display(path: str) -> str:

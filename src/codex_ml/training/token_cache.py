@@ -80,8 +80,10 @@ def tokenizer_identity(tokenizer: Any) -> str:
 
 
 def file_sha256(path: Path) -> str:
+    from codex_ml.registry._fsafe import open_file  # a FIFO swapped in is refused, never hangs
+
     digest = hashlib.sha256()
-    with open(path, "rb") as handle:
+    with open_file(path, trusted=False) as handle:
         while block := handle.read(1 << 23):
             digest.update(block)
     return digest.hexdigest()

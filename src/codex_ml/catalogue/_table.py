@@ -221,4 +221,13 @@ OTHERS: tuple[Row, ...] = (
     ),
 )
 
-BUILTINS: tuple[Row, ...] = TOKENIZERS + MODELS + DATA_LOADERS + METRICS + OTHERS
+LOGGERS: tuple[Row, ...] = (
+    _row("loggers", "jsonl", "codex_ml.loggers.jsonl:build_jsonl_logger",
+         "metrics.jsonl in the run folder, one JSON object per logged step (the default).",
+         ("logger", "no-files")),
+    _row("loggers", "tensorboard", "codex_ml.loggers.tensorboard:build_tensorboard_logger",
+         "TensorBoard event files in <run>/tensorboard (extra: codex-ml[tensorboard]).",
+         ("logger", "tensorboard")),
+)
+
+BUILTINS: tuple[Row, ...] = TOKENIZERS + MODELS + DATA_LOADERS + METRICS + OTHERS + LOGGERS

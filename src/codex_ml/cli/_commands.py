@@ -134,6 +134,16 @@ def _add_hydra_commands(app: typer.Typer) -> None:
 
         command.__doc__ = f"{what} (Hydra arguments: -cn NAME, key=value overrides)."
         app.command(name, context_settings=settings, add_help_option=False)(command)
+    for name, what in (("generate", "Generate text from a trained run (run_dir=R prompt=...)"),
+                       ("export", "Export a run for transformers / load_run (run_dir=R out=DIR)"),
+                       ("plot", "Overlay runs' curves in a PNG (RUN... --out F.png)")):
+        def after(ctx: typer.Context, _name: str = name) -> None:
+            from ._after import run
+
+            raise typer.Exit(run(_name, list(ctx.args)))
+
+        after.__doc__ = f"{what}."
+        app.command(name, context_settings=settings, add_help_option=False)(after)
 
 
 def invoke(app: typer.Typer, argv: list[str], prog: str) -> int:

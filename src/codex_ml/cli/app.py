@@ -15,6 +15,7 @@ from __future__ import annotations
 import sys
 
 HYDRA_COMMANDS = ("train", "evaluate")
+AFTER_COMMANDS = ("generate", "export", "plot")  # cli/_after.py: using a trained run
 PROG = "codex-ml"
 
 
@@ -40,6 +41,10 @@ def main(argv: list[str] | None = None) -> int:
         from codex_ml.cli._actions import run_hydra
 
         status = run_hydra(args[0], args[1:])
+    elif args and args[0] in AFTER_COMMANDS:
+        from codex_ml.cli._after import run
+
+        status = run(args[0], args[1:])
     else:
         status = _plugin_cli(args)
     silence_broken_pipe()

@@ -112,3 +112,25 @@ def apply_lora(model: Any, lora: Any) -> Any:
         task_type="CAUSAL_LM" if _is_hf_model(model) else None,
     )
     return get_peft_model(model, config)
+
+
+def apply_lora_config(model: Any, section: Any) -> Any:
+    """``model.lora`` of a run config: ``r: null`` (the default) leaves ``model`` as is.
+
+    ``codex-ml train model.lora.r=8 model.lora.target_modules=[q_proj,v_proj]``
+    wraps the model with peft adapters; only they are trained and checkpointed
+    with the rest of the weights, so resume, evaluate and export rebuild the
+    same wrapping from ``config.yaml``.
+    """
+    if section is None or (isinstance(section, Mapping) and section.get("r") is None):
+        return model
+    if not isinstance(section, Mapping):
+        raise TypeError(f"model.lora must be a mapping of LoRA options (r, alpha, dropout, "
+                        f"target_modules, bias), got {section!r}")
+    return apply_lora(model, {k: v for k, v in section.items() if v is not None})
+
+
+def parameter_counts(model: Any) -> dict[str, int]:
+    """Trainable and total parameters (a LoRA run trains a small fraction)."""
+    trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
+    return {"trainable": int(trainable), "total": int(sum(p.numel() for p in model.parameters()))}

@@ -32,6 +32,7 @@ from ._kinds import (
     agent_registry,
     data_loader_registry,
     helpers,
+    logger_registry,
     metric_registry,
     model_registry,
     pipeline_registry,
@@ -75,6 +76,8 @@ from ._world import discover_plugins, reset_discovery
  get_prompt_metadata, init_prompt_plugins) = helpers(prompt_registry)
 (register_agent, get_agent, list_agents, search_agents,
  get_agent_metadata, init_agent_plugins) = helpers(agent_registry)
+(register_logger, get_logger, list_loggers, search_loggers,
+ get_logger_metadata, init_logger_plugins) = helpers(logger_registry)
 
 
 def reload_settings() -> None:
@@ -129,6 +132,7 @@ __all__ = [
     "metric_registry",
     "model_registry",
     "pipeline_registry",
+    "logger_registry",
     "print_registry_summary",
     "prompt_registry",
     "register_tool",
@@ -145,7 +149,7 @@ __all__ = [
     "trainer_registry",
 ]
 for _kind_name in ("tokenizer", "model", "metric", "data_loader", "dataset", "trainer",
-                   "reward_model", "rl_agent", "pipeline", "tool", "prompt", "agent"):
+                   "reward_model", "rl_agent", "pipeline", "tool", "prompt", "agent", "logger"):
     __all__ += [f"get_{_kind_name}", f"list_{_kind_name}s", f"search_{_kind_name}s",
                 f"get_{_kind_name}_metadata", f"init_{_kind_name}_plugins"]
     if _kind_name != "tool":

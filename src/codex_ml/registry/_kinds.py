@@ -58,6 +58,7 @@ pipeline_registry: Registry[Any] = _kind("pipelines", "pipeline", interface=_int
 tool_registry: Registry[Any] = _kind("tools", "tool", factory=False, checks=ToolChecks())
 prompt_registry: Registry[Any] = _kind("prompts", "prompt", factory=False)
 agent_registry: Registry[Any] = _kind("agents", "agent")
+logger_registry: Registry[Any] = _kind("loggers", "logger")  # codex_ml.loggers (training)
 
 
 # ----------------------------------------------------------------- helpers

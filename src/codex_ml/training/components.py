@@ -170,6 +170,10 @@ def build_model(cfg: Mapping[str, Any], tokenizer: Any) -> tuple[Any, Any]:
     from codex_ml.utils.modeling import split_model_and_tokenizer
 
     model, own_tokenizer = split_model_and_tokenizer(product)
+    if part.get("lora") is not None:  # model.lora.r=8: peft adapters (docs/guides/after_training.md)
+        from codex_ml.modeling.lora import apply_lora_config
+
+        model = apply_lora_config(model, part["lora"])
     return model, own_tokenizer if own_tokenizer is not None else tokenizer
 
 

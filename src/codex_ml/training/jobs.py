@@ -157,13 +157,23 @@ def _val_fraction(cfg: Mapping[str, Any]) -> float:
     return float(value)
 
 
+def _streamed(cfg: dict[str, Any], records: Any, tokenizer: Any, model: Any) -> TokenSplits | None:
+    if not is_torch_model(model):
+        return None
+    from codex_ml.training.token_cache import streamed_splits
+
+    return streamed_splits(cfg, records, tokenizer, _val_fraction(cfg))
+
+
 def build_parts(cfg: dict[str, Any]) -> Parts:
     """Settings, seed, tokenizer, model, data, metrics and trainer, in that order."""
     settings, trainer = settings_and_trainer(cfg)
     seed_everything(settings.seed, with_torch=not components.torch_free_model(cfg))
     tokenizer = components.build_tokenizer(cfg)
     model, tokenizer = components.build_model(cfg, tokenizer)
-    splits = make_splits(components.build_records(cfg), tokenizer, _val_fraction(cfg))
+    records = components.build_records(cfg)
+    splits = (_streamed(cfg, records, tokenizer, model)  # data=lines: a memory-mapped token cache
+              or make_splits(records, tokenizer, _val_fraction(cfg)))
     metrics = components.build_metrics(cfg)
     check_kinds(metrics)
     if trainer is None:

@@ -154,10 +154,10 @@ class TorchSampler:
 def evaluate_model(parts: Any, es: Any, folder: Path | None) -> tuple[dict[str, float], Any, str]:
     """Metrics of the model (with the weights of checkpoint ``folder`` when given)."""
     from codex_ml.training import checkpoint
-    from codex_ml.training.batches import eval_batches
     from codex_ml.training.distributed import pick_device
     from codex_ml.training.evaluate import periodic_samples
     from codex_ml.training.scoring import score
+    from codex_ml.training.token_windows import validation_batches
 
     s = parts.settings
     device = pick_device(s.device, 0)
@@ -166,7 +166,7 @@ def evaluate_model(parts: Any, es: Any, folder: Path | None) -> tuple[dict[str, 
     if folder is not None:
         checkpoint.load_weights(folder, model)
         source = str(folder)
-    val = eval_batches(parts.splits.val, s.block_size, s.batch_size, es.max_batches, device)
+    val = validation_batches(parts.splits.val, s.block_size, s.batch_size, es.max_batches, device)
     evidence = collect_evidence(model, val, token_text(parts.tokenizer))
     sampler = TorchSampler(model, parts.tokenizer, s.block_size)
     periodic_samples(parts, evidence, sampler, es)

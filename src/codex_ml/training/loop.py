@@ -25,19 +25,23 @@ from typing import Any, Self
 import torch
 from torch.nn.parallel import DistributedDataParallel
 
+from codex_ml.loggers.hub import LoggerSet, open_loggers
+from codex_ml.modeling.lora import parameter_counts
 from codex_ml.training import checkpoint, distributed
-from codex_ml.training.batches import TrainBatches, eval_batches
+from codex_ml.training.batches import TrainBatches
 from codex_ml.training.distributed import DistContext
 from codex_ml.training.errors import TrainingConfigError
 from codex_ml.training.evaluate import EvalSettings, eval_settings, final_report, periodic_samples
 from codex_ml.training.functional import FunctionalTrainer
 from codex_ml.training.jobs import Parts
 from codex_ml.training.lm import TorchSampler, collect_evidence, loss_value, step_evidence
+from codex_ml.training.plot import plot_run
 from codex_ml.training.progress import Progress, format_values, make_progress
 from codex_ml.training.rundir import Run
 from codex_ml.training.scoring import score, token_text
 from codex_ml.training.settings import TrainSettings
 from codex_ml.training.summary import finish_run
+from codex_ml.training.token_windows import StreamBatches, train_batches, validation_batches
 
 
 def train(cfg: Any) -> dict[str, Any]:
@@ -70,12 +74,13 @@ def _train(parts: Parts, ctx: DistContext) -> dict[str, Any]:
     trainer = parts.trainer
     trainer.model = model
     optimizer, scheduler = make_optimizer(trainer, raw_model, s)
-    batches = TrainBatches(parts.splits.train, s.block_size, data_stride(parts.cfg, s),
+    batches = train_batches(parts.splits.train, s.block_size, data_stride(parts.cfg, s),
                            micro_batch, s.grad_accum_steps, ctx, s.seed)
-    val = eval_batches(parts.splits.val, s.block_size, s.batch_size, s.eval_batches, ctx.device)
+    val = validation_batches(parts.splits.val, s.block_size, s.batch_size, s.eval_batches, ctx.device)
     start = resume(run, raw_model, optimizer, scheduler) if run.resumed else 0
     progress = make_progress(ctx.is_main, s.max_steps, start)
     progress.note(f"run directory: {run.path}" + (f" (resumed at step {start})" if start else ""))
+    sink = open_loggers(parts.cfg, run.path, start, progress.note, ctx.is_main)  # loggers=[...]
     autocast = (functools.partial(torch.autocast, device_type=ctx.device.type,
                                   dtype=torch.bfloat16) if s.precision == "bf16"
                 else contextlib.nullcontext)
@@ -85,7 +90,7 @@ def _train(parts: Parts, ctx: DistContext) -> dict[str, Any]:
         while True:
             fresh = step > start or start == 0
             if ctx.is_main and fresh and (step % s.eval_interval == 0 or step == s.max_steps):
-                history.append(log_eval(run, progress, step, evaluate()))
+                history.append(log_eval(sink, progress, step, evaluate()))
             if ctx.is_main and step > start and is_checkpoint_step(step, s):
                 folder = save(run, step, raw_model, optimizer, scheduler, s)
                 progress.note(f"checkpoint step {step}: {folder}")
@@ -96,10 +101,14 @@ def _train(parts: Parts, ctx: DistContext) -> dict[str, Any]:
             step += 1
             progress.advance(step)
             if step % s.log_interval == 0 or step == s.max_steps:
-                log_train(run, progress, step, loss, optimizer, meter, s, ctx)
+                log_train(sink, progress, step, loss, optimizer, meter, s, ctx)
     finally:
         progress.close()  # also on Ctrl-C: give the terminal back
-    return finish(parts, run, raw_model, history, meter, es, ctx, start)
+    summary = finish(parts, run, raw_model, history, meter, es, ctx, start)
+    sink.finish(summary)  # samples to the loggers, then close them
+    if ctx.is_main:
+        plot_run(run.path, progress.note)  # <run>/loss.png (docs/guides/after_training.md)
+    return summary
 
 
 # ------------------------------------------------------------------ setup
@@ -180,8 +189,8 @@ def resume(run: Run, model: torch.nn.Module, optimizer: Any, scheduler: Any) -> 
 
 
 # ------------------------------------------------------------------- step
-def train_step(trainer: Any, model: torch.nn.Module, batches: TrainBatches, step: int,
-               optimizer: Any, scheduler: Any, s: TrainSettings,
+def train_step(trainer: Any, model: torch.nn.Module, batches: TrainBatches | StreamBatches,
+               step: int, optimizer: Any, scheduler: Any, s: TrainSettings,
                autocast: Callable[[], Any]) -> torch.Tensor:
     """One optimizer step over ``grad_accum_steps`` micro-batches; returns the mean loss."""
     accum = s.grad_accum_steps
@@ -254,7 +263,7 @@ def global_mean(value: torch.Tensor, ctx: DistContext) -> float:
     return float(value)
 
 
-def log_train(run: Run, progress: Progress, step: int, loss: torch.Tensor, optimizer: Any,
+def log_train(run: LoggerSet, progress: Progress, step: int, loss: torch.Tensor, optimizer: Any,
               meter: Meter, s: TrainSettings, ctx: DistContext) -> None:
     mean_loss = global_mean(loss, ctx)  # every rank joins the all-reduce
     seconds, steps = meter.window()
@@ -287,7 +296,7 @@ def _swap(trainer: Any, model: torch.nn.Module) -> Iterator[Any]:
         trainer.model = wrapped
 
 
-def log_eval(run: Run, progress: Progress, step: int, values: dict[str, float]) -> dict[str, Any]:
+def log_eval(run: LoggerSet, progress: Progress, step: int, values: dict[str, float]) -> dict[str, Any]:
     record = {"step": step, "split": "val", **values}
     run.log(record)
     progress.note(f"eval step {step} | {format_values(values)}")
@@ -305,4 +314,5 @@ def finish(parts: Parts, run: Run, model: torch.nn.Module, history: list[dict[st
     tokens_per_sec = tokens / meter.seconds if meter.seconds else math.nan
     return finish_run(parts, run, history, report, {
         "world_size": ctx.world_size, "device": str(ctx.device), "resumed_from": start,
-        "tokens_per_sec": tokens_per_sec, "train_seconds": meter.seconds})
+        "tokens_per_sec": tokens_per_sec, "train_seconds": meter.seconds,
+        "parameters": parameter_counts(model)})

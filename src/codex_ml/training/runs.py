@@ -1,0 +1,105 @@
+"""Open a finished run from Python: ``load_run(run_dir, checkpoint="latest")``.
+
+A run folder (see :mod:`codex_ml.training.rundir`) holds the resolved
+``config.yaml`` and its checkpoints; the model and tokenizer are rebuilt by
+name from that config (LoRA adapters included) and the chosen weights are
+loaded. ``checkpoint`` is ``latest``, ``best`` (the kept checkpoint with the
+lowest validation loss in ``metrics.jsonl``) or ``step-N``. A folder written
+by ``codex-ml export`` for the in-package models is read too (see
+:mod:`codex_ml.training.export`).
+"""
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+from typing import Any
+
+from codex_ml.training import checkpoint as ckpt
+from codex_ml.training.errors import CheckpointError, TrainingConfigError
+
+EXPORT_MANIFEST = "codex_ml_model.json"
+_STEP = re.compile(r"^step-(\d+)$")
+
+
+def _kept(root: Path) -> dict[int, Path]:
+    """``{step: folder}`` of every complete checkpoint under ``root``."""
+    found = {}
+    for folder in root.glob("step-*"):
+        match = _STEP.match(folder.name)
+        if match and (folder / ckpt.WEIGHTS).is_file():
+            found[int(match.group(1))] = folder
+    return found
+
+
+def _best(run_dir: Path, kept: dict[int, Path]) -> Path:
+    from codex_ml.training.rundir import read_metrics
+
+    losses = {int(r["step"]): float(r["loss"]) for r in read_metrics(run_dir)
+              if r.get("split") == "val" and isinstance(r.get("loss"), (int, float))
+              and int(r.get("step", -1)) in kept}
+    if not losses:
+        raise CheckpointError(
+            f"checkpoint=best: no kept checkpoint of {run_dir} has a validation loss in "
+            f"metrics.jsonl (kept steps: {sorted(kept) or 'none'}). Use checkpoint=latest or "
+            "checkpoint=step-N.")
+    return kept[min(losses, key=lambda step: (losses[step], -step))]
+
+
+def select_checkpoint(run_dir: str | os.PathLike[str], which: str = "latest") -> Path:
+    """The checkpoint folder ``which`` names: ``latest``, ``best`` or ``step-N``."""
+    run = Path(run_dir)
+    root = run / "checkpoints"
+    kept = _kept(root)
+    choice = str(which).strip()
+    if choice == "latest":
+        folder = ckpt.latest_checkpoint(root, required=(ckpt.WEIGHTS,))
+        if folder is None:
+            raise CheckpointError(f"{run} has no checkpoint yet ({root}/latest is missing); train "
+                                  "longer or pick another run.")
+        return folder
+    if choice == "best":
+        return _best(run, kept)
+    match = re.fullmatch(r"step-?(\d+)", choice)
+    if match is None:
+        raise TrainingConfigError(f"checkpoint={which!r} is not latest, best or step-N (e.g. "
+                                  "step-200).")
+    step = int(match.group(1))
+    if step not in kept:
+        raise CheckpointError(f"checkpoint=step-{step}: {run} keeps no such checkpoint; kept "
+                              f"steps: {', '.join(map(str, sorted(kept))) or 'none'}.")
+    return kept[step]
+
+
+def build_from_config(cfg: dict[str, Any]) -> tuple[Any, Any]:
+    """The run's ``(model, tokenizer)`` built by name, with random weights."""
+    from codex_ml.training import components
+    from codex_ml.training.jobs import seed_everything
+
+    seed_everything(0, with_torch=not components.torch_free_model(cfg))
+    tokenizer = components.build_tokenizer(cfg)
+    return components.build_model(cfg, tokenizer)
+
+
+def load_run(run_dir: str | os.PathLike[str], checkpoint: str = "latest") -> tuple[Any, Any]:
+    """``(model, tokenizer)`` of a trained run, with the chosen checkpoint's weights, in eval mode.
+
+    ``run_dir`` is a folder printed by ``codex-ml train`` or written by
+    ``codex-ml export`` for an in-package model.
+    """
+    run = Path(run_dir)
+    if (run / EXPORT_MANIFEST).is_file():
+        from codex_ml.training.export import load_exported
+
+        return load_exported(run)
+    from codex_ml.training.jobs import is_torch_model
+    from codex_ml.training.rundir import read_config
+
+    model, tokenizer = build_from_config(read_config(run))
+    if not is_torch_model(model):
+        raise TrainingConfigError(
+            f"{run} trained {type(model).__name__}, not a PyTorch model; load_run opens PyTorch "
+            "runs only (use `codex-ml evaluate run_dir=...` for the tiny sequence model).")
+    ckpt.load_weights(select_checkpoint(run, checkpoint), model)
+    model.eval()
+    return model, tokenizer

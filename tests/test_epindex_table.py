@@ -33,30 +33,47 @@ def _gears() -> Registry[object]:
     return Registry("gears", entry_point_group="acme.gears", publish=False)
 
 
-def test_threads_looking_up_one_name_build_one_entry_and_list_stays_whole(gear_site: Path) -> None:
-    reg = _gears()
-    assert reg.list() == NAMES and not reg._table.entries
+def _race(reg: Registry[object]) -> tuple[list[BaseException], list[tuple[str, object]], list[list[str]]]:
+    """Eight threads look up the same names (two halves of them) and list in between."""
+    errors: list[BaseException] = []
     seen: list[tuple[str, object]] = []
     listings: list[list[str]] = []
     start = threading.Barrier(8)
 
     def work(i: int) -> None:
         start.wait()
-        for name in NAMES[i::2]:
-            seen.append((name, reg.entry(name.lower())))
-            listings.append(reg.list())
+        try:
+            for name in NAMES[i::2]:
+                seen.append((name, reg.entry(name.lower())))
+                listings.append(reg.list())
+        except BaseException as exc:  # noqa: BLE001 - reported by the caller's assertion
+            errors.append(exc)
 
     threads = [threading.Thread(target=work, args=(i % 2,)) for i in range(8)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    by_name: dict[str, set[int]] = {}
-    for name, entry in seen:
-        by_name.setdefault(name, set()).add(id(entry))
-    assert all(len(ids) == 1 for ids in by_name.values()) and len(by_name) == len(NAMES)
-    assert all(listing == NAMES for listing in listings)  # never a name missing or twice mid-build
-    assert sorted(reg._table.entries) == sorted(n.lower() for n in NAMES)
+    return errors, seen, listings
+
+
+def test_threads_looking_up_one_name_build_one_entry_and_list_stays_whole(gear_site: Path) -> None:
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # switch threads often, inside the building of an Entry too
+    try:
+        for _ in range(5):
+            reg = _gears()
+            assert reg.list() == NAMES and not reg._table.entries
+            errors, seen, listings = _race(reg)
+            assert errors == []  # a thread that finds a name another one is building waits for it
+            by_name: dict[str, set[int]] = {}
+            for name, entry in seen:
+                by_name.setdefault(name, set()).add(id(entry))
+            assert all(len(ids) == 1 for ids in by_name.values()) and len(by_name) == len(NAMES)
+            assert all(listing == NAMES for listing in listings)  # never a name missing or twice mid-build
+            assert sorted(reg._table.entries) == sorted(n.lower() for n in NAMES)
+    finally:
+        sys.setswitchinterval(interval)
 
 
 def test_snapshot_restores_which_names_have_entries(gear_site: Path) -> None:

@@ -190,11 +190,11 @@ class Registry(Generic[T]):
     def _lookup(self, name: str) -> Entry | None:
         """The entry of ``name``; an entry point the view lists gets its Entry now."""
         entry = self._table.find(name)
-        if entry is None and name.isascii() and self._table.pending(normalise(name)):
-            with self._lock:
+        if entry is None and self._table.view is not None and name.isascii():
+            with self._lock:  # another thread may be building it: wait, then look again
                 table = self._table
                 self.source.materialise(table, normalise(name))
-            entry = table.find(name)
+                entry = table.find(name)
         return entry
 
     def _access(self, name: str, entry: Entry) -> Any:

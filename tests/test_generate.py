@@ -47,7 +47,8 @@ def test_load_run_refusals(run_dir: Path, tmp_path: Path) -> None:
     from codex_ml import load_run
     from codex_ml.training.errors import CheckpointError, TrainingConfigError
 
-    with pytest.raises(CheckpointError, match=r"step-5: .* keeps no such checkpoint; kept steps: 2, 4, 6"):
+    with pytest.raises(CheckpointError, match=r"step-5: .* keeps no such checkpoint; kept checkpoints: "
+                       r"step-000002, step-000004, step-000006"):
         load_run(run_dir, "step-5")
     with pytest.raises(TrainingConfigError, match="'newest' is not latest, best or step-N"):
         load_run(run_dir, "newest")

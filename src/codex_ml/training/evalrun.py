@@ -20,7 +20,6 @@ from pathlib import Path
 from typing import Any
 
 from codex_ml.training import checkpoint, provenance
-from codex_ml.training.errors import CheckpointError, TrainingConfigError
 
 # What `evaluate run_dir=...` takes from the command line; the rest comes from the run.
 EVAL_KEYS = ("metrics", "reward_model", "rl_agent", "evaluate", "run_dir", "checkpoint")
@@ -76,40 +75,6 @@ def run_config(cfg: dict[str, Any], run_dir: Path, overrides: list[str],
              "run's training data".replace("  ", " ")] if own_data else []
     notes += [f"warning: {c} (evaluate.allow_changed=true)" for c in changed]
     return RunEval(merged, data, changed, notes)
-
-
-def _val_losses(run_dir: Path) -> dict[int, float]:
-    from codex_ml.training.rundir import read_metrics
-
-    return {int(r["step"]): float(r["loss"]) for r in read_metrics(run_dir)
-            if r.get("split") == "val" and isinstance(r.get("loss"), (int, float))}
-
-
-def _complete(folder: Path, required: tuple[str, ...]) -> bool:
-    return folder.is_dir() and not folder.is_symlink() and all((folder / n).is_file() for n in required)
-
-
-def select_checkpoint(run_dir: Path, choice: Any, required: tuple[str, ...]) -> Path:
-    """The checkpoint folder ``checkpoint=latest|best|step-NNNNNN`` names."""
-    root = run_dir / "checkpoints"
-    folders = sorted(p for p in root.glob("step-*") if _complete(p, required))
-    available = ", ".join(p.name for p in folders) or "none"
-    choice = str(choice or "latest")
-    if choice == "latest":
-        found = checkpoint.latest_checkpoint(root, required)
-    elif choice == "best":
-        losses = _val_losses(run_dir)
-        scored = [p for p in folders if checkpoint.step_of(p) in losses]
-        found = min(scored, key=lambda p: losses[checkpoint.step_of(p)]) if scored else None
-    elif checkpoint.STEP_NAME.fullmatch(choice):
-        found = root / choice if _complete(root / choice, required) else None
-    else:
-        raise TrainingConfigError(f"checkpoint={choice!r} is not latest, best or a step folder "
-                                  f"name (step-000100). This run has: {available}.")
-    if found is None:
-        raise CheckpointError(f"{run_dir} has no checkpoint matching checkpoint={choice} "
-                              f"(complete checkpoints: {available}); train it first or pick one.")
-    return found
 
 
 def output_path(cfg: dict[str, Any], output: str | None) -> Path:

@@ -102,6 +102,7 @@ def evaluate(cfg: Any, overrides: list[str] | None = None) -> dict[str, Any]:
     from codex_ml.training import evalrun
     from codex_ml.training.jobs import build_parts, is_torch_model, plain_config
     from codex_ml.training.rundir import Run
+    from codex_ml.training.runs import select_checkpoint
 
     cfg = plain_config(cfg)
     run_dir = Path(cfg["run_dir"]) if cfg.get("run_dir") else None
@@ -118,7 +119,7 @@ def evaluate(cfg: Any, overrides: list[str] | None = None) -> dict[str, Any]:
     else:
         from codex_ml.training.tiny import evaluate_model
         required = ("model.json",)
-    folder = (evalrun.select_checkpoint(run_dir, cfg.get("checkpoint"), required)
+    folder = (select_checkpoint(run_dir, cfg.get("checkpoint"), required)
               if run_dir is not None else None)
     metrics, sampler, source = evaluate_model(parts, es, folder)
     report = {"model": parts.cfg["model"].get("name"), "weights": source, "data": plan.data,

@@ -22,12 +22,13 @@ EXPORT_MANIFEST = "codex_ml_model.json"
 _STEP = re.compile(r"^step-(\d+)$")
 
 
-def _kept(root: Path) -> dict[int, Path]:
-    """``{step: folder}`` of every complete checkpoint under ``root``."""
+def _kept(root: Path, required: tuple[str, ...]) -> dict[int, Path]:
+    """``{step: folder}`` of every complete checkpoint under ``root`` (real folders, not links)."""
     found = {}
     for folder in root.glob("step-*"):
         match = _STEP.match(folder.name)
-        if match and (folder / ckpt.WEIGHTS).is_file():
+        if match and folder.is_dir() and not folder.is_symlink() and all(
+                (folder / name).is_file() for name in required):
             found[int(match.group(1))] = folder
     return found
 
@@ -46,14 +47,20 @@ def _best(run_dir: Path, kept: dict[int, Path]) -> Path:
     return kept[min(losses, key=lambda step: (losses[step], -step))]
 
 
-def select_checkpoint(run_dir: str | os.PathLike[str], which: str = "latest") -> Path:
-    """The checkpoint folder ``which`` names: ``latest``, ``best`` or ``step-N``."""
+def select_checkpoint(run_dir: str | os.PathLike[str], which: Any = "latest",
+                      required: tuple[str, ...] = (ckpt.WEIGHTS,)) -> Path:
+    """The checkpoint folder ``which`` names: ``latest``, ``best`` or ``step-N``.
+
+    ``required`` lists the files a complete checkpoint holds (PyTorch weights,
+    or ``model.json`` for the tiny sequence model); ``evaluate``, ``generate``
+    and ``load_run`` all choose their weights here.
+    """
     run = Path(run_dir)
     root = run / "checkpoints"
-    kept = _kept(root)
-    choice = str(which).strip()
+    kept = _kept(root, required)
+    choice = str(which or "latest").strip()
     if choice == "latest":
-        folder = ckpt.latest_checkpoint(root, required=(ckpt.WEIGHTS,))
+        folder = ckpt.latest_checkpoint(root, required=required)
         if folder is None:
             raise CheckpointError(f"{run} has no checkpoint yet ({root}/latest is missing); train "
                                   "longer or pick another run.")
@@ -66,8 +73,9 @@ def select_checkpoint(run_dir: str | os.PathLike[str], which: str = "latest") ->
                                   "step-200).")
     step = int(match.group(1))
     if step not in kept:
+        names = ", ".join(kept[k].name for k in sorted(kept)) or "none"
         raise CheckpointError(f"checkpoint=step-{step}: {run} keeps no such checkpoint; kept "
-                              f"steps: {', '.join(map(str, sorted(kept))) or 'none'}.")
+                              f"checkpoints: {names}.")
     return kept[step]
 
 

@@ -183,7 +183,14 @@ def check_agent(agent: Any, name: str) -> None:
     assert agent.act("hello") == "greet" and agent.act({"obstacle": True}) == "turn_left"
 
 
+def check_logger(logger: Any, name: str) -> None:
+    for method in ("start", "scalars", "text", "close"):
+        assert callable(getattr(logger, method)), (name, method)
+    assert logger.run_dir == Path("."), name  # nothing is written until the loop starts it
+
+
 CHECKS = {
+    "loggers": check_logger,
     "tokenizers": check_tokenizer,
     "models": check_model,
     "data_loaders": check_data,

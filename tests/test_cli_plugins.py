@@ -110,7 +110,7 @@ def test_unknown_kind_is_a_usage_error_with_did_you_mean(tmp_path: Path) -> None
     assert proc.returncode == 2
     assert proc.stdout == ""
     assert proc.stderr.startswith("error: unknown kind 'modles'. Did you mean 'models'")
-    assert "Known kinds: agents, data_loaders, datasets, metrics, models" in proc.stderr
+    assert "Known kinds: agents, data_loaders, datasets, loggers, metrics, models" in proc.stderr
     data = parsed(plugins_cli("list", "rl-agent", "--json", cwd=tmp_path))  # spelling variants work
     assert data["kind"] == "rl_agents"
     bad = plugins_cli("list", "metrix", "--json", cwd=tmp_path)

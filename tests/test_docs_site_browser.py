@@ -30,7 +30,7 @@ if find_browser() is None:
 
 from selenium.webdriver.common.by import By
 
-KINDS = {"agents", "data_loaders", "metrics", "models", "pipelines", "prompts", "reward_models",
+KINDS = {"agents", "data_loaders", "loggers", "metrics", "models", "pipelines", "prompts", "reward_models",
          "rl_agents", "schedulers", "tokenizers", "tools", "trainers"}
 
 

@@ -7,9 +7,13 @@ from typing import Any
 
 
 class Logger:
-    """Receives a run's config, scalars and text samples; override what you need."""
+    """Receives a run's config, scalars and text samples; override what you need.
 
-    def __init__(self, run_dir: str | Path, **_: Any) -> None:
+    ``run_dir`` defaults to the working directory, as TensorBoard's own
+    writer does; the training loop always passes the run's folder.
+    """
+
+    def __init__(self, run_dir: str | Path = ".", **_: Any) -> None:
         self.run_dir = Path(run_dir)
 
     def start(self, config: Mapping[str, Any], step: int) -> None:

@@ -11,7 +11,7 @@ from codex_ml.loggers.base import Logger
 class JsonlLogger(Logger):
     """Appends ``{"step", "split", **values}`` to ``<run>/metrics.jsonl`` (flushed per line)."""
 
-    def __init__(self, run_dir: str | Path, **kwargs: Any) -> None:
+    def __init__(self, run_dir: str | Path = ".", **kwargs: Any) -> None:
         from codex_ml.training.rundir import Run
 
         super().__init__(run_dir, **kwargs)
@@ -21,6 +21,6 @@ class JsonlLogger(Logger):
         self._run.log({"step": step, "split": split, **values})
 
 
-def build_jsonl_logger(run_dir: str | Path, **kwargs: Any) -> JsonlLogger:
+def build_jsonl_logger(run_dir: str | Path = ".", **kwargs: Any) -> JsonlLogger:
     """Catalogue factory of the ``jsonl`` logger (the default)."""
     return JsonlLogger(run_dir, **kwargs)

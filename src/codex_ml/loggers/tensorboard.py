@@ -19,7 +19,7 @@ FOLDER = "tensorboard"
 
 
 class TensorBoardLogger(Logger):
-    def __init__(self, run_dir: str | Path, **kwargs: Any) -> None:
+    def __init__(self, run_dir: str | Path = ".", **kwargs: Any) -> None:
         super().__init__(run_dir)
         try:
             from torch.utils.tensorboard import SummaryWriter
@@ -52,6 +52,6 @@ class TensorBoardLogger(Logger):
             self._writer.close()
 
 
-def build_tensorboard_logger(run_dir: str | Path, **kwargs: Any) -> TensorBoardLogger:
+def build_tensorboard_logger(run_dir: str | Path = ".", **kwargs: Any) -> TensorBoardLogger:
     """Catalogue factory of the ``tensorboard`` logger (``SummaryWriter`` keyword arguments)."""
     return TensorBoardLogger(run_dir, **kwargs)

@@ -65,3 +65,28 @@ def test_a_bad_timeout_is_a_usage_error(site: Path, tmp_path: Path, bad: str) ->
     proc = doctor(site, tmp_path / "cwd", f"--timeout={bad}")
     assert proc.returncode == 2
     assert "--timeout must be a number of seconds >= 0" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_a_plugin_file_that_hangs_at_import_is_named(tmp_path: Path) -> None:
+    """Plugin-folder files get the same child-process check; the healthy file still loads."""
+    cwd = tmp_path / "cwd"
+    plugins = cwd / "plugins"
+    plugins.mkdir(parents=True)
+    (plugins / "sleepy_file.py").write_text(SLEEPY)
+    (plugins / "fine_file.py").write_text(
+        "from codex_ml.registry import register_metric\n"
+        "@register_metric('fine-file')\ndef fine(p, t=None):\n    return 1.0\n")
+    for path in (cwd, plugins, *plugins.iterdir()):
+        path.chmod(0o755 if path.is_dir() else 0o644)
+    start = time.monotonic()
+    proc = subprocess.run([sys.executable, "-m", "codex_ml.cli.app", "doctor", "--timeout", "2", "--json"],
+                          cwd=cwd, capture_output=True, text=True, timeout=120, check=False)
+    assert time.monotonic() - start < 60
+    assert proc.returncode == 1, proc.stderr
+    data = json.loads(proc.stdout)
+    failed = {Path(f["path"]).name: f for f in data["plugin_files"]["failed"]}
+    assert failed["sleepy_file.py"]["cause"].startswith("TimeoutError: plugin file ")
+    assert "did not finish importing within 2 s" in failed["sleepy_file.py"]["cause"]
+    assert "fine_file.py" not in failed
+    assert [Path(p).name for p in data["plugin_files"]["loaded"]] == ["fine_file.py"]
+    assert "Traceback" not in proc.stderr

@@ -11,6 +11,7 @@ interpreter is reported as failed and skipped by the doctor's own run.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -34,8 +35,8 @@ def not_strict() -> Any:
 def doctor_data(load_all: bool = False, timeout: float = DEFAULT_TIMEOUT) -> dict[str, Any]:
     """Run discovery for every registry and gather what went wrong (``timeout`` 0: no child probe)."""
     errors: list[str] = []
-    stuck = probe_plugins(timeout) if timeout > 0 else []
-    with skipping(stuck):
+    stuck, stuck_files = probe_plugins(timeout) if timeout > 0 else ([], {})
+    with skipping(stuck), skipping_files(stuck_files):
         regs = every_registry()
         for reg in regs:
             _discover(reg, errors)
@@ -58,9 +59,13 @@ def doctor_data(load_all: bool = False, timeout: float = DEFAULT_TIMEOUT) -> dic
     }
 
 
-def probe_plugins(timeout: float) -> list[PluginFailure]:
-    """Import each plugin module in a child process; the entry points whose module hung or crashed."""
-    from codex_ml.registry import _discovery, _epindex
+def probe_plugins(timeout: float) -> tuple[list[PluginFailure], dict[str, BaseException]]:
+    """Import each plugin module and plugin file in a child process; those that hung or crashed.
+
+    Entry points come back as failures; plugin files as ``{path: error}``, which
+    the folder pass then records as failed instead of importing them.
+    """
+    from codex_ml.registry import _discovery, _epindex, _plugindirs
     from codex_ml.registry._entry import BUILTIN
 
     from ._probe import probe
@@ -70,15 +75,23 @@ def probe_plugins(timeout: float) -> list[PluginFailure]:
         prov = _discovery.provenance_of(rec)
         if prov.source != BUILTIN and not _discovery.allowed(rec):
             by_module.setdefault(prov.module, []).append(rec)
-    modules = list(by_module)
-    out = []
-    for stuck in probe(modules, timeout):
+    roots = [os.path.abspath(r) for r in _plugindirs.default_roots()]
+    files = _plugindirs.plugin_file_paths(roots) if _plugindirs.STATE.auto else []
+    modules = [*by_module, *(f"file:{f}" for f in files)]
+    out: list[PluginFailure] = []
+    stuck_files: dict[str, BaseException] = {}
+    for stuck in probe(modules, timeout, roots):
         module = modules[stuck.number]
-        error = TimeoutError(f"module {module} {stuck.why}; the doctor did not import it. Fix: repair or "
-                             f"upgrade the plugin, or disable it with CODEX_ML_PLUGINS_DISABLE")
+        what = f"plugin file {module[5:]}" if module.startswith("file:") else f"module {module}"
+        error = TimeoutError(f"{what} {stuck.why}; the doctor did not import it. Fix: repair or "
+                             "upgrade the plugin, or disable it (CODEX_ML_PLUGINS_DISABLE, or move "
+                             "the file out of the plugin folder)")
+        if module.startswith("file:"):
+            stuck_files[module[5:]] = error
+            continue
         for rec in by_module[module]:
             out.append(PluginFailure(rec.group.rpartition(".")[2], rec.name, _discovery.provenance_of(rec), error))
-    return out
+    return out, stuck_files
 
 
 def parse_timeout(value: float | str) -> float:
@@ -110,6 +123,20 @@ def skipping(stuck: list[PluginFailure]) -> Iterator[None]:
 
     with overridden(disable=(*current().disable, *(_rule(f) for f in stuck))):
         yield
+
+
+@contextmanager
+def skipping_files(stuck: dict[str, BaseException]) -> Iterator[None]:
+    """Plugin files that hung in the child are recorded as failed, never imported here."""
+    from codex_ml.registry import _plugindirs
+
+    saved = dict(_plugindirs.STATE.skip)
+    _plugindirs.STATE.skip.update(stuck)
+    try:
+        yield
+    finally:
+        _plugindirs.STATE.skip.clear()
+        _plugindirs.STATE.skip.update(saved)
 
 
 def missing_extras_report(regs: list[Registry[Any]]) -> list[dict[str, Any]]:

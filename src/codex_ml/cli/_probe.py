@@ -28,7 +28,11 @@ sys.path[:] = job["path"]
 for number, module in job["modules"]:
     out.write(f"start {number}\n")
     try:
-        importlib.import_module(module)
+        if module.startswith("file:"):  # a plugin-folder file, imported as discovery would
+            from codex_ml.registry import _plugindirs
+            _plugindirs.probe_import(module[5:], job["roots"])
+        else:
+            importlib.import_module(module)
     except BaseException:
         pass  # the doctor's own run reports import errors, with their causes
     out.write(f"done {number}\n")
@@ -44,12 +48,15 @@ class Stuck:
         self.number, self.why = number, why
 
 
-def probe(modules: list[str], timeout: float) -> list[Stuck]:
-    """The modules (by position) whose import hung for ``timeout`` s or killed the interpreter."""
+def probe(modules: list[str], timeout: float, roots: list[str] | None = None) -> list[Stuck]:
+    """The modules (by position) whose import hung for ``timeout`` s or killed the interpreter.
+
+    A ``file:PATH`` item is a plugin-folder file under ``roots``.
+    """
     stuck: list[Stuck] = []
     todo = list(enumerate(modules))
     while todo:
-        finished, problem = _run_child(todo, timeout)
+        finished, problem = _run_child(todo, timeout, roots or [])
         if problem is None:
             break
         stuck.append(problem)
@@ -57,14 +64,14 @@ def probe(modules: list[str], timeout: float) -> list[Stuck]:
     return stuck
 
 
-def _run_child(todo: list[tuple[int, str]], timeout: float) -> tuple[int, Stuck | None]:
+def _run_child(todo: list[tuple[int, str]], timeout: float, roots: list[str]) -> tuple[int, Stuck | None]:
     """Import ``todo`` in order in one child: (how many finished, the one that did not, if any)."""
     read_fd, write_fd = os.pipe()
     proc = subprocess.Popen([sys.executable, "-c", CHILD, str(write_fd)], stdin=subprocess.PIPE,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, pass_fds=(write_fd,))
     os.close(write_fd)
     try:
-        _send(proc, {"path": sys.path, "modules": todo})
+        _send(proc, {"path": sys.path, "modules": todo, "roots": roots})
         return _watch(proc, read_fd, todo, timeout)
     finally:
         os.close(read_fd)

@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 class DirReport:
     """What one discovery pass over the plugin directories did."""
 
-    __slots__ = ("roots", "loaded", "failed", "refused")
+    __slots__ = ("failed", "loaded", "refused", "roots")
 
     def __init__(self, roots: list[str] | None = None) -> None:
         self.roots: list[str] = list(roots or ())
@@ -50,6 +50,8 @@ class _State:
         self.stamps: dict[str, int] = {}
         self.warned: set[str] = set()
         self.runs = 0
+        # Files `codex-ml doctor` found hanging in a child process: never imported here.
+        self.skip: dict[str, BaseException] = {}
 
 
 STATE = _State()
@@ -117,8 +119,28 @@ def _discover(roots: list[str]) -> DirReport:
     _pluginimport.HOOK.start([os.path.realpath(r) for r in usable], trust, _warn_once)
     for root in usable:
         for path in _plugin_files(root, report, trust):
-            _import_file(path, report, trust)
+            skipped = STATE.skip.get(os.path.abspath(path))
+            if skipped is not None:
+                report.failed[path] = skipped
+            else:
+                _import_file(path, report, trust)
     return report
+
+
+def plugin_file_paths(roots: list[str]) -> list[str]:
+    """The files discovery would import under ``roots``: checked, none imported."""
+    report, trust = DirReport(roots=list(roots)), _fsafe.Trust()
+    usable = [root for root in roots if _usable_root(root, report, trust)]
+    return [os.path.abspath(p) for root in usable for p in _plugin_files(root, report, trust)]
+
+
+def probe_import(path: str, roots: list[str]) -> None:
+    """Import one plugin file as discovery would (the doctor's child process does this)."""
+    from . import _pluginimport
+
+    trust = _fsafe.Trust()
+    _pluginimport.HOOK.start([os.path.realpath(r) for r in roots], trust, _warn_once)
+    _import_file(path, DirReport(roots=list(roots)), trust)
 
 
 def _usable_root(root: str, report: DirReport, trust: _fsafe.Trust) -> bool:

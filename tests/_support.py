@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 import textwrap
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -72,6 +73,18 @@ def make_package(root: Path, name: str, entry_points: dict[str, dict[str, str]],
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(textwrap.dedent(code))
     return project
+
+
+def installed_on_path(project: Path, tmp_path: Path, monkeypatch: Any, module: str) -> Iterator[Path]:
+    """pip-install ``project`` into a folder put on ``sys.path`` for one test (index rebuilt around it)."""
+    from codex_ml.registry import _epindex
+
+    site = pip_install(project, tmp_path / "site")
+    monkeypatch.syspath_prepend(str(site))
+    _epindex.invalidate()
+    yield site
+    sys.modules.pop(module, None)
+    _epindex.invalidate()
 
 
 def write(path: Path, text: str, mode: int = 0o644) -> Path:

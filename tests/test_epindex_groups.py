@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import importlib.metadata as md
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from _support import make_package, pip_install
+from _support import installed_on_path, make_package
 
 from codex_ml.registry import InvalidNameError, PluginWarning, Registry, _epindex
 from codex_ml.registry._names import normalise
@@ -46,18 +47,13 @@ def test_foreign_targets_load_exactly_as_importlib_metadata_loads_them() -> None
 
 
 @pytest.fixture
-def widget_site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+def widget_site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     """A real distribution declaring a group of its own: valid, module-target and rejected names."""
     project = make_package(tmp_path, "acme-widgets", {"acme.widgets": {
         "Spinner": "acme_widgets:Spinner", "whole_module": "acme_widgets", "bad!name": "acme_widgets:Spinner",
         "register_all": "acme_widgets:register_all"}},
         {"acme_widgets.py": "class Spinner:\n    pass\n\ndef register_all(register_fn):\n    raise AssertionError\n"})
-    site = pip_install(project, tmp_path / "site")
-    monkeypatch.syspath_prepend(str(site))
-    _epindex.invalidate()
-    yield site
-    sys.modules.pop("acme_widgets", None)
-    _epindex.invalidate()
+    yield from installed_on_path(project, tmp_path, monkeypatch, "acme_widgets")
 
 
 def test_names_our_rules_reject_are_reported_not_dropped(widget_site: Path) -> None:

@@ -8,9 +8,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from _support import make_package, pip_install
+from _support import installed_on_path, make_package
 
-from codex_ml.registry import PluginWarning, Registry, _epindex
+from codex_ml.registry import PluginWarning, Registry
 
 NAMES = [f"Gear{i:02d}" for i in range(40)]
 
@@ -21,12 +21,7 @@ def gear_site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]
     code = "".join(f"class {n}:\n    pass\n\n" for n in NAMES)
     project = make_package(tmp_path, "acme-gears", {"acme.gears": {n: f"acme_gears:{n}" for n in NAMES}},
                            {"acme_gears.py": code})
-    site = pip_install(project, tmp_path / "site")
-    monkeypatch.syspath_prepend(str(site))
-    _epindex.invalidate()
-    yield site
-    sys.modules.pop("acme_gears", None)
-    _epindex.invalidate()
+    yield from installed_on_path(project, tmp_path, monkeypatch, "acme_gears")
 
 
 def _gears() -> Registry[object]:

@@ -55,6 +55,10 @@ class DecoderConfig:
     def ff_dim(self) -> int:
         return self.d_ff or 4 * self.d_model
 
+    def to_dict(self) -> dict[str, Any]:
+        """Plain values, as written into an exported folder's ``codex_ml_model.json``."""
+        return dataclasses.asdict(self)
+
 
 @dataclass
 class CausalLMOutput:

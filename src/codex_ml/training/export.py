@@ -24,9 +24,14 @@ from pathlib import Path
 from typing import Any
 
 from codex_ml.training.errors import TrainingConfigError
-from codex_ml.training.runs import EXPORT_MANIFEST, load_run
+from codex_ml.training.runs import (  # load_exported: re-exported, it lived here
+    EXPORT_MANIFEST,
+    FORMAT,
+    load_exported,
+    load_run,
+)
 
-FORMAT = "codex_ml.decoder"
+__all__ = ["EXPORT_MANIFEST", "FORMAT", "export_run", "load_exported", "load_run"]
 LORA_CHOICES = ("merge", "adapter")
 
 
@@ -120,28 +125,3 @@ def export_run(run_dir: str | os.PathLike[str], out: str | os.PathLike[str],
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return {"out": str(target), "format": fmt, "files": sorted(p.name for p in target.iterdir())}
-
-
-def load_exported(folder: Path) -> tuple[Any, Any]:
-    """``(model, tokenizer)`` of a folder written by :func:`export_run` for the decoder."""
-    from safetensors.torch import load_model
-
-    from codex_ml.models.decoder import DecoderConfig, DecoderOnlyLM
-
-    manifest = json.loads((folder / EXPORT_MANIFEST).read_text(encoding="utf-8"))
-    if manifest.get("format") != FORMAT:
-        raise TrainingConfigError(f"{folder / EXPORT_MANIFEST} has format "
-                                  f"{manifest.get('format')!r}, not {FORMAT!r}; it was not "
-                                  "written by codex-ml export.")
-    model = DecoderOnlyLM(DecoderConfig(**manifest["model"]["config"]))
-    load_model(model, str(folder / "model.safetensors"))
-    token_part = manifest["tokenizer"]
-    if token_part.get("name") == "hf" and "files" in token_part:
-        from codex_ml.tokenizers.hf import build_hf_tokenizer
-
-        tokenizer = build_hf_tokenizer(folder / token_part["files"])
-    else:
-        from codex_ml.training import components
-
-        tokenizer = components.build_tokenizer({"tokenizer": token_part})
-    return model.eval(), tokenizer

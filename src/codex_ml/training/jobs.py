@@ -15,33 +15,19 @@ import os
 import random
 import sys
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from codex_ml.training import components
 from codex_ml.training.data import TokenSplits, make_splits
 from codex_ml.training.errors import TrainingConfigError
-from codex_ml.training.runplan import Plan, plan_run
+from codex_ml.training.parts import Parts
+from codex_ml.training.runplan import plan_run
 from codex_ml.training.scoring import check_kinds
 from codex_ml.training.settings import TrainSettings, merge_settings
 
 # Keys of the ``training`` section that choose the trainer rather than tune it.
 TRAINER_KEYS = ("trainer", "config_path", "trainer_kwargs")
-
-
-@dataclass
-class Parts:
-    """Everything a run is made of, built from the config."""
-
-    cfg: dict[str, Any]
-    settings: TrainSettings
-    trainer: Any
-    tokenizer: Any
-    model: Any
-    splits: TokenSplits
-    metrics: dict[str, tuple[Any, str]]
-    plan: Plan | None = None  # the run folder, locked (rank 0 only)
 
 
 def plain_config(cfg: Any) -> dict[str, Any]:

@@ -155,7 +155,7 @@ def evaluate_model(parts: Any, es: Any, folder: Path | None) -> tuple[dict[str, 
     """Metrics of the model (with the weights of checkpoint ``folder`` when given)."""
     from codex_ml.training import checkpoint
     from codex_ml.training.distributed import pick_device
-    from codex_ml.training.evaluate import periodic_samples
+    from codex_ml.training.reporting import periodic_samples
     from codex_ml.training.scoring import score
     from codex_ml.training.token_windows import validation_batches
 

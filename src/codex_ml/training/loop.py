@@ -31,10 +31,10 @@ from codex_ml.training import checkpoint, distributed
 from codex_ml.training.batches import TrainBatches
 from codex_ml.training.distributed import DistContext
 from codex_ml.training.errors import TrainingConfigError
-from codex_ml.training.evaluate import EvalSettings, eval_settings, final_report, periodic_samples
+from codex_ml.training.reporting import EvalSettings, eval_settings, final_report, periodic_samples
 from codex_ml.training.functional import FunctionalTrainer
-from codex_ml.training.jobs import Parts
 from codex_ml.training.lm import TorchSampler, collect_evidence, loss_value, step_evidence
+from codex_ml.training.parts import Parts
 from codex_ml.training.plot import plot_run
 from codex_ml.training.progress import Progress, format_values, make_progress
 from codex_ml.training.rundir import Run
@@ -42,13 +42,6 @@ from codex_ml.training.scoring import score, token_text
 from codex_ml.training.settings import TrainSettings
 from codex_ml.training.summary import finish_run
 from codex_ml.training.token_windows import StreamBatches, train_batches, validation_batches
-
-
-def train(cfg: Any) -> dict[str, Any]:
-    """Train the PyTorch model ``cfg`` describes; return the run summary."""
-    from codex_ml.training.jobs import train as train_job
-
-    return train_job(cfg)
 
 
 def train_parts(parts: Parts) -> dict[str, Any]:

@@ -10,6 +10,7 @@ by ``codex-ml export`` for the in-package models is read too (see
 """
 from __future__ import annotations
 
+import json
 import os
 import re
 from pathlib import Path
@@ -19,6 +20,7 @@ from codex_ml.training import checkpoint as ckpt
 from codex_ml.training.errors import CheckpointError, TrainingConfigError
 
 EXPORT_MANIFEST = "codex_ml_model.json"
+FORMAT = "codex_ml.decoder"  # the manifest's format, written by codex_ml.training.export
 _STEP = re.compile(r"^step-(\d+)$")
 
 
@@ -97,8 +99,6 @@ def load_run(run_dir: str | os.PathLike[str], checkpoint: str = "latest") -> tup
     """
     run = Path(run_dir)
     if (run / EXPORT_MANIFEST).is_file():
-        from codex_ml.training.export import load_exported
-
         return load_exported(run)
     from codex_ml.training.jobs import is_torch_model
     from codex_ml.training.rundir import read_config
@@ -111,3 +111,28 @@ def load_run(run_dir: str | os.PathLike[str], checkpoint: str = "latest") -> tup
     ckpt.load_weights(select_checkpoint(run, checkpoint), model)
     model.eval()
     return model, tokenizer
+
+
+def load_exported(folder: Path) -> tuple[Any, Any]:
+    """``(model, tokenizer)`` of a folder ``codex-ml export`` wrote for the in-package decoder."""
+    from safetensors.torch import load_model
+
+    from codex_ml.models.decoder import DecoderConfig, DecoderOnlyLM
+
+    manifest = json.loads((folder / EXPORT_MANIFEST).read_text(encoding="utf-8"))
+    if manifest.get("format") != FORMAT:
+        raise TrainingConfigError(f"{folder / EXPORT_MANIFEST} has format "
+                                  f"{manifest.get('format')!r}, not {FORMAT!r}; it was not "
+                                  "written by codex-ml export.")
+    model = DecoderOnlyLM(DecoderConfig(**manifest["model"]["config"]))
+    load_model(model, str(folder / "model.safetensors"))
+    token_part = manifest["tokenizer"]
+    if token_part.get("name") == "hf" and "files" in token_part:
+        from codex_ml.tokenizers.hf import build_hf_tokenizer
+
+        tokenizer = build_hf_tokenizer(folder / token_part["files"])
+    else:
+        from codex_ml.training import components
+
+        tokenizer = components.build_tokenizer({"tokenizer": token_part})
+    return model.eval(), tokenizer

@@ -15,7 +15,7 @@ from typing import Any
 
 from codex_ml.training import checkpoint
 from codex_ml.training.errors import CheckpointError, TrainingConfigError
-from codex_ml.training.evaluate import EvalSettings, eval_settings, final_report, periodic_samples
+from codex_ml.training.reporting import EvalSettings, eval_settings, final_report, periodic_samples
 from codex_ml.training.progress import format_values
 from codex_ml.training.rundir import Run
 from codex_ml.training.scoring import Evidence, score, token_text

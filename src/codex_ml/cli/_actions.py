@@ -17,6 +17,7 @@ from codex_ml.registry import PluginWarning, RegistryError
 
 from . import _inspect, _render, _views
 from ._kinds import CliError, alias_note, resolve_kind
+from ._traceback import show_traceback
 
 TYPE_CHECKING = False  # importing typing costs milliseconds on the listing path
 if TYPE_CHECKING:
@@ -43,14 +44,14 @@ def run(as_json: bool, produce: Callable[[], Produced], *, reports_plugins: bool
         try:
             data, blocks, code = produce()
         except CliError as exc:
+            if exc.exit_code != 2:  # a usage error is about the command line, not the code
+                show_traceback(exc)
             return fail(exc, as_json, caught)
         except RegistryError as exc:
+            show_traceback(exc)
             return fail(CliError(str(exc)), as_json, caught)
         except Exception as exc:
-            from codex_ml.cli.hydra_app import traceback_wanted
-
-            if traceback_wanted():
-                raise
+            show_traceback(exc)
             return fail(CliError(f"internal error: {_inspect.describe(exc)}. This is a bug in codex-ml "
                                  "or a plugin; rerun with CODEX_ML_TRACEBACK=1 to see the traceback."),
                         as_json, caught)

@@ -11,7 +11,6 @@ Exit status: 0 done, 1 an error (explained in one paragraph), 2 a usage error.
 """
 from __future__ import annotations
 
-import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -140,8 +139,9 @@ def run(command: str, argv: list[str]) -> int:
         print(f"{USAGE[command]}\ncodex-ml {command}: error: {exc}", file=sys.stderr)
         return 2
     except Exception as exc:
-        if os.environ.get("CODEX_ML_TRACEBACK"):
-            raise
+        from codex_ml.cli._traceback import show_traceback
+
+        show_traceback(exc)
         text = str(exc) if isinstance(exc, _known_errors()) else f"{type(exc).__name__}: {exc}"
         print(f"codex-ml {command}: error: {text}", file=sys.stderr)
         return 1

@@ -156,10 +156,9 @@ def invoke(app: typer.Typer, argv: list[str], prog: str) -> int:
         _render.error("interrupted")
         return 130
     except Exception as exc:
-        from codex_ml.cli.hydra_app import traceback_wanted
+        from ._traceback import show_traceback
 
-        if traceback_wanted():  # the one switch for every command: CODEX_ML_TRACEBACK=1
-            raise
+        show_traceback(exc)  # the one switch for every command: CODEX_ML_TRACEBACK=1
         _render.error(f"internal error: {type(exc).__name__}: {exc}; rerun with "
                       "CODEX_ML_TRACEBACK=1 to see the traceback.")
         return 1

@@ -16,7 +16,7 @@ KIND_ALIASES = {"datasets": "data_loaders", "dataset": "data_loaders", "data": "
 
 
 class CliError(Exception):
-    """An error the CLI reports in one paragraph (never a traceback)."""
+    """An error the CLI reports in one paragraph (its traceback only with CODEX_ML_TRACEBACK=1)."""
 
     exit_code = 1
 

@@ -62,6 +62,9 @@ def _plugin_cli(args: list[str]) -> int:
         found = missing_extra(exc)
         if found is None:
             raise
+        from codex_ml.cli._traceback import show_traceback
+
+        show_traceback(exc)
         command = " ".join(args[:1]) or "--help"
         print(f"{PROG}: error: `{PROG} {command}` needs the optional extra [{found[0]}] "
               f"(no module {found[1]!r}). Fix: {install_hint(found[0])}.", file=sys.stderr)

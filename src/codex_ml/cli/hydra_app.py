@@ -25,7 +25,6 @@ change the working directory (``hydra.job.chdir=false``).
 """
 from __future__ import annotations
 
-import functools
 import os
 import sys
 import traceback
@@ -43,35 +42,15 @@ from codex_ml.cli._hydra_explain import (
     explain,
     translate,
 )
+from codex_ml.cli._traceback import TRACEBACK_VARS, show_traceback, traceback_wanted
+
+__all__ = ["TRACEBACK_VARS", "report", "run", "traceback_wanted"]
 
 COMMANDS = ("train", "evaluate")
 USAGE = ("usage: codex-ml {train,evaluate} [-h] [--hydra-help] [-m] [-cn NAME] [-cp DIR] [-cd DIR] "
          "[--cfg {job,hydra,all}] [--resolve] [-p PACKAGE] [-i INFO] [-sc] [OVERRIDE ...]\n"
          "  OVERRIDE: key=value | +key=value | ~key | group=option | group/option "
          "(Hydra's override grammar; -m sweeps key=a,b | range(..) | choice(..) | glob(..))")
-TRACEBACK_VARS = ("CODEX_ML_TRACEBACK", "CODEX_ML_DEBUG")
-
-
-_ON, _OFF = ("1", "true", "yes", "on"), ("", "0", "false", "no", "off")
-
-
-@functools.lru_cache(maxsize=1)
-def traceback_wanted() -> bool:
-    """One switch for every command: ``CODEX_ML_TRACEBACK=1`` (``CODEX_ML_DEBUG=1`` too).
-
-    Read once per process; a value that is neither on nor off is warned about (once) and
-    counts as on, so a typo never hides the traceback that was asked for.
-    """
-    wanted = False
-    for var in TRACEBACK_VARS:
-        value = os.environ.get(var, "").strip().lower()
-        if value not in _ON + _OFF:
-            print(f"codex-ml: warning: {var}={value!r} is neither on ({', '.join(_ON)}) nor off "
-                  f"({', '.join(_OFF[1:])}); treating it as on.", file=sys.stderr)
-        wanted = wanted or value not in _OFF
-    return wanted
-
-
 def known_errors() -> tuple[type[BaseException], ...]:
     from codex_ml.registry import RegistryError
     from codex_ml.training.errors import CheckpointError, RunWriteError, TrainingConfigError
@@ -82,8 +61,7 @@ def known_errors() -> tuple[type[BaseException], ...]:
 
 def report(command: str, exc: BaseException) -> None:
     """Print ``exc`` as one paragraph on stderr (the traceback only when asked for)."""
-    if traceback_wanted():
-        traceback.print_exception(exc)
+    show_traceback(exc)
     if isinstance(exc, known_errors()):
         text = " ".join(str(exc).split()) if isinstance(exc, ConfigMistake) else str(exc)
     else:

@@ -1,0 +1,42 @@
+"""``CODEX_ML_TRACEBACK=1``: the one traceback switch, honoured the same way by every command.
+
+Every command turns an error into one paragraph on stderr and an exit status
+(1 for an error, 2 for a usage error). With the switch on, the command first
+prints the error's full traceback, then the same paragraph, and exits with the
+same status: the switch adds information and changes nothing else
+(docs/guides/cli.md, "Environment variables"). Stdlib only: the listing
+commands and a bare install (no extras) import it too.
+"""
+from __future__ import annotations
+
+import functools
+import os
+import sys
+import traceback
+
+TRACEBACK_VARS = ("CODEX_ML_TRACEBACK", "CODEX_ML_DEBUG")
+_ON, _OFF = ("1", "true", "yes", "on"), ("", "0", "false", "no", "off")
+
+
+@functools.lru_cache(maxsize=1)
+def traceback_wanted() -> bool:
+    """``CODEX_ML_TRACEBACK=1`` (``CODEX_ML_DEBUG=1`` too), read once per process.
+
+    A value that is neither on nor off is warned about (once) and counts as on,
+    so a typo never hides the traceback that was asked for.
+    """
+    wanted = False
+    for var in TRACEBACK_VARS:
+        value = os.environ.get(var, "").strip().lower()
+        if value not in _ON + _OFF:
+            print(f"codex-ml: warning: {var}={value!r} is neither on ({', '.join(_ON)}) nor off "
+                  f"({', '.join(_OFF[1:])}); treating it as on.", file=sys.stderr)
+        wanted = wanted or value not in _OFF
+    return wanted
+
+
+def show_traceback(exc: BaseException) -> None:
+    """Print ``exc``'s traceback on stderr when the switch is on; the caller reports it as usual."""
+    if traceback_wanted():
+        traceback.print_exception(exc)
+        sys.stderr.flush()

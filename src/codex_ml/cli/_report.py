@@ -66,7 +66,7 @@ def overview(run: dict[str, Any]) -> dict[str, Any]:
     final = s.get("final_eval") or _last_val(run["metrics"])
     return {"label": run["label"], "color": run["color"], "path": run["path"],
             "model": s.get("model") or (cfg.get("model") or {}).get("name"),
-            "trainer": s.get("trainer") or (cfg.get("training") or {}).get("trainer"),
+            "trainer": s.get("trainer") or (cfg.get("training") or {}).get("name"),
             "steps": s.get("steps") or max((r.get("step", 0) for r in run["metrics"]), default=None),
             "device": s.get("device"), "world_size": s.get("world_size"),
             "seconds": _fmt(s.get("train_seconds")), "tokens_per_sec": _fmt(s.get("tokens_per_sec")),
@@ -167,7 +167,7 @@ def _config_names(cfg: dict[str, Any]) -> list[tuple[str, Any]]:
 
     return [("model", part("model")), ("tokenizer", part("tokenizer")),
             ("dataset", part("dataset_loader")), ("dataset path", part("dataset_loader", "path")),
-            ("trainer", part("training", "trainer"))]
+            ("trainer", part("training"))]
 
 
 def report_action(run_dirs: list[str], out: str = "report.html", as_json: bool = False) -> int:

@@ -64,7 +64,11 @@ def _config(file: Path, notes: list[str]) -> dict[str, Any]:
     except (OSError, yaml.YAMLError) as exc:
         notes.append(f"config.yaml could not be read ({type(exc).__name__}); left out.")
         return {}
-    return data if isinstance(data, dict) else {}
+    if not isinstance(data, dict):
+        return {}
+    from codex_ml.training.confignames import canonical_names
+
+    return canonical_names(data, warn=False)  # a run saved before the renames reads the same
 
 
 def read_jsonl(file: Path, notes: list[str]) -> list[dict[str, Any]]:

@@ -98,11 +98,10 @@ def _job_folder(cfg: Any) -> tuple[str, list[str]]:
 def _train(cfg: Any) -> float | None:
     from pathlib import Path
 
-    from codex_ml.training.components import claim_kwargs
-    from codex_ml.training.jobs import plain_config, train
+    from codex_ml.training.jobs import train
 
     folder, overrides = _job_folder(cfg)
-    summary = train(claim_kwargs(plain_config(cfg), overrides), run_dir=Path(folder))
+    summary = train(cfg, run_dir=Path(folder), overrides=overrides)
     if "rank" not in summary:  # only rank 0 reports
         run_dir = summary["run_dir"]
         print(f"wrote {run_dir}: config.yaml, metrics.jsonl, summary.json, checkpoints/\n"
@@ -251,6 +250,26 @@ def hydra_session() -> Iterator[None]:
             os.environ["HYDRA_FULL_ERROR"] = previous
 
 
+@contextmanager
+def config_warnings(command: str) -> Iterator[None]:
+    """An old config key's warning as one line, ``codex-ml train: warning: ...``; others as Python prints them."""
+    import warnings
+
+    from codex_ml.training.errors import DeprecatedConfigKey
+
+    with warnings.catch_warnings():
+        shown = warnings.showwarning
+
+        def show(message: Any, category: type[Warning], *args: Any, **kwargs: Any) -> None:
+            if issubclass(category, DeprecatedConfigKey):
+                print(f"codex-ml {command}: warning: {message}", file=sys.stderr, flush=True)
+            else:
+                shown(message, category, *args, **kwargs)
+
+        warnings.showwarning = show  # restored when catch_warnings exits
+        yield
+
+
 def _launch(command: str, parser: Any, args: Any) -> None:
     from hydra._internal.utils import _run_hydra
     from hydra.errors import ConfigCompositionException
@@ -280,7 +299,7 @@ def run(command: str, argv: list[str]) -> int:
         if command not in COMMANDS:
             raise UsageError(f"unknown command {command!r}; choose one of {', '.join(COMMANDS)}")
         parser, args = parse(command, argv)
-        with hydra_session():
+        with hydra_session(), config_warnings(command):
             _launch(command, parser, args)
         return 0
     except ImportError as exc:

@@ -95,9 +95,11 @@ def claim_kwargs(cfg: dict[str, Any], overrides: list[str]) -> dict[str, Any]:
     ``model.name=plugin model.kwargs.width=8`` passes exactly ``width=8``;
     ``model.name=plugin`` alone passes none; ``model.kwargs={}`` means none.
     """
+    from codex_ml.training.confignames import override_keys
+
+    keys = override_keys(overrides)
     for section in ("model", "tokenizer", "dataset_loader"):
         part = cfg.get(section)
-        keys = [o.split("=", 1)[0].lstrip("+~") for o in overrides]
         if not isinstance(part, dict) or f"{section}.name" not in keys:
             continue
         given = {k.split(".", 2)[2] for k in keys if k.startswith(f"{section}.kwargs.")}
@@ -203,9 +205,9 @@ def build_metrics(cfg: Mapping[str, Any]) -> dict[str, tuple[Any, str]]:
 
 
 def build_optional(cfg: Mapping[str, Any], key: str) -> Any:
-    """The reward model or RL agent named by ``<key>.plugin``, or ``None`` when unset."""
+    """The reward model or RL agent named by ``<key>.name``, or ``None`` when unset."""
     part = section(cfg, key)
-    name = part.get("plugin")
+    name = part.get("name")
     if not name:
         return None
     registry = {"reward_model": "reward_model_registry", "rl_agent": "rl_agent_registry"}[key]

@@ -16,6 +16,14 @@ class TrainingConfigError(ValueError):
         self.key = key  # the setting at fault, when there is one
 
 
+class DeprecatedConfigKey(FutureWarning):
+    """An old spelling of a config key was used (``reward_model.plugin`` for ``reward_model.name``).
+
+    A ``FutureWarning``: Python's category for deprecations aimed at the people
+    running a program, shown by default, once per key and value.
+    """
+
+
 class CheckpointError(RuntimeError):
     """A checkpoint is missing, incomplete or does not fit the model."""
 

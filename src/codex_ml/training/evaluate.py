@@ -34,11 +34,11 @@ def evaluate(cfg: Any, overrides: list[str] | None = None) -> dict[str, Any]:
     Hydra's); a data override there evaluates that data instead of the run's.
     """
     from codex_ml.training import evalrun
-    from codex_ml.training.jobs import build_parts, is_torch_model, plain_config
+    from codex_ml.training.jobs import build_parts, is_torch_model, prepare_config
     from codex_ml.training.rundir import Run
     from codex_ml.training.runs import select_checkpoint
 
-    cfg = plain_config(cfg)
+    cfg = prepare_config(cfg, list(overrides or []))
     run_dir = Path(cfg["run_dir"]) if cfg.get("run_dir") else None
     es = eval_settings(cfg)
     plan = evalrun.RunEval(cfg, {"name": (cfg.get("dataset_loader") or {}).get("name"),

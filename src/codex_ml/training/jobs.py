@@ -14,20 +14,18 @@ import inspect
 import os
 import random
 import sys
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from codex_ml.training import components
 from codex_ml.training.data import TokenSplits, make_splits
+from codex_ml.training.confignames import canonical_names
 from codex_ml.training.errors import TrainingConfigError
-from codex_ml.training.parts import Parts
+from codex_ml.training.parts import Parts, Training
 from codex_ml.training.runplan import plan_run
 from codex_ml.training.scoring import check_kinds
-from codex_ml.training.settings import TrainSettings, merge_settings
-
-# Keys of the ``training`` section that choose the trainer rather than tune it.
-TRAINER_KEYS = ("trainer", "config_path", "trainer_kwargs")
+from codex_ml.training.settings import TrainerChoice, TrainSettings, merge_settings, split_training
 
 
 def plain_config(cfg: Any) -> dict[str, Any]:
@@ -84,43 +82,32 @@ def _functional_style(target: Any) -> bool:
         return False
 
 
-def _trainer_section(cfg: Mapping[str, Any]) -> tuple[str, dict[str, Any], dict[str, Any]]:
-    part = components.section(cfg, "training")
-    name = part.get("trainer") or "offline:functional"
-    extra = part.get("trainer_kwargs") or {}
-    if not isinstance(extra, Mapping):
-        raise TrainingConfigError("training.trainer_kwargs must be a mapping of arguments.")
-    overrides = {k: v for k, v in part.items() if k not in TRAINER_KEYS}
-    return str(name), overrides, dict(extra)
-
-
-def settings_and_trainer(cfg: Mapping[str, Any]) -> tuple[TrainSettings, Any]:
-    """The loop settings, and the trainer if it can be built before the model.
+def parse_training(cfg: Mapping[str, Any]) -> Training:
+    """The ``training`` section, parsed once into typed settings (and the trainer, when it can be
+    built before the model); every bad value is refused here, before anything is written.
 
     A functional-style trainer (``offline:functional`` or a plugin factory with
-    a ``config_path`` parameter) owns the settings. A class trainer (a
-    ``BaseTrainer`` subclass) is built later, once the model exists, and the
-    settings come from the ``training`` section.
+    a ``config_path`` parameter) owns the settings: its file, then the section.
+    A class trainer (a ``BaseTrainer`` subclass) is built later, once the model
+    exists, and the settings come from the ``training`` section alone.
     """
     from codex_ml.registry import trainer_registry
 
-    name, overrides, extra = _trainer_section(cfg)
-    if _functional_style(trainer_registry[name]):
-        kwargs = {"config_path": components.section(cfg, "training").get("config_path"),
-                  **overrides, **extra}
-        trainer = components.create(trainer_registry, name, kwargs, "training")
+    choice, overrides = split_training(components.section(cfg, "training"))
+    if _functional_style(trainer_registry[choice.name]):
+        kwargs = {"config_path": choice.path, **overrides, **choice.kwargs}
+        trainer = components.create(trainer_registry, choice.name, kwargs, "training")
         settings = getattr(trainer, "settings", None)
         if isinstance(settings, TrainSettings):
-            return settings, trainer
-    return merge_settings(("training config", overrides)), None
+            return Training(choice, settings, trainer)
+    return Training(choice, merge_settings(("training config", overrides)), None)
 
 
-def build_class_trainer(cfg: Mapping[str, Any], model: Any) -> Any:
+def build_class_trainer(cfg: Mapping[str, Any], choice: TrainerChoice, model: Any) -> Any:
     """Instantiate a plugin's trainer class, handing it the model if it takes one."""
     from codex_ml.registry import trainer_registry
 
-    name, _, extra = _trainer_section(cfg)
-    target = trainer_registry[name]
+    target, extra = trainer_registry[choice.name], dict(choice.kwargs)
     params: Mapping[str, Any]
     try:
         params = inspect.signature(target).parameters
@@ -130,7 +117,7 @@ def build_class_trainer(cfg: Mapping[str, Any], model: Any) -> Any:
         extra["model"] = model
     if "config" in params and "config" not in extra:  # BaseTrainer(config=...): its section
         extra["config"] = components.section(cfg, "training")
-    trainer = components.create(trainer_registry, name, extra, "training.trainer_kwargs")
+    trainer = components.create(trainer_registry, choice.name, extra, "training.kwargs")
     if getattr(trainer, "model", None) is None:
         trainer.model = model
     return trainer
@@ -151,9 +138,10 @@ def _streamed(cfg: dict[str, Any], records: Any, tokenizer: Any, model: Any) -> 
     return streamed_splits(cfg, records, tokenizer, _val_fraction(cfg))
 
 
-def build_parts(cfg: dict[str, Any]) -> Parts:
-    """Settings, seed, tokenizer, model, data, metrics and trainer, in that order."""
-    settings, trainer = settings_and_trainer(cfg)
+def build_parts(cfg: dict[str, Any], training: Training | None = None) -> Parts:
+    """Settings (unless parsed already), seed, tokenizer, model, data, metrics and trainer."""
+    training = training or parse_training(cfg)
+    settings, trainer = training.settings, training.trainer
     seed_everything(settings.seed, with_torch=not components.torch_free_model(cfg))
     tokenizer = components.build_tokenizer(cfg)
     model, tokenizer = components.build_model(cfg, tokenizer)
@@ -163,18 +151,26 @@ def build_parts(cfg: dict[str, Any]) -> Parts:
     metrics = components.build_metrics(cfg)
     check_kinds(metrics)
     if trainer is None:
-        trainer = build_class_trainer(cfg, model)
-    return Parts(cfg, settings, trainer, tokenizer, model, splits, metrics)
+        trainer = build_class_trainer(cfg, training.choice, model)
+    return Parts(cfg, settings, trainer, tokenizer, model, splits, metrics, training.choice)
 
 
-def _drop_empty_output_dir(run: Path, cfg: dict[str, Any]) -> None:
-    """A first run that failed before writing leaves no empty ``runs/`` behind either."""
-    out = Path(str((cfg.get("training") or {}).get("output_dir") or "runs"))
-    if run.parent.resolve() == out.resolve() and not run.exists():
+def _drop_empty(run: Path | None, output_dir: str) -> None:
+    """A run that failed before writing leaves no empty run folder, nor the empty ``runs/`` above it."""
+    if run is None:
+        return
+    out = Path(output_dir)
+    for folder in [run] + ([out] if run.parent.resolve() == out.resolve() else []):
         try:
-            out.rmdir()  # only when empty
+            folder.rmdir()  # only when empty
         except OSError:
             pass
+
+
+def prepare_config(cfg: Any, overrides: Sequence[str] = ()) -> dict[str, Any]:
+    """The composed config as a plain dict: canonical key names, the command line's kwargs claimed."""
+    plain = canonical_names(plain_config(cfg), overrides)
+    return components.claim_kwargs(plain, list(overrides))
 
 
 def is_main_process() -> bool:
@@ -182,34 +178,45 @@ def is_main_process() -> bool:
     return os.environ.get("RANK", "0") == "0"
 
 
-def train(cfg: Any, run_dir: Path | None = None) -> dict[str, Any]:
+def train(cfg: Any, run_dir: Path | None = None, overrides: Sequence[str] = ()) -> dict[str, Any]:
     """Train what ``cfg`` describes; return the run summary (also in summary.json).
 
     ``run_dir``: the folder to write (``codex-ml train`` passes Hydra's job
     folder); by default ``<training.output_dir>/<training.run_name or a
-    timestamp>``. The folder is locked and a resume checked before anything
-    is built or written.
+    timestamp>``. ``overrides``: the command line's (Hydra's) overrides. The
+    training settings are parsed and checked first; then the folder is locked
+    and a resume checked, all before anything is built or written.
     """
-    cfg = plain_config(cfg)
-    plan = plan_run(cfg, run_dir) if is_main_process() else None
+    try:
+        cfg = prepare_config(cfg, overrides)
+        training = parse_training(cfg)
+    except BaseException:  # nothing written: Hydra's fresh run folder goes too
+        _drop_empty(run_dir, str((cfg.get("training") or {}).get("output_dir") or "runs"))
+        raise
+    plan = plan_run(cfg, run_dir, training.settings) if is_main_process() else None
+    if plan is not None and plan.resumed:  # the saved config, with the safe changes requested
+        training = parse_training(plan.cfg)
     failed = True
     try:
-        parts = build_parts(plan.cfg if plan else cfg)
+        parts = build_parts(plan.cfg if plan else cfg, training)
         parts.plan = plan
         for note in plan.notes if plan else []:
             print(note, flush=True)
-        if is_torch_model(parts.model):
-            from codex_ml.training.loop import train_parts
-
-            summary = train_parts(parts)
-        else:
-            from codex_ml.training.tiny import train_tiny
-
-            summary = train_tiny(parts)
+        summary = _train_parts(parts)
         failed = False
         return summary
     finally:
         if plan is not None:
             plan.lock.release(drop_if_empty=failed)
             if failed:
-                _drop_empty_output_dir(plan.path, cfg)
+                _drop_empty(plan.path, training.settings.output_dir)
+
+
+def _train_parts(parts: Parts) -> dict[str, Any]:
+    if is_torch_model(parts.model):
+        from codex_ml.training.loop import train_parts
+
+        return train_parts(parts)
+    from codex_ml.training.tiny import train_tiny
+
+    return train_tiny(parts)

@@ -10,7 +10,7 @@ from typing import Any
 
 from codex_ml.training.data import TokenSplits
 from codex_ml.training.runplan import Plan
-from codex_ml.training.settings import TrainSettings
+from codex_ml.training.settings import TrainerChoice, TrainSettings
 
 
 @dataclass
@@ -24,4 +24,15 @@ class Parts:
     model: Any
     splits: TokenSplits
     metrics: dict[str, tuple[Any, str]]
+    choice: TrainerChoice = TrainerChoice()  # training.name / path / kwargs
     plan: Plan | None = None  # the run folder, locked (rank 0 only)
+
+
+@dataclass(frozen=True)
+class Training:
+    """The ``training`` section, parsed once: which trainer, its typed settings, and the
+    trainer itself when it could be built before the model (else ``None``)."""
+
+    choice: TrainerChoice
+    settings: TrainSettings
+    trainer: Any = None

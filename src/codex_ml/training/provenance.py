@@ -72,9 +72,9 @@ def components(cfg: dict[str, Any]) -> dict[str, Any]:
     wanted = [("model", reg.model_registry, (cfg.get("model") or {}).get("name")),
               ("tokenizer", reg.tokenizer_registry, (cfg.get("tokenizer") or {}).get("name")),
               ("dataset", reg.data_loader_registry, (cfg.get("dataset_loader") or {}).get("name")),
-              ("trainer", reg.trainer_registry, (cfg.get("training") or {}).get("trainer")),
-              ("reward_model", reg.reward_model_registry, (cfg.get("reward_model") or {}).get("plugin")),
-              ("rl_agent", reg.rl_agent_registry, (cfg.get("rl_agent") or {}).get("plugin"))]
+              ("trainer", reg.trainer_registry, (cfg.get("training") or {}).get("name")),
+              ("reward_model", reg.reward_model_registry, (cfg.get("reward_model") or {}).get("name")),
+              ("rl_agent", reg.rl_agent_registry, (cfg.get("rl_agent") or {}).get("name"))]
     wanted += [(f"metrics.{k}", reg.metric_registry, (v or {}).get("name"))
                for k, v in (cfg.get("metrics") or {}).items() if isinstance(v, dict)]
     return {part: _origin(registry, str(name)) for part, registry, name in wanted

@@ -77,11 +77,11 @@ def final_report(parts: Any, last_eval: dict[str, Any], sampler: Sampler,
     }
     reward_model = components.build_optional(parts.cfg, "reward_model")
     if reward_model is not None:
-        report["reward_model"] = {"plugin": parts.cfg["reward_model"]["plugin"],
+        report["reward_model"] = {"plugin": parts.cfg["reward_model"]["name"],
                                   **reward_scores(reward_model, evidence.prompts, evidence.samples)}
     agent = components.build_optional(parts.cfg, "rl_agent")
     if agent is not None:
         observations = evidence.prompts or parts.splits.val_texts[: es.num_samples]
-        report["rl_agent"] = {"plugin": parts.cfg["rl_agent"]["plugin"],
+        report["rl_agent"] = {"plugin": parts.cfg["rl_agent"]["name"],
                               **rollout(agent, observations, reward_model)}
     return report

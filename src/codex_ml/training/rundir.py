@@ -126,7 +126,9 @@ def read_config(run_dir: Path) -> dict[str, Any]:
     data = yaml.safe_load(file.read_text(encoding="utf-8"))
     if not isinstance(data, dict):
         raise TrainingConfigError(f"{file} does not hold a mapping; the run directory is damaged.")
-    return data
+    from codex_ml.training.confignames import canonical_names
+
+    return canonical_names(data, warn=False)  # a run saved before the renames reads the same
 
 
 def _parsed(file: Path) -> list[tuple[str, dict[str, Any]]]:

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from codex_ml.training.errors import TrainingConfigError
+from codex_ml.training.settings import TrainSettings
 
 CHECKPOINTS, LATEST, METRICS, CONFIG, SUMMARY = "checkpoints", "latest", "metrics.jsonl", "config.yaml", "summary.json"
 # Keys a resume may change: how long to train, where to run, how often to report.
@@ -190,13 +191,12 @@ def _picked(path: Path, has_checkpoint: bool) -> str:
             f"has a checkpoint to continue; starting {path}.")
 
 
-def plan_run(cfg: dict[str, Any], run_dir: Path | None) -> Plan:
+def plan_run(cfg: dict[str, Any], run_dir: Path | None, settings: TrainSettings) -> Plan:
     """Pick, lock and check the run folder; write nothing into it."""
     from codex_ml.training.rundir import read_config
 
-    part = cfg.get("training") or {}
-    resume, run_name = bool(part.get("resume")), part.get("run_name")
-    path = run_dir if run_dir is not None else pick_run_dir(part.get("output_dir"), run_name, resume)
+    resume, run_name = settings.resume, settings.run_name
+    path = run_dir if run_dir is not None else pick_run_dir(settings.output_dir, run_name, resume)
     lock = RunLock(path).acquire()
     try:
         has_checkpoint = (path / CHECKPOINTS / LATEST).is_file()

@@ -1,15 +1,23 @@
-"""The functional trainer's hyper-parameters: one typed record, checked once.
+"""The training settings: one typed record, the single source of their defaults, checked once.
 
-Values come from three layers, later ones winning: the built-in defaults
-below, the trainer's JSON file (``data/offline/trainer_functional.json``,
-found through the catalogue), and explicit keyword overrides (the Hydra
-``training`` section, where ``null`` means "not set here").
+:class:`TrainSettings` holds every hyper-parameter with its type and its
+default, which are the main job's values (``codex-ml train``).
+``configs/training/default.yaml`` spells the same values out for the command
+line and the offline trainer's JSON file (``data/offline/trainer_functional.json``)
+holds only the keys its short fine-tuning profile changes;
+``tests/test_train_settings.py`` fails when either drifts from this record.
+
+Values come from three layers, later ones winning: the defaults below, the
+trainer's JSON file (found through the catalogue), and explicit keyword
+overrides (the Hydra ``training`` section, where ``null`` means "not set here").
+A bad value is refused with the key, the value and what is allowed, before a
+run folder is written (docs/guides/training.md).
 """
 from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -23,24 +31,24 @@ class TrainSettings:
     """Everything the training loop needs to know, validated on construction."""
 
     seed: int = 1337
-    max_steps: int = 300
+    max_steps: int = 200
     # Sequences per optimizer step over ALL processes: the global batch, so one
     # config gives the same numbers on 1 process or N (each takes batch_size / N).
     batch_size: int = 16
     grad_accum_steps: int = 1  # micro-steps each process splits its share into
     block_size: int = 64
-    learning_rate: float = 3e-3
-    min_learning_rate: float = 3e-4
+    learning_rate: float = 2e-3
+    min_learning_rate: float = 2e-4
     warmup_steps: int = 20
     weight_decay: float = 0.1
     beta1: float = 0.9
     beta2: float = 0.99
     grad_clip: float = 1.0  # 0 turns clipping off
     precision: str = "fp32"
-    eval_interval: int = 50
+    eval_interval: int = 25
     eval_batches: int = 8  # 0 evaluates the whole validation split
     log_interval: int = 10
-    checkpoint_interval: int = 100  # 0: only the final checkpoint
+    checkpoint_interval: int = 50  # 0: only the final checkpoint
     keep_checkpoints: int = 2
     device: str = "auto"
     output_dir: str = "runs"
@@ -51,20 +59,19 @@ class TrainSettings:
     smoothing: float = 0.1
 
     def __post_init__(self) -> None:
-        for key in ("max_steps", "batch_size", "grad_accum_steps", "block_size", "order"):
-            _require(key, getattr(self, key) >= 1, "an integer >= 1")
+        for key in ("max_steps", "batch_size", "grad_accum_steps", "block_size", "order",
+                    "eval_interval", "log_interval"):
+            _require(self, key, getattr(self, key) >= 1)
         for key in ("warmup_steps", "eval_batches", "checkpoint_interval", "keep_checkpoints"):
-            _require(key, getattr(self, key) >= 0, "an integer >= 0")
-        _require("eval_interval", self.eval_interval >= 1, "an integer >= 1")
-        _require("log_interval", self.log_interval >= 1, "an integer >= 1")
-        _require("learning_rate", self.learning_rate > 0, "a number > 0")
-        _require("min_learning_rate", 0 <= self.min_learning_rate <= self.learning_rate,
-                 "between 0 and learning_rate")
-        _require("grad_clip", self.grad_clip >= 0, "a number >= 0 (0 turns clipping off)")
-        _require("beta1", 0 <= self.beta1 < 1, "in [0, 1)")
-        _require("beta2", 0 <= self.beta2 < 1, "in [0, 1)")
-        _require("smoothing", self.smoothing >= 0, "a number >= 0")
-        _require("precision", self.precision in PRECISIONS, f"one of {', '.join(PRECISIONS)}")
+            _require(self, key, getattr(self, key) >= 0)
+        _require(self, "learning_rate", self.learning_rate > 0)
+        _require(self, "min_learning_rate", 0 <= self.min_learning_rate <= self.learning_rate)
+        _require(self, "weight_decay", self.weight_decay >= 0)
+        _require(self, "grad_clip", self.grad_clip >= 0)
+        _require(self, "beta1", 0 <= self.beta1 < 1)
+        _require(self, "beta2", 0 <= self.beta2 < 1)
+        _require(self, "smoothing", self.smoothing >= 0)
+        _require(self, "precision", self.precision in PRECISIONS)
 
     @property
     def tokens_per_step(self) -> int:
@@ -85,15 +92,68 @@ class TrainSettings:
         return dataclasses.asdict(self)
 
 
+@dataclass(frozen=True)
+class TrainerChoice:
+    """``training.name``, ``training.path`` and ``training.kwargs``: which trainer, its settings
+    file (``null``: its own default) and the arguments of a trainer class."""
+
+    name: str = "offline:functional"
+    path: str | None = None
+    kwargs: Mapping[str, Any] = field(default_factory=dict)
+
+
+# The keys of the ``training`` section that choose the trainer rather than tune it.
+CHOICE_KEYS = tuple(f.name for f in dataclasses.fields(TrainerChoice))
+
+
+def split_training(part: Mapping[str, Any]) -> tuple[TrainerChoice, dict[str, Any]]:
+    """The ``training`` section (canonical names) as the trainer choice and the setting values."""
+    name, path, kwargs = part.get("name") or "offline:functional", part.get("path"), part.get("kwargs")
+    if not isinstance(name, str):
+        raise TrainingConfigError(f"training.name={name!r} is not allowed: training.name must be "
+                                  "a registered trainer's name (`codex-ml list trainers`).", key="name")
+    if kwargs is not None and not isinstance(kwargs, Mapping):
+        raise TrainingConfigError(f"training.kwargs={kwargs!r} is not allowed: training.kwargs "
+                                  "must be a mapping of argument names to values.", key="kwargs")
+    choice = TrainerChoice(name, None if path is None else str(path), dict(kwargs or {}))
+    return choice, {k: v for k, v in part.items() if k not in CHOICE_KEYS}
+
+
 FIELDS: dict[str, dataclasses.Field[Any]] = {f.name: f for f in dataclasses.fields(TrainSettings)}
 # Keys the trainer's JSON file may hold besides the settings (documentation only).
 _DESCRIPTIVE = ("name", "description")
 
 
-def _require(key: str, ok: bool, rule: str) -> None:
+# What each setting allows, as the error for a bad value says it.
+RULES: dict[str, str] = {
+    "seed": "an integer", "max_steps": "an integer >= 1", "batch_size": "an integer >= 1",
+    "grad_accum_steps": "an integer >= 1", "block_size": "an integer >= 1",
+    "learning_rate": "a number > 0",
+    "min_learning_rate": "a number between 0 and training.learning_rate",
+    "warmup_steps": "an integer >= 0", "weight_decay": "a number >= 0",
+    "beta1": "a number in [0, 1)", "beta2": "a number in [0, 1)",
+    "grad_clip": "a number >= 0 (0 turns clipping off)",
+    "precision": f"one of {', '.join(PRECISIONS)}", "eval_interval": "an integer >= 1",
+    "eval_batches": "an integer >= 0 (0: the whole held-out split)",
+    "log_interval": "an integer >= 1", "checkpoint_interval": "an integer >= 0 (0: only the final one)",
+    "keep_checkpoints": "an integer >= 0", "device": "a device name: auto, cpu, cuda or cuda:N",
+    "output_dir": "a folder path", "run_name": "a folder name, or null for a timestamp",
+    "resume": "true or false", "order": "an integer >= 1", "smoothing": "a number >= 0",
+}
+
+
+def bad_value(key: str, value: Any, source: str = "") -> TrainingConfigError:
+    """The one-paragraph error for a setting's bad value: key, value, what is allowed, the fix."""
+    where = f"{source}: " if source else ""
+    return TrainingConfigError(
+        f"{where}training.{key}={value!r} is not allowed: training.{key} must be {RULES[key]}. "
+        f"Fix the value in the training config or pass training.{key}=... on the command line.",
+        key=key)
+
+
+def _require(settings: TrainSettings, key: str, ok: bool) -> None:
     if not ok:
-        raise TrainingConfigError(f"training.{key} must be {rule}. Fix the value in the training "
-                                  f"config or pass training.{key}=... on the command line.", key=key)
+        raise bad_value(key, getattr(settings, key))
 
 
 def _coerce(key: str, value: Any, source: str) -> Any:
@@ -107,8 +167,7 @@ def _coerce(key: str, value: Any, source: str) -> Any:
         "str | None": value is None or isinstance(value, str),
     }.get(str(kind), True)
     if not ok:
-        raise TrainingConfigError(
-            f"{source}: {key!r} must be {kind}, found {value!r}. Fix the value.")
+        raise bad_value(key, value, source)
     return float(value) if kind == "float" else value
 
 
@@ -142,7 +201,7 @@ def merge_settings(*layers: tuple[str, Mapping[str, Any]]) -> TrainSettings:
     try:
         return TrainSettings(**merged)
     except TrainingConfigError as exc:
-        culprit = origin.get(exc.key or "")
-        if culprit is None:
+        key = exc.key or ""
+        if key not in merged:
             raise
-        raise TrainingConfigError(f"{culprit}: {exc}", key=exc.key) from None
+        raise bad_value(key, merged[key], origin[key]) from None

@@ -39,7 +39,7 @@ def finish_run(parts: Any, run: Run, history: list[dict[str, Any]], report: dict
     summary = {
         "run_dir": str(run.path),
         "model": parts.cfg.get("model", {}).get("name"),
-        "trainer": parts.cfg.get("training", {}).get("trainer"),
+        "trainer": parts.choice.name,
         "steps": parts.settings.max_steps,
         "first_eval": _drop(history[0]) if history else {},
         "final_eval": _drop(history[-1]) if history else {},

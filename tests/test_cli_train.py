@@ -75,8 +75,12 @@ def test_tiny_fixtures_preset_runs_without_torch(workdir: Path) -> None:
 def test_opt_out_keys(workdir: Path, tmp_path: Path) -> None:
     text = tmp_path / "mine.txt"
     text.write_text("\n".join(f"my own line number {i} of text" for i in range(200)))
-    ok(cli(["train", *QUICK, "model.name=MiniLM", f"dataset_loader.path={text}",
-            "reward_model.plugin=offline:length", "rl_agent.plugin=offline:scripted"], workdir))
+    result = ok(cli(["train", *QUICK, "model.name=MiniLM", f"dataset_loader.path={text}",
+                     "reward_model.plugin=offline:length", "rl_agent.plugin=offline:scripted"],
+                    workdir))
+    for old in ("reward_model", "rl_agent"):  # the old spelling of <section>.name: one warning line
+        line = f"codex-ml train: warning: {old}.plugin is the old spelling of {old}.name;"
+        assert result.stderr.count(line) == 1, result.stderr
     s = summary(workdir)
     assert s["model"] == "MiniLM"
     assert s["evaluation"]["reward_model"]["plugin"] == "offline:length"
@@ -123,7 +127,7 @@ def test_a_pip_installed_model_and_trainer_class_work_by_name(workdir: Path, tmp
     env = clean_env(PYTHONPATH=f"{site}:{clean_env().get('PYTHONPATH', '')}")
     # model.name=<plugin> alone: decoder_only's kwargs (d_model, ...) are not handed over.
     ok(cli(["train", *QUICK, "training.max_steps=6", "model.name=plugin-bigram",
-            "training.trainer=plugin-smoothed"], workdir, env))
+            "training.name=plugin-smoothed"], workdir, env))
     s = summary(workdir)
     assert (s["model"], s["trainer"]) == ("plugin-bigram", "plugin-smoothed")
     assert s["final_eval"]["loss"] < s["first_eval"]["loss"]
@@ -144,8 +148,9 @@ def run_inline(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str
     (["train", "trainingg.max_steps=5"], 1, "Did you mean 'training'"),
     (["train", "-cn", "offline/catalog"], 1, "Did you mean 'offline/catalogue'"),
     (["train", "model.name=decoder_onyl"], 1, "Did you mean 'decoder_only'"),
+    (["train", "training.name=offline:functionl"], 1, "Did you mean 'offline:functional'"),
     (["train", "training.trainer=offline:functionl"], 1, "Did you mean 'offline:functional'"),
-    (["train", "training.max_steps=abc"], 1, "'max_steps' must be int"),
+    (["train", "training.max_steps=abc"], 1, "training.max_steps='abc' is not allowed"),
     (["train", "dataset_loader.path=/no/such/corpus.txt"], 1, "/no/such/corpus.txt"),
     (["train", "--epochs", "3"], 2, "unknown option '--epochs'"),
     (["train", "training.max_steps=[1"], 2, "cannot parse override"),

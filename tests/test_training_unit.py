@@ -47,7 +47,7 @@ def ctx(rank: int = 0, world: int = 1) -> DistContext:
 
 def tiny_cfg(tmp_path: Path, **training: Any) -> dict[str, Any]:
     """A plain-dict run config: byte tokenizer, tiny corpus, the stand-in model."""
-    base = {"trainer": "offline:functional", "config_path": None, "trainer_kwargs": {},
+    base = {"name": "offline:functional", "path": None, "kwargs": {},
             "max_steps": 6, "batch_size": 8, "block_size": 32, "eval_interval": 3,
             "log_interval": 3, "checkpoint_interval": 0, "device": "cpu", "warmup_steps": 1,
             "output_dir": str(tmp_path / "runs"), "run_name": "unit"}
@@ -59,7 +59,7 @@ def tiny_cfg(tmp_path: Path, **training: Any) -> dict[str, Any]:
         "training": {**base, **training},
         "metrics": {"token_accuracy": {"name": "accuracy@token", "inputs": "token_ids",
                                        "kwargs": {}}},
-        "reward_model": {"plugin": None}, "rl_agent": {"plugin": None},
+        "reward_model": {"name": None}, "rl_agent": {"name": None},
         "evaluate": {"num_samples": 1, "max_new_tokens": 4},
     }
 
@@ -80,7 +80,7 @@ def test_settings_reject_unknown_keys_with_a_suggestion() -> None:
 def test_settings_check_values_and_types() -> None:
     with pytest.raises(TrainingConfigError, match="training.max_steps must be an integer >= 1"):
         TrainSettings(max_steps=0)
-    with pytest.raises(TrainingConfigError, match="'learning_rate' must be float"):
+    with pytest.raises(TrainingConfigError, match="training.learning_rate='fast' is not allowed"):
         merge_settings(("cli", {"learning_rate": "fast"}))
     with pytest.raises(TrainingConfigError, match="precision must be one of fp32, bf16"):
         TrainSettings(precision="fp8")
@@ -242,7 +242,7 @@ class SmoothedTrainer(BaseTrainer):
 def test_a_base_trainer_subclass_is_driven_by_the_loop(tmp_path: Path, bigram: Any) -> None:
     with trainer_registry.snapshot():
         trainer_registry.register("test-smoothed", SmoothedTrainer)
-        cfg = tiny_cfg(tmp_path, trainer="test-smoothed")
+        cfg = tiny_cfg(tmp_path, name="test-smoothed")
         summary = train(cfg)
     assert summary["trainer"] == "test-smoothed"
     assert summary["final_eval"]["loss"] < summary["first_eval"]["loss"]
@@ -257,7 +257,7 @@ def test_a_trainer_step_that_returns_no_tensor_is_explained(tmp_path: Path, bigr
         trainer_registry.register("test-float", FloatTrainer)
         with pytest.raises(TrainingConfigError,
                            match="each returns the loss tensor or a mapping with a .loss. tensor"):
-            train(tiny_cfg(tmp_path, trainer="test-float"))
+            train(tiny_cfg(tmp_path, name="test-float"))
 
 
 def test_unknown_component_names_suggest_the_close_one(tmp_path: Path) -> None:
@@ -278,8 +278,8 @@ def test_generated_text_metrics_reward_and_rollout(tmp_path: Path, bigram: Any) 
     cfg = tiny_cfg(tmp_path)
     cfg["metrics"] = {"f1": {"name": "f1", "inputs": "texts"},
                       "distinct_2": {"name": "dist-2", "inputs": "samples"}}
-    cfg["reward_model"] = {"plugin": "offline:heuristic"}
-    cfg["rl_agent"] = {"plugin": "offline:scripted"}
+    cfg["reward_model"] = {"name": "offline:heuristic"}
+    cfg["rl_agent"] = {"name": "offline:scripted"}
     summary = train(cfg)
     assert {"f1", "distinct_2"} <= set(summary["final_eval"])
     report = summary["evaluation"]

@@ -179,7 +179,7 @@ def test_help_and_print_config(capsys: pytest.CaptureFixture[str]) -> None:
     assert "codex-ml train training.max_steps=50" in out  # our examples under Hydra's help
     assert hydra_app.run("train", ["--cfg", "job", "-cn", "offline/tiny_fixtures"]) == 0
     out = capsys.readouterr().out
-    assert "name: offline:tiny-sequence" in out and "plugin: offline:scripted" in out
+    assert "name: offline:tiny-sequence" in out and "name: offline:scripted" in out
 
 
 def test_a_group_missing_from_the_primary_config_is_appended(

@@ -4,7 +4,8 @@ Every command turns an error into one paragraph on stderr and an exit status
 (1 for an error, 2 for a usage error). With the switch on, the command first
 prints the error's full traceback, then the same paragraph, and exits with the
 same status: the switch adds information and changes nothing else
-(docs/guides/cli.md, "Environment variables"). Stdlib only: the listing
+(docs/guides/cli.md, "Environment"). A usage error (exit 2) is about the
+command line, not the code, and stays one paragraph. Stdlib only: the listing
 commands and a bare install (no extras) import it too.
 """
 from __future__ import annotations

@@ -77,15 +77,16 @@ def run_config(cfg: dict[str, Any], run_dir: Path, overrides: list[str],
     return RunEval(merged, data, changed, notes)
 
 
-def output_path(cfg: dict[str, Any], output: str | None) -> Path:
-    """``evaluate.output``, else a new ``<run_dir>/evals/<time>.json`` (never an existing file)."""
+def output_path(run_dir: Path | None, output_dir: str, output: str | None) -> Path:
+    """``evaluate.output``, else a new ``<run_dir>/evals/<time>.json`` (or
+    ``<training.output_dir>/eval-<time>.json`` without a run); never an existing file."""
     if output:
         return Path(output)
     stamp = time.strftime("%Y%m%d-%H%M%S")
-    if cfg.get("run_dir"):
-        base = Path(cfg["run_dir"]) / "evals" / stamp
+    if run_dir is not None:
+        base = run_dir / "evals" / stamp
     else:
-        base = Path((cfg.get("training") or {}).get("output_dir") or "runs") / f"eval-{stamp}"
+        base = Path(output_dir) / f"eval-{stamp}"
     candidate, n = base.with_suffix(".json"), 1
     while candidate.exists():
         n += 1

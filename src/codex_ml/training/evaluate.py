@@ -59,6 +59,6 @@ def evaluate(cfg: Any, overrides: list[str] | None = None) -> dict[str, Any]:
     report = {"model": parts.cfg["model"].get("name"), "weights": source, "data": plan.data,
               "overrides": list(overrides or []), "artefacts_changed": plan.changed,
               **final_report(parts, metrics, sampler, es)}
-    path = evalrun.output_path(cfg, es.output)
+    path = evalrun.output_path(run_dir, parts.settings.output_dir, es.output)
     Run(path.parent).write_json(path.name, report)
     return {**report, "output": str(path), "notes": plan.notes}

@@ -108,14 +108,14 @@ def test_the_functional_preset_runs_with_the_trainer_file_profile() -> None:
 
 
 BAD = [
-    ("training.max_steps=abc", "training.max_steps='abc' is not allowed: training.max_steps must "
-                               "be an integer >= 1"),
-    ("training.learning_rate=-1", "training.learning_rate=-1.0 is not allowed: "
-                                  "training.learning_rate must be a number > 0"),
-    ("training.precision=fp8", "training.precision='fp8' is not allowed: training.precision must "
-                               "be one of fp32, bf16"),
-    ("training.resume=maybe", "training.resume='maybe' is not allowed: training.resume must be "
-                              "true or false"),
+    ("training.max_steps=abc",
+     "training.max_steps='abc' is not allowed: training.max_steps must be an integer >= 1"),
+    ("training.learning_rate=-1",
+     "training.learning_rate=-1.0 is not allowed: training.learning_rate must be a number > 0"),
+    ("training.precision=fp8",
+     "training.precision='fp8' is not allowed: training.precision must be one of fp32, bf16"),
+    ("training.resume=maybe",
+     "training.resume='maybe' is not allowed: training.resume must be true or false"),
 ]
 
 

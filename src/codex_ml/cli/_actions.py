@@ -50,7 +50,7 @@ def run(as_json: bool, produce: Callable[[], Produced], *, reports_plugins: bool
         except RegistryError as exc:
             show_traceback(exc)
             return fail(CliError(str(exc)), as_json, caught)
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - one paragraph; the traceback only when asked for
             show_traceback(exc)
             return fail(CliError(f"internal error: {_inspect.describe(exc)}. This is a bug in codex-ml "
                                  "or a plugin; rerun with CODEX_ML_TRACEBACK=1 to see the traceback."),

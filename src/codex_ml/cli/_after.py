@@ -138,7 +138,7 @@ def run(command: str, argv: list[str]) -> int:
     except UsageError as exc:
         print(f"{USAGE[command]}\ncodex-ml {command}: error: {exc}", file=sys.stderr)
         return 2
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 - one paragraph; the traceback only when asked for
         from codex_ml.cli._traceback import show_traceback
 
         show_traceback(exc)

@@ -155,7 +155,7 @@ def invoke(app: typer.Typer, argv: list[str], prog: str) -> int:
     except KeyboardInterrupt:
         _render.error("interrupted")
         return 130
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 - one paragraph; the traceback only when asked for
         from ._traceback import show_traceback
 
         show_traceback(exc)  # the one switch for every command: CODEX_ML_TRACEBACK=1

@@ -19,8 +19,8 @@ from pathlib import Path
 from typing import Any
 
 from codex_ml.training import components
-from codex_ml.training.data import TokenSplits, make_splits
 from codex_ml.training.confignames import canonical_names
+from codex_ml.training.data import TokenSplits, make_splits
 from codex_ml.training.errors import TrainingConfigError
 from codex_ml.training.parts import Parts, Training
 from codex_ml.training.runplan import plan_run

@@ -31,12 +31,12 @@ from codex_ml.training import checkpoint, distributed
 from codex_ml.training.batches import TrainBatches
 from codex_ml.training.distributed import DistContext
 from codex_ml.training.errors import TrainingConfigError
-from codex_ml.training.reporting import EvalSettings, eval_settings, final_report, periodic_samples
 from codex_ml.training.functional import FunctionalTrainer
 from codex_ml.training.lm import TorchSampler, collect_evidence, loss_value, step_evidence
 from codex_ml.training.parts import Parts
 from codex_ml.training.plot import plot_run
 from codex_ml.training.progress import Progress, format_values, make_progress
+from codex_ml.training.reporting import EvalSettings, eval_settings, final_report, periodic_samples
 from codex_ml.training.rundir import Run
 from codex_ml.training.scoring import score, token_text
 from codex_ml.training.settings import TrainSettings

@@ -5,7 +5,7 @@ Its own module so that the loops that consume it (:mod:`codex_ml.training.loop`,
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from codex_ml.training.data import TokenSplits
@@ -24,7 +24,7 @@ class Parts:
     model: Any
     splits: TokenSplits
     metrics: dict[str, tuple[Any, str]]
-    choice: TrainerChoice = TrainerChoice()  # training.name / path / kwargs
+    choice: TrainerChoice = field(default_factory=TrainerChoice)  # training.name / path / kwargs
     plan: Plan | None = None  # the run folder, locked (rank 0 only)
 
 

@@ -15,8 +15,8 @@ from typing import Any
 
 from codex_ml.training import checkpoint
 from codex_ml.training.errors import CheckpointError, TrainingConfigError
-from codex_ml.training.reporting import EvalSettings, eval_settings, final_report, periodic_samples
 from codex_ml.training.progress import format_values
+from codex_ml.training.reporting import EvalSettings, eval_settings, final_report, periodic_samples
 from codex_ml.training.rundir import Run
 from codex_ml.training.scoring import Evidence, score, token_text
 from codex_ml.training.summary import finish_run

@@ -74,7 +74,7 @@ def ours(args: argparse.Namespace, total: int) -> list[float]:
                       "kwargs": {**MODEL, "max_seq_len": args.block}},
             "tokenizer": {"name": "offline:bytes"},
             "dataset_loader": {"name": "offline:tiny-corpus", "val_fraction": 0.1},
-            "training": {"trainer": "offline:functional", "max_steps": total,
+            "training": {"name": "offline:functional", "max_steps": total,
                          "batch_size": args.batch, "block_size": args.block,
                          "learning_rate": LR, "min_learning_rate": MIN_LR,
                          "warmup_steps": WARMUP_LR_STEPS, "eval_interval": total,

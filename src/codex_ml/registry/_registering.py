@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
-from . import _context, _discovery
 from ._entry import Entry, Provenance, object_provenance
-from ._errors import RegistryLoadError, UnknownComponentError
+from ._errors import RegistryLoadError, UnknownComponentError, warn_once
 from ._names import validate_name
+from ._report import PluginFailure
 
 TYPE_CHECKING = False  # typing itself costs milliseconds to import
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
     from typing import Any
+
+    from . import _context
+    from ._precedence import Outcome
+    from ._table import Table
 
 STANDARD_META = ("version", "author", "description", "tags")
 
@@ -36,6 +40,8 @@ def require_str(name: object, what: str) -> None:
 
 def frame_for_registration() -> _context.LoadFrame | None:
     """The plugin this registration comes from: a running load, or plugin code calling later."""
+    from . import _context  # not needed to list or look up: imported on the first registration
+
     return _context.current() or _context.owner_of_caller()
 
 
@@ -102,9 +108,16 @@ def refused(reg: Any, frame: _context.LoadFrame, display: str, provenance: Prove
     frame.refused.append((display, why))
     if frame.later:  # no load is running to collect the refusal: record it here
         refusal = RegistryLoadError(display, reg.label, str(provenance), why)
-        reg.source.report.failed.append(_discovery.PluginFailure(reg.kind, display, provenance, refusal))
-    _discovery.warn_once(f"Refused a registration by {provenance}: {why}", key=f"kind:{why}")
+        reg.source.report.failed.append(PluginFailure(reg.kind, display, provenance, refusal))
+    warn_once(f"Refused a registration by {provenance}: {why}", key=f"kind:{why}")
     return True
+
+
+def place(table: Table, entry: Entry, override: bool, label: str) -> Outcome:
+    """Put ``entry`` in ``table`` as precedence decides (docs/guides/registries.md)."""
+    from . import _precedence
+
+    return _precedence.place(table, entry, override, label)
 
 
 def metadata_of(entry: Entry, kind: str, failure: Any) -> dict[str, Any]:

@@ -12,12 +12,11 @@ import _thread
 import builtins
 import warnings
 
-from . import _registering, _search, _settings, _snapshot, _world
+from . import _registering, _settings, _world
 from ._entry import NOT_LOADED, Entry
 from ._errors import RegistryLoadError
 from ._generic import Generic, T
 from ._names import normalise, validate_name
-from ._precedence import place
 from ._source import Source
 from ._table import Table
 
@@ -30,6 +29,7 @@ if TYPE_CHECKING:
     from ._epindex import EPRecord
     from ._interfaces import Checks, Interface
     from ._settings import Settings
+    from ._snapshot import Snapshot
 
 
 class Registry(Generic[T]):
@@ -116,7 +116,7 @@ class Registry(Generic[T]):
             if table.view is not None:  # an entry point of one of these names decides precedence as an Entry
                 for name in (entry.name, *entry.aliases):
                     self.source.materialise(table, normalise(name))
-            outcome = place(table, entry, override, self.label)
+            outcome = _registering.place(table, entry, override, self.label)
             self.source.failures.pop(normalise(entry.name), None)
             self._fast.clear()
         self.source.note(outcome, entry.name)
@@ -219,7 +219,7 @@ class Registry(Generic[T]):
         self._ensure_scanned()
         if resolve:
             self.source.run_hooks(self)
-        wanted = set(_registering.tags_of(tags, "list()"))
+        wanted = set(_registering.tags_of(tags, "list()")) if tags is not None else set()
         with self._lock:  # one picture: a lookup may be building an entry point's Entry
             picture = self._table.picture()
         return picture.names(wanted, include_deprecated)
@@ -253,6 +253,8 @@ class Registry(Generic[T]):
         self._ensure_scanned()
         with self._lock:
             picture = self._table.picture()
+        from . import _search
+
         return _search.rank(query, picture.searchable(), limit)
 
     def metadata(self, name: str) -> dict[str, Any]:
@@ -294,6 +296,8 @@ class Registry(Generic[T]):
         """Drop what discovery found; the next access discovers again, as a first access does."""
         _world.forget(self, keep)
 
-    def snapshot(self) -> _snapshot.Snapshot:
+    def snapshot(self) -> Snapshot:
         """``with reg.snapshot(): ...`` restores this registry's whole state on exit."""
-        return _snapshot.Snapshot(self)
+        from ._snapshot import Snapshot
+
+        return Snapshot(self)

@@ -14,14 +14,15 @@ needs, and the built-in registries (with the offline catalogue) are built
 when one of them, or a ``get_x``/``list_x`` helper, is first used.
 """
 
+# ruff: noqa: F405  (the kinds' names come from ``_kinds``, imported only for the type checker)
 from __future__ import annotations
 
 import sys
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from ._directory import all_registries, registries
     from ._dirstate import DirReport, set_auto_discover
-    from ._discovery import DiscoveryReport, PluginFailure
     from ._entry import Entry, Provenance
     from ._epindex import EPRecord
     from ._epindex import Index as EntryPointIndex
@@ -38,13 +39,14 @@ if TYPE_CHECKING:
     from ._interfaces import Interface
     from ._kinds import *  # noqa: F403  (the built-in registries and their get_x/list_x helpers)
     from ._registry import Registry
+    from ._report import DiscoveryReport, PluginFailure
     from ._settings import Settings, SettingsWarning
     from ._world import discover_plugins, reset_discovery
 
 # Where each name lives (module, attribute); every other public name is ``_kinds``'.
 _HOME = {
     "DirReport": ("_dirstate", "DirReport"), "set_auto_discover": ("_dirstate", "set_auto_discover"),
-    "DiscoveryReport": ("_discovery", "DiscoveryReport"), "PluginFailure": ("_discovery", "PluginFailure"),
+    "DiscoveryReport": ("_report", "DiscoveryReport"), "PluginFailure": ("_report", "PluginFailure"),
     "Entry": ("_entry", "Entry"), "Provenance": ("_entry", "Provenance"),
     "EPRecord": ("_epindex", "EPRecord"), "EntryPointIndex": ("_epindex", "Index"),
     "Interface": ("_interfaces", "Interface"), "Registry": ("_registry", "Registry"),
@@ -94,7 +96,7 @@ def entry_point_index() -> EntryPointIndex:
 
 def discover_all(force: bool = False, strict: bool | None = None) -> list[DiscoveryReport]:
     """Run ``init_*_plugins()`` for every registry (what ``codex-ml doctor`` does)."""
-    from ._kinds import all_registries
+    from ._directory import all_registries
 
     return [reg.discover(force=force, strict=strict) for reg in all_registries()]
 

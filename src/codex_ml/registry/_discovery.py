@@ -16,10 +16,10 @@ from __future__ import annotations
 from . import _epindex, _errors, _index, _settings
 from ._context import import_target, loading
 from ._entry import BUILTIN, ENTRY_POINT, Provenance
-from ._errors import RegistryLoadError, describe_exception
+from ._errors import RegistryLoadError
 from ._names import normalise
 from ._once import Once
-from ._report import DiscoveryReport, PluginFailure
+from ._report import PluginFailure
 
 TYPE_CHECKING = False  # typing itself costs milliseconds to import
 if TYPE_CHECKING:

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 from ._entry import Entry, Provenance, object_provenance
-from ._errors import RegistryLoadError, UnknownComponentError, warn_once
 from ._names import validate_name
-from ._report import PluginFailure
 
 TYPE_CHECKING = False  # typing itself costs milliseconds to import
 if TYPE_CHECKING:
@@ -13,6 +11,7 @@ if TYPE_CHECKING:
     from typing import Any
 
     from . import _context
+    from ._errors import UnknownComponentError
     from ._precedence import Outcome
     from ._table import Table
 
@@ -105,6 +104,9 @@ def refused(reg: Any, frame: _context.LoadFrame, display: str, provenance: Prove
     why = cross_kind(frame, reg.kind, reg.label, display)
     if not why:
         return False
+    from ._errors import RegistryLoadError, warn_once
+    from ._report import PluginFailure
+
     frame.refused.append((display, why))
     if frame.later:  # no load is running to collect the refusal: record it here
         refusal = RegistryLoadError(display, reg.label, str(provenance), why)
@@ -170,6 +172,7 @@ def build(reg: Any, name: str, kwargs: dict[str, Any]) -> Any:
 def unknown(reg: Any, name: str) -> UnknownComponentError:
     """The error for an absent name: where the registry looked, what is close, what failed."""
     from . import _search, _world
+    from ._errors import UnknownComponentError
 
     return UnknownComponentError(
         name, reg.label, searched=_world.searched_places(reg),

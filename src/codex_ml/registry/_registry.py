@@ -10,12 +10,9 @@ from __future__ import annotations
 
 import _thread
 import builtins
-import warnings
 
 from . import _registering, _settings, _world
 from ._entry import NOT_LOADED, Entry
-from ._errors import RegistryLoadError
-from ._generic import Generic, T
 from ._names import normalise, validate_name
 from ._source import Source
 from ._table import Table
@@ -23,13 +20,23 @@ from ._table import Table
 TYPE_CHECKING = False  # typing costs milliseconds to import: only the checker sees it
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator, Sequence
-    from typing import Any
+    from typing import Any, Generic, TypeVar
 
-    from ._discovery import DiscoveryReport, PluginFailure
     from ._epindex import EPRecord
     from ._interfaces import Checks, Interface
+    from ._report import DiscoveryReport, PluginFailure
     from ._settings import Settings
     from ._snapshot import Snapshot
+
+    T = TypeVar("T")
+else:
+    class Generic:
+        """Subscription returns the class itself: ``Registry[Model] is Registry`` (typing is not imported)."""
+
+        def __class_getitem__(cls, item):
+            return cls
+
+    T = None
 
 
 class Registry(Generic[T]):
@@ -176,6 +183,8 @@ class Registry(Generic[T]):
         key = normalise(name)
         deprecated = self._table.deprecated.get(key)
         if deprecated is not None:
+            import warnings
+
             warnings.warn(deprecated[2], DeprecationWarning, stacklevel=4)
             name = deprecated[1]
         entry = self._lookup(name)  # one table: a refresh swaps it whole
@@ -235,11 +244,13 @@ class Registry(Generic[T]):
         return [obj for _, obj in self.items()]
 
     def items(self) -> builtins.list[tuple[str, T]]:
+        from . import _errors
+
         out = []
         for name in self.list():
             try:
                 out.append((name, self[name]))
-            except RegistryLoadError:
+            except _errors.RegistryLoadError:
                 continue
         return out
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from ._errors import describe_exception
-
 TYPE_CHECKING = False  # typing itself costs milliseconds to import
 if TYPE_CHECKING:
     from ._entry import Provenance
@@ -22,6 +20,8 @@ class PluginFailure:
 
     @property
     def cause(self) -> str:
+        from ._errors import describe_exception
+
         return describe_exception(self.error)
 
     def __str__(self) -> str:

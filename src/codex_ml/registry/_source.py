@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from . import _epview, _index, _settings
 from ._entry import NOT_LOADED, Entry
-from ._errors import RegistryCollisionError, RegistryLoadError, warn_once
 from ._names import normalise, validate_name
 from ._once import Once
 from ._report import DiscoveryReport, PluginFailure
@@ -21,6 +20,7 @@ if TYPE_CHECKING:
     from typing import Any
 
     from . import _context, _epindex
+    from ._errors import RegistryLoadError
     from ._precedence import Outcome
     from ._table import Table
 
@@ -95,7 +95,8 @@ class Source:
                 self.materialise(table, key)
 
     def _add_record(self, table: Table, rec: _epindex.EPRecord, policy: Any, known: dict[tuple[str, str], Entry]) -> None:
-        from . import _discovery  # only names set apart or looked up get here, never a plain listing
+        # Only names set apart or looked up get here, never a plain listing.
+        from . import _discovery
 
         why = _discovery.allowed(rec, policy) if policy is not None else ""  # None: the view applied the rules
         if why:
@@ -140,6 +141,8 @@ class Source:
 
     # ------------------------------------------------------------- records
     def record_failure(self, failure: PluginFailure) -> PluginFailure:
+        from ._errors import warn_once
+
         self.failures[normalise(failure.name)] = failure
         self.report.failed.append(failure)
         warn_once(f"Skipped broken {self.label} plugin {failure}", key=f"fail:{self.kind}:{failure}")
@@ -148,6 +151,10 @@ class Source:
         return failure
 
     def note(self, outcome: Outcome, name: str) -> None:
+        if not (outcome.shadowed or outcome.warn or outcome.collisions):
+            return  # the common case: nothing to report
+        from ._errors import RegistryCollisionError, warn_once
+
         self.report.shadowed.extend(outcome.shadowed)
         for message in outcome.warn:
             warn_once(f"Plugin shadowed in {self.kind}: {message}", key=f"shadow:{self.kind}:{message}")
@@ -158,6 +165,8 @@ class Source:
             warn_once(f"Plugin collision in {self.kind}: {message}", key=f"collide:{self.kind}:{message}")
 
     def load_error(self, failure: PluginFailure) -> RegistryLoadError:
+        from ._errors import RegistryLoadError
+
         return RegistryLoadError(failure.name, self.label, str(failure.provenance), failure.cause)
 
     def result(self) -> DiscoveryReport:
@@ -204,6 +213,8 @@ class Source:
         return again.obj if again.obj is not NOT_LOADED else self.load(again, registry)
 
     def _refusals(self, frame: _context.LoadFrame, entry: Entry) -> None:
+        from ._errors import RegistryLoadError
+
         for refused, why in frame.refused:  # the import tried to register into another kind
             refusal = RegistryLoadError(refused, self.label, str(entry.provenance), why)
             self.report.failed.append(PluginFailure(self.kind, refused, entry.provenance, refusal))

@@ -12,7 +12,6 @@ import os
 
 from . import _dirstate, _index, _settings
 from ._entry import PLUGIN_FILE
-from ._errors import RegistryLoadError
 
 TYPE_CHECKING = False  # typing itself costs milliseconds to import
 if TYPE_CHECKING:
@@ -130,6 +129,8 @@ def discover(reg: Any, force: bool, strict: bool | None) -> DiscoveryReport:
         _discover_now(reg, force)
         report = source.result()
         if source.strict_now() and not report.ok:
+            from ._errors import RegistryLoadError
+
             raise RegistryLoadError(reg.kind, reg.label, "plugin discovery", "; ".join(
                 [str(f) for f in report.failed] + report.collisions))
         return report
@@ -155,6 +156,8 @@ def _discover_now(reg: Any, force: bool) -> None:
 
 
 def _try_load(reg: Any, entry: Any) -> None:
+    from ._errors import RegistryLoadError
+
     try:
         reg[entry.name]
         reg.source.report.loaded.append(f"{entry.name} ({entry.provenance.distribution or entry.provenance.file})")

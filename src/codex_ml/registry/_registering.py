@@ -122,6 +122,27 @@ def place(table: Table, entry: Entry, override: bool, label: str) -> Outcome:
     return _precedence.place(table, entry, override, label)
 
 
+def check(reg: Any, entry: Entry) -> None:
+    """What the registry's kind asks of a new entry: its interface (classes) and its checks."""
+    if isinstance(entry.obj, type) and reg.interface is not None:
+        reg.interface.check_class(entry.obj, source=str(entry.provenance))
+    if reg.checks is not None:
+        reg.checks.on_register(entry)
+
+
+def loaded_items(reg: Any) -> list[tuple[str, Any]]:
+    """``reg.items()``: every component loaded; a broken plugin is skipped (it was warned)."""
+    from ._errors import RegistryLoadError
+
+    out = []
+    for name in reg.list():
+        try:
+            out.append((name, reg[name]))
+        except RegistryLoadError:
+            continue
+    return out
+
+
 def metadata_of(entry: Entry, kind: str, failure: Any) -> dict[str, Any]:
     """``registry.metadata(name)``: the entry's metadata, name, load state and provenance."""
     from ._precedence import target_of

@@ -30,9 +30,7 @@ if TYPE_CHECKING:
 
     T = TypeVar("T")
 else:
-    class Generic:
-        """Subscription returns the class itself: ``Registry[Model] is Registry`` (typing is not imported)."""
-
+    class Generic:  # ``Registry[Model] is Registry`` at run time, without importing typing
         def __class_getitem__(cls, item):
             return cls
 
@@ -100,10 +98,7 @@ class Registry(Generic[T]):
         entry = _registering.make_entry(display, obj, provenance, is_factory, aliases, metadata, self.label)
         if frame is not None and _registering.refused(self, frame, display, provenance):
             return obj
-        if isinstance(obj, type) and self.interface is not None:
-            self.interface.check_class(obj, source=str(provenance))
-        if self.checks is not None:
-            self.checks.on_register(entry)
+        _registering.check(self, entry)
         self._insert(entry, override)
         if frame is not None:
             frame.registered.append((self.kind, display))
@@ -111,10 +106,7 @@ class Registry(Generic[T]):
 
     def register_lazy(self, name: str, target: str, *, builtin: bool = False, override: bool = False,
                       factory: bool | None = None, aliases: Sequence[str] = (), **metadata: Any) -> None:
-        """Register ``"module:attr"`` without importing it (the built-in catalogue's way).
-
-        ``builtin=True`` counts only for code inside this installed package.
-        """
+        """Register ``"module:attr"`` without importing it; ``builtin=True`` counts only for codex_ml's own code."""
         self._insert(_registering.lazy_entry(self, name, target, builtin, factory, aliases, metadata), override)
 
     def _insert(self, entry: Entry, override: bool) -> None:
@@ -244,15 +236,7 @@ class Registry(Generic[T]):
         return [obj for _, obj in self.items()]
 
     def items(self) -> builtins.list[tuple[str, T]]:
-        from . import _errors
-
-        out = []
-        for name in self.list():
-            try:
-                out.append((name, self[name]))
-            except _errors.RegistryLoadError:
-                continue
-        return out
+        return _registering.loaded_items(self)
 
     def filter(self, predicate: Callable[[T], bool]) -> dict[str, T]:
         """``{name: obj}`` of the components for which ``predicate(obj)`` is true."""

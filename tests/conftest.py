@@ -22,6 +22,10 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
 # Keep the user's real cache out of the tests.
 os.environ.setdefault("CODEX_ML_CACHE", "0")
+# The suite runs many small torch processes at once on few cores: one intra-op
+# thread each, or OpenMP's spinning threads slow every one of them many times over.
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+os.environ.setdefault("MKL_NUM_THREADS", "1")
 sys.path.insert(0, str(NETBLOCK))
 import sitecustomize as _netblock
 

@@ -34,7 +34,9 @@ class Source:
         self.settings = settings  # the settings of this process (rebuilt on reset), given, not looked up
         self.scan_count = 0  # how often entry points were scanned (tests, benchmarks)
         self.discovering: int | None = None  # the thread inside discover()
-        self.strict: bool | None = None  # an explicit strict= of the discover() running now
+        # An explicit strict= of a discover() running now, by thread: it reaches the failures that
+        # discover() records in its own thread and never another thread's.
+        self.strict: dict[int, bool] = {}
         self.forget()
 
     def forget(self) -> None:
@@ -48,7 +50,10 @@ class Source:
         self.seen_index: object = None
 
     def strict_now(self) -> bool:
-        return self.settings().strict if self.strict is None else bool(self.strict)
+        import _thread
+
+        given = self.strict.get(_thread.get_ident())
+        return self.settings().strict if given is None else given
 
     # ------------------------------------------------------------ scanning
     def scan(self, table: Table, live: Table | None = None) -> None:

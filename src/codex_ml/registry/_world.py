@@ -123,8 +123,9 @@ def discover(reg: Any, force: bool, strict: bool | None) -> DiscoveryReport:
     me = _thread.get_ident()
     if source.discovering == me:
         return source.result()
-    saved = source.strict
-    source.discovering, source.strict = me, strict
+    source.discovering = me
+    if strict is not None:
+        source.strict[me] = bool(strict)
     try:
         _discover_now(reg, force)
         report = source.result()
@@ -135,7 +136,8 @@ def discover(reg: Any, force: bool, strict: bool | None) -> DiscoveryReport:
                 [str(f) for f in report.failed] + report.collisions))
         return report
     finally:
-        source.discovering, source.strict = None, saved
+        source.discovering = None
+        source.strict.pop(me, None)
 
 
 def _discover_now(reg: Any, force: bool) -> None:

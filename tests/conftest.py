@@ -81,3 +81,16 @@ def _settings_follow_the_environment() -> Iterator[None]:
     reload_settings()
     yield
     reload_settings()
+
+
+# Known long tests (each runs many real commands): started first, so that with several
+# workers (pytest-xdist, `-n auto` in pyproject.toml) none of them is left to run alone at the end.
+LONG = ("test_docs_examples.py::test_every_code_block_of_the_page_runs", "test_checkpoint_resume.py",
+        "test_export.py", "test_distributed_torchrun.py", "test_generate.py", "test_run_folders.py")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    def first(item: pytest.Item) -> int:
+        return 0 if item.get_closest_marker("slow") or any(part in item.nodeid for part in LONG) else 1
+
+    items.sort(key=first)  # stable: the rest keep their order

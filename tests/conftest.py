@@ -22,6 +22,10 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
 # Keep the user's real cache out of the tests.
 os.environ.setdefault("CODEX_ML_CACHE", "0")
+# The suite runs many small torch processes at once on few cores: one intra-op
+# thread each, or OpenMP's spinning threads slow every one of them many times over.
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+os.environ.setdefault("MKL_NUM_THREADS", "1")
 sys.path.insert(0, str(NETBLOCK))
 import sitecustomize as _netblock
 
@@ -77,3 +81,16 @@ def _settings_follow_the_environment() -> Iterator[None]:
     reload_settings()
     yield
     reload_settings()
+
+
+# Known long tests (each runs many real commands): started first, so that with several
+# workers (pytest-xdist, `-n auto` in pyproject.toml) none of them is left to run alone at the end.
+LONG = ("test_docs_examples.py::test_every_code_block_of_the_page_runs", "test_checkpoint_resume.py",
+        "test_export.py", "test_distributed_torchrun.py", "test_generate.py", "test_run_folders.py")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    def first(item: pytest.Item) -> int:
+        return 0 if item.get_closest_marker("slow") or any(part in item.nodeid for part in LONG) else 1
+
+    items.sort(key=first)  # stable: the rest keep their order

@@ -29,9 +29,9 @@ PROBE = """
     import json, warnings
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        from codex_ml.registry import _plugindirs, metric_registry
+        from codex_ml.registry import _dirstate, metric_registry
         names = metric_registry.list()
-    report = _plugindirs.STATE.report
+    report = _dirstate.STATE.report
     print(json.dumps({"names": sorted(n for n in names if n.startswith("hx-")), "refused": report.refused,
                       "loaded": report.loaded, "failed": {k: repr(v) for k, v in report.failed.items()},
                       "warnings": [str(w.message) for w in caught]}))
@@ -183,12 +183,12 @@ def test_a_fifo_or_device_in_a_plugin_folder_never_blocks(scene: Any) -> None:
 RACE = """
     import json, os, pathlib, stat, warnings
     warnings.simplefilter("ignore")
-    from codex_ml.registry import _plugindirs, metric_registry, set_auto_discover
+    from codex_ml.registry import _dirstate, metric_registry, set_auto_discover
     set_auto_discover(False)
     link, trials = {link!r}, {trials}
     seen = {{"good": 0, "refused": 0, "evil": 0, "naive_evil": 0}}
     for _ in range(trials):
-        report = _plugindirs.discover_plugins([os.path.dirname(link)], force=True)
+        report = _dirstate.discover_plugins([os.path.dirname(link)], force=True)
         seen["good"] += "hx-good" in metric_registry
         seen["evil"] += "hx-evil" in metric_registry
         seen["refused"] += link in report.refused
@@ -303,7 +303,7 @@ def test_module_names_never_collide(tmp_path: Path) -> None:
 SWAP_AFTER_CHECK = """
     import json, os, warnings
     warnings.simplefilter("ignore")
-    from codex_ml.registry import _fsafe, _plugindirs, metric_registry, set_auto_discover
+    from codex_ml.registry import _dirstate, _fsafe, metric_registry, set_auto_discover
     set_auto_discover(False)
     checked = _fsafe._Walk.run
 
@@ -314,7 +314,7 @@ SWAP_AFTER_CHECK = """
         return found
 
     _fsafe._Walk.run = check_then_swap
-    report = _plugindirs.discover_plugins([{root!r}], force=True)
+    report = _dirstate.discover_plugins([{root!r}], force=True)
     print(json.dumps({{"names": sorted(n for n in metric_registry.list() if n.startswith("hx-")),
                       "refused": report.refused}}))
 """

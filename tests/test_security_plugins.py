@@ -194,9 +194,9 @@ LIST = """
     import json, warnings
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        from codex_ml.registry import _plugindirs, metric_registry
+        from codex_ml.registry import _dirstate, metric_registry
         names = metric_registry.list()
-    report = _plugindirs.STATE.report
+    report = _dirstate.STATE.report
     print(json.dumps({"names": [n for n in names if n.startswith("pd-")],
                       "refused": {k: v for k, v in report.refused.items()},
                       "loaded": report.loaded,

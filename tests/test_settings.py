@@ -90,3 +90,58 @@ def test_a_command_chooses_settings_without_touching_the_environment() -> None:
             assert chosen.strict is False and current() is chosen
             assert os.environ["CODEX_ML_PLUGINS_STRICT"] == "1"
         assert current().strict is True
+
+
+@pytest.fixture(scope="module")
+def broken_with_hook(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A broken metric and a hook that calls ``strict_probe.during_discover()`` while discovery runs it."""
+    root = tmp_path_factory.mktemp("strict-thread")
+    hook = "import sys\n\ndef register(register_fn):\n    sys.modules['strict_probe'].during_discover()\n"
+    project = make_package(root, "broken-with-hook", {"codex_ml.metrics": {
+        "broken-two": "broken_two:score", "bad!two": "broken_two:score", "probe": "broken_two_hook:register"}},
+        {"broken_two.py": "raise ValueError('broken on purpose')\n", "broken_two_hook.py": hook})
+    return pip_install(project, root / "site")
+
+
+def test_strict_given_to_discover_reaches_only_its_own_thread(broken_with_hook: Path) -> None:
+    """``discover(strict=True)`` in one thread never makes another thread strict (a rescan there)."""
+    import sys
+    import threading
+    import types
+
+    import time
+
+    outcome: dict[str, str] = {}
+    workers: list[threading.Thread] = []
+
+    def other_thread() -> None:  # a rescan records 'bad!two' again: the environment says not strict
+        try:
+            metric_registry.refresh()
+            outcome["other"] = "refreshed"
+        except RegistryLoadError as exc:
+            outcome["other"] = f"raised: {exc}"
+
+    def during_discover() -> None:  # the hook runs this inside discover(strict=True)
+        failed = metric_registry.source.report.failed
+        before = len(failed)
+        workers.append(threading.Thread(target=other_thread))
+        workers[0].start()
+        deadline = time.monotonic() + 60
+        # Wait until the other thread's rescan recorded its failure (or ended); it then waits for
+        # this hook to return before running hooks itself, so joining it here would deadlock.
+        while len(failed) == before and workers[0].is_alive() and time.monotonic() < deadline:
+            time.sleep(0.005)
+
+    sys.modules["strict_probe"] = types.SimpleNamespace(during_discover=during_discover)  # type: ignore[assignment]
+    try:
+        with isolated(sys_path=[str(broken_with_hook)], env={"CODEX_ML_PLUGINS_STRICT": "0"}), \
+                warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            assert "broken-two" in metric_registry.list()  # scanned, not strict: 'bad!two' recorded
+            with pytest.raises(RegistryLoadError, match="broken-two.*ValueError: broken on purpose"):
+                metric_registry.discover(strict=True)
+    finally:
+        del sys.modules["strict_probe"]
+        for worker in workers:
+            worker.join(60)
+    assert outcome == {"other": "refreshed"}

@@ -9,7 +9,7 @@ from codex_ml.registry.testing import isolated
 
 
 def test_64_threads_first_access_discover_once(installed_examples: Path, tmp_path: Path) -> None:
-    from codex_ml.registry import _plugindirs, metric_registry
+    from codex_ml.registry import _dirstate, metric_registry
 
     plugins = tmp_path / "plugins"
     plugins.mkdir()
@@ -20,7 +20,7 @@ def test_64_threads_first_access_discover_once(installed_examples: Path, tmp_pat
         "register_metric('counted', lambda p, t=None: 1.0)\n")
     env = {"CODEX_ML_PLUGIN_PATH": str(plugins), "COUNT_LOG": str(log)}
     with isolated(sys_path=[str(installed_examples)], env=env):
-        scans, runs = metric_registry.source.scan_count, _plugindirs.STATE.runs
+        scans, runs = metric_registry.source.scan_count, _dirstate.STATE.runs
         barrier = threading.Barrier(64)
         seen: list[tuple[bool, bool]] = []
         errors: list[str] = []
@@ -38,7 +38,7 @@ def test_64_threads_first_access_discover_once(installed_examples: Path, tmp_pat
         for t in threads:
             t.join()
         assert errors == [] and len(seen) == 64
-        assert metric_registry.source.scan_count - scans == 1 and _plugindirs.STATE.runs - runs == 1
+        assert metric_registry.source.scan_count - scans == 1 and _dirstate.STATE.runs - runs == 1
         assert log.read_text() == "x" and set(seen) == {(True, True)}
 
 

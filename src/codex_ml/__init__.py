@@ -1,17 +1,14 @@
 """codex_ml: the plugin and registry layer of an ML training stack.
 
-Importing the package registers the built-in offline catalogue by dotted
-path only (nothing heavy is imported until a component is asked for).
-``codex_ml.load_run(run_dir)`` opens a trained run (imported on first use).
+The built-in registries hold the offline catalogue, by dotted path only,
+from the moment they are first used (nothing heavy is imported until a
+component is asked for). ``codex_ml.load_run(run_dir)`` opens a trained run
+(imported on first use).
 """
 
 from __future__ import annotations
 
 __version__ = "0.1.0"
-
-from codex_ml.catalogue import install as _install_catalogue  # noqa: E402
-
-_install_catalogue()
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

@@ -6,23 +6,25 @@ listing them imports nothing but this table.
 
 from __future__ import annotations
 
+from codex_ml.registry._once import Once
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
-_installed = False
+_INSTALL = Once()
 
 
 def install() -> None:
-    """Register every row of the built-in table (idempotent)."""
-    global _installed
-    if _installed:
-        return
-    from codex_ml import registry
-    from codex_ml.catalogue._table import BUILTINS
+    """Register every row of the built-in table (once; the built-in registries call it when built)."""
+    _INSTALL.run(_install)
 
-    by_kind = {r.kind: r for r in registry.all_registries()}
+
+def _install() -> None:
+    from codex_ml.catalogue._table import BUILTINS
+    from codex_ml.registry._directory import registries
+
+    by_kind = {e.name: e.obj for e in registries._table.entries.values()}
     for kind, name, target, metadata in BUILTINS:
         options: dict[str, Any] = dict(metadata)
         by_kind[kind].register_lazy(name, target, builtin=True, **options)
-    _installed = True

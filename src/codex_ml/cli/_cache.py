@@ -17,10 +17,10 @@ from ._actions import run
 
 def cache_clear_action(as_json: bool = False) -> int:
     def produce() -> tuple[Any, list[_render.Block], int]:
-        from codex_ml.registry import _epindex
+        from codex_ml.registry import _epcache
 
-        folder = _epindex.cache_dir()
-        removed = _epindex.clear_cache()
+        folder = _epcache.cache_dir()
+        removed = _epcache.clear_cache()
         data = {"folder": folder, "removed": removed, "count": len(removed)}
         head = f"removed {len(removed)} cache file(s) from {folder}" if removed else f"no cache files in {folder}"
         return data, [_render.Text(head), *(_render.Text(f"  {p}") for p in removed)], 0

@@ -65,7 +65,7 @@ def probe_plugins(timeout: float) -> tuple[list[PluginFailure], dict[str, BaseEx
     Entry points come back as failures; plugin files as ``{path: error}``, which
     the folder pass then records as failed instead of importing them.
     """
-    from codex_ml.registry import _discovery, _epindex, _plugindirs
+    from codex_ml.registry import _dirstate, _discovery, _epindex, _plugindirs
     from codex_ml.registry._entry import BUILTIN
 
     from ._probe import probe
@@ -75,8 +75,8 @@ def probe_plugins(timeout: float) -> tuple[list[PluginFailure], dict[str, BaseEx
         prov = _discovery.provenance_of(rec)
         if prov.source != BUILTIN and not _discovery.allowed(rec):
             by_module.setdefault(prov.module, []).append(rec)
-    roots = [os.path.abspath(r) for r in _plugindirs.default_roots()]
-    files = _plugindirs.plugin_file_paths(roots) if _plugindirs.STATE.auto else []
+    roots = [os.path.abspath(r) for r in _dirstate.default_roots()]
+    files = _plugindirs.plugin_file_paths(roots) if _dirstate.STATE.auto else []
     modules = [*by_module, *(f"file:{f}" for f in files)]
     out: list[PluginFailure] = []
     stuck_files: dict[str, BaseException] = {}
@@ -128,15 +128,15 @@ def skipping(stuck: list[PluginFailure]) -> Iterator[None]:
 @contextmanager
 def skipping_files(stuck: dict[str, BaseException]) -> Iterator[None]:
     """Plugin files that hung in the child are recorded as failed, never imported here."""
-    from codex_ml.registry import _plugindirs
+    from codex_ml.registry._dirstate import STATE
 
-    saved = dict(_plugindirs.STATE.skip)
-    _plugindirs.STATE.skip.update(stuck)
+    saved = dict(STATE.skip)
+    STATE.skip.update(stuck)
     try:
         yield
     finally:
-        _plugindirs.STATE.skip.clear()
-        _plugindirs.STATE.skip.update(saved)
+        STATE.skip.clear()
+        STATE.skip.update(saved)
 
 
 def missing_extras_report(regs: list[Registry[Any]]) -> list[dict[str, Any]]:

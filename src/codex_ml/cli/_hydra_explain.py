@@ -8,10 +8,11 @@ into Hydra's ``group=option``.
 """
 from __future__ import annotations
 
-import difflib
 import re
 from pathlib import Path
 from typing import Any
+
+from codex_ml.registry._search import did_you_mean
 
 PACKAGED = "pkg://codex_ml.configs"
 PRIMARY_CONFIGS = ["config", "offline/catalogue", "offline/tiny_fixtures"]
@@ -78,14 +79,9 @@ def translate(folders: Folders, arg: str) -> str:
                      "(group/option, e.g. metrics/offline/weighted_accuracy)")
 
 
-def close_to(word: str, choices: list[str]) -> str:
-    close = difflib.get_close_matches(word, choices, n=3, cutoff=0.5)
-    return " Did you mean " + " or ".join(repr(c) for c in close) + "?" if close else ""
-
-
 def unknown_option(group: str, option: str, options: list[str]) -> ConfigMistake:
     return ConfigMistake(
-        f"config group {group!r} has no option {option!r}.{close_to(option, options)} "
+        f"config group {group!r} has no option {option!r}.{did_you_mean(option, options)} "
         f"Available: {', '.join(options) or '(none)'}. Fix: {group}=<one of those>.")
 
 
@@ -119,7 +115,7 @@ def unknown_key(folders: Folders, name: str, overrides: list[str], full_key: str
     keys = _parent_keys(folders, name, overrides, full_key)
     where = f"in {parent!r}" if parent else "at the top level"
     return ConfigMistake(
-        f"unknown config key {full_key!r}: there is no {leaf!r} {where}.{close_to(leaf, keys)}"
+        f"unknown config key {full_key!r}: there is no {leaf!r} {where}.{did_you_mean(leaf, keys)}"
         + (f" Keys there: {', '.join(keys)}." if keys else "")
         + f" Fix the spelling, or write +{full_key}=... to add a new key on purpose.")
 
@@ -151,7 +147,7 @@ def explain(exc: Exception, folders: Folders, name: str, overrides: list[str],
         missing = exc.missing_cfg_file or ""
         if missing == name:
             return ConfigMistake(f"no primary config named {missing!r} (-cn)."
-                                 f"{close_to(missing, PRIMARY_CONFIGS)} Packaged configs: "
+                                 f"{did_you_mean(missing, PRIMARY_CONFIGS)} Packaged configs: "
                                  f"{', '.join(PRIMARY_CONFIGS)}; -cd DIR adds your own.")
         group, _, option = missing.partition("/")
         return unknown_option(group, option, folders.group_options(group))

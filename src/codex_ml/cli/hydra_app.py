@@ -38,11 +38,11 @@ from codex_ml.cli._hydra_explain import (
     Folders,
     UsageError,
     append_missing_group,
-    close_to,
     explain,
     translate,
 )
 from codex_ml.cli._traceback import TRACEBACK_VARS, show_traceback, traceback_wanted
+from codex_ml.registry._search import did_you_mean
 
 __all__ = ["TRACEBACK_VARS", "report", "run", "traceback_wanted"]
 
@@ -189,7 +189,7 @@ def check_flags(parser: Any, argv: list[str]) -> None:
             continue
         if flag.startswith("--") and sum(k.startswith(flag) for k in known) == 1:
             continue  # argparse's unambiguous abbreviation (--multi for --multirun)
-        raise UsageError(f"unknown option {arg!r}.{close_to(flag, known)} Hydra's options: "
+        raise UsageError(f"unknown option {arg!r}.{did_you_mean(flag, known)} Hydra's options: "
                          f"{', '.join(k for k in known if k.startswith('--'))}.")
 
 

@@ -12,6 +12,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from codex_ml.utils.modeling import is_hf_model
+
 _ALIASES = {
     "lora_alpha": "alpha",
     "lora_dropout": "dropout",
@@ -76,14 +78,6 @@ def default_target_modules(model: Any) -> list[str]:
     )
 
 
-def _is_hf_model(model: Any) -> bool:
-    try:
-        from transformers import PreTrainedModel
-    except ImportError:  # pragma: no cover - transformers is a dependency of peft
-        return False
-    return isinstance(model, PreTrainedModel)
-
-
 def apply_lora(model: Any, lora: Any) -> Any:
     """Wrap ``model`` with LoRA adapters (peft); only the adapters stay trainable."""
     from peft import LoraConfig, get_peft_model
@@ -109,7 +103,7 @@ def apply_lora(model: Any, lora: Any) -> Any:
         target_modules=list(targets),
         bias=opts["bias"],
         fan_in_fan_out=conv1d,
-        task_type="CAUSAL_LM" if _is_hf_model(model) else None,
+        task_type="CAUSAL_LM" if is_hf_model(model) else None,
     )
     return get_peft_model(model, config)
 

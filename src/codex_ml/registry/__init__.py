@@ -7,77 +7,70 @@ the environment. ``_world`` coordinates what spans every registry (plugin
 folders, ``refresh``, ``reset_discovery``) and ``_kinds`` builds the built-in
 registries; docs/index.md ("Architecture") has the map, and
 ``codex_ml.registry.testing`` gives tests a fresh, isolated world.
+
+Every public name is imported from its module when first asked for, so
+``from codex_ml.registry import Registry`` pays only for what a registry
+needs, and the built-in registries (with the offline catalogue) are built
+when one of them, or a ``get_x``/``list_x`` helper, is first used.
 """
 
+# ruff: noqa: F405  (the kinds' names come from ``_kinds``, imported only for the type checker)
 from __future__ import annotations
 
-from . import _index, _plugindirs
-from ._directory import all_registries, registries
-from ._discovery import DiscoveryReport, PluginFailure
-from ._entry import Entry, Provenance
-from ._epindex import EPRecord
-from ._epindex import Index as EntryPointIndex
-from ._errors import (
-    InterfaceError,
-    InvalidNameError,
-    PluginWarning,
-    RegistryCollisionError,
-    RegistryError,
-    RegistryLoadError,
-    ToolSignatureError,
-    UnknownComponentError,
-)
-from ._interfaces import Interface
-from ._kinds import (
-    agent_registry,
-    data_loader_registry,
-    helpers,
-    logger_registry,
-    metric_registry,
-    model_registry,
-    pipeline_registry,
-    print_registry_summary,
-    prompt_registry,
-    register_tool,
-    registry_disabled,
-    reward_model_registry,
-    rl_agent_registry,
-    tokenizer_registry,
-    tool,
-    tool_registry,
-    trainer_registry,
-)
-from ._plugindirs import DirReport, set_auto_discover
-from ._registry import Registry
-from ._settings import Settings, SettingsWarning
-from ._world import discover_plugins, reset_discovery
+import sys
 
-(register_tokenizer, get_tokenizer, list_tokenizers, search_tokenizers,
- get_tokenizer_metadata, init_tokenizer_plugins) = helpers(tokenizer_registry)
-(register_model, get_model, list_models, search_models,
- get_model_metadata, init_model_plugins) = helpers(model_registry)
-(register_metric, get_metric, list_metrics, search_metrics,
- get_metric_metadata, init_metric_plugins) = helpers(metric_registry)
-(register_data_loader, get_data_loader, list_data_loaders, search_data_loaders,
- get_data_loader_metadata, init_data_loader_plugins) = helpers(data_loader_registry)
-(register_dataset, get_dataset, list_datasets, search_datasets,
- get_dataset_metadata, init_dataset_plugins) = helpers(data_loader_registry)
-(register_trainer, get_trainer, list_trainers, search_trainers,
- get_trainer_metadata, init_trainer_plugins) = helpers(trainer_registry)
-(register_reward_model, get_reward_model, list_reward_models, search_reward_models,
- get_reward_model_metadata, init_reward_model_plugins) = helpers(reward_model_registry)
-(register_rl_agent, get_rl_agent, list_rl_agents, search_rl_agents,
- get_rl_agent_metadata, init_rl_agent_plugins) = helpers(rl_agent_registry)
-(register_pipeline, get_pipeline, list_pipelines, search_pipelines,
- get_pipeline_metadata, init_pipeline_plugins) = helpers(pipeline_registry)
-(_register_tool_plain, get_tool, list_tools, search_tools,
- get_tool_metadata, init_tool_plugins) = helpers(tool_registry)
-(register_prompt, get_prompt, list_prompts, search_prompts,
- get_prompt_metadata, init_prompt_plugins) = helpers(prompt_registry)
-(register_agent, get_agent, list_agents, search_agents,
- get_agent_metadata, init_agent_plugins) = helpers(agent_registry)
-(register_logger, get_logger, list_loggers, search_loggers,
- get_logger_metadata, init_logger_plugins) = helpers(logger_registry)
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from ._directory import all_registries, registries
+    from ._dirstate import DirReport, set_auto_discover
+    from ._entry import Entry, Provenance
+    from ._epindex import EPRecord
+    from ._epindex import Index as EntryPointIndex
+    from ._errors import (
+        InterfaceError,
+        InvalidNameError,
+        PluginWarning,
+        RegistryCollisionError,
+        RegistryError,
+        RegistryLoadError,
+        ToolSignatureError,
+        UnknownComponentError,
+    )
+    from ._interfaces import Interface
+    from ._kinds import *  # noqa: F403  (the built-in registries and their get_x/list_x helpers)
+    from ._registry import Registry
+    from ._report import DiscoveryReport, PluginFailure
+    from ._settings import Settings, SettingsWarning
+    from ._world import discover_plugins, reset_discovery
+
+# Where each name lives (module, attribute); every other public name is ``_kinds``'.
+_HOME = {
+    "DirReport": ("_dirstate", "DirReport"), "set_auto_discover": ("_dirstate", "set_auto_discover"),
+    "DiscoveryReport": ("_report", "DiscoveryReport"), "PluginFailure": ("_report", "PluginFailure"),
+    "Entry": ("_entry", "Entry"), "Provenance": ("_entry", "Provenance"),
+    "EPRecord": ("_epindex", "EPRecord"), "EntryPointIndex": ("_epindex", "Index"),
+    "Interface": ("_interfaces", "Interface"), "Registry": ("_registry", "Registry"),
+    "Settings": ("_settings", "Settings"), "SettingsWarning": ("_settings", "SettingsWarning"),
+    "discover_plugins": ("_world", "discover_plugins"), "reset_discovery": ("_world", "reset_discovery"),
+    **{name: ("_errors", name) for name in (
+        "InterfaceError", "InvalidNameError", "PluginWarning", "RegistryCollisionError", "RegistryError",
+        "RegistryLoadError", "ToolSignatureError", "UnknownComponentError")},
+}
+
+
+def __getattr__(name: str) -> object:
+    """Import a public name from its module on first use (PEP 562), then keep it here."""
+    if name not in __all__ or name in globals():
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    module, attribute = _HOME.get(name, ("_kinds", name))
+    __import__(f"{__name__}.{module}")
+    value = getattr(sys.modules[f"{__name__}.{module}"], attribute)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})
 
 
 def reload_settings() -> None:
@@ -89,16 +82,22 @@ def reload_settings() -> None:
 
 def plugin_dir_report() -> DirReport:
     """What the last plugin-folder pass did: roots, files loaded, failed and refused."""
-    return _plugindirs.STATE.report
+    from ._dirstate import STATE
+
+    return STATE.report
 
 
 def entry_point_index() -> EntryPointIndex:
     """Every installed ``codex_ml*`` entry point (``.records``) and whether it came from the cache."""
+    from . import _index
+
     return _index.current()
 
 
 def discover_all(force: bool = False, strict: bool | None = None) -> list[DiscoveryReport]:
     """Run ``init_*_plugins()`` for every registry (what ``codex-ml doctor`` does)."""
+    from ._directory import all_registries
+
     return [reg.discover(force=force, strict=strict) for reg in all_registries()]
 
 

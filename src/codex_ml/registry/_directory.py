@@ -28,5 +28,7 @@ def publish(reg: Registry[Any]) -> None:
 
 def all_registries() -> list[Registry[Any]]:
     """Every published registry, sorted by kind; triggers no discovery."""
+    from . import _kinds  # noqa: F401  (the built-in kinds are always among them)
+
     entries = sorted(registries._table.entries.values(), key=lambda e: e.name)
     return [e.obj for e in entries if isinstance(e.obj, Registry)]

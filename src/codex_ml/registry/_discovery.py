@@ -13,14 +13,13 @@ and quoted when the broken component is asked for.
 
 from __future__ import annotations
 
-import warnings
-
-from . import _epindex, _index, _settings
+from . import _epindex, _errors, _index, _settings
 from ._context import import_target, loading
 from ._entry import BUILTIN, ENTRY_POINT, Provenance
-from ._errors import PluginWarning, RegistryLoadError, describe_exception
+from ._errors import RegistryLoadError
 from ._names import normalise
 from ._once import Once
+from ._report import PluginFailure
 
 TYPE_CHECKING = False  # typing itself costs milliseconds to import
 if TYPE_CHECKING:
@@ -28,64 +27,6 @@ if TYPE_CHECKING:
 
 
 BUNDLE_GROUP = "codex_ml.plugins"
-
-
-class PluginFailure:
-    """A plugin that could not be loaded, and why."""
-
-    __slots__ = ("kind", "name", "provenance", "error")
-
-    def __init__(self, kind: str, name: str, provenance: Provenance, error: BaseException) -> None:
-        self.kind, self.name, self.provenance, self.error = kind, name, provenance, error
-
-    def __repr__(self) -> str:
-        return f"PluginFailure({self})"
-
-    @property
-    def cause(self) -> str:
-        return describe_exception(self.error)
-
-    def __str__(self) -> str:
-        return f"{self.name} ({self.provenance}): {self.cause}"
-
-
-class DiscoveryReport:
-    """What ``init_<kind>_plugins()`` found: returned to the caller and shown by ``doctor``."""
-
-    __slots__ = ("kind", "loaded", "failed", "disabled", "shadowed", "collisions")
-
-    def __init__(self, kind: str, loaded: list[str] | None = None, failed: list[PluginFailure] | None = None,
-                 disabled: list[str] | None = None, shadowed: list[str] | None = None,
-                 collisions: list[str] | None = None) -> None:
-        self.kind = kind
-        self.loaded: list[str] = list(loaded or ())
-        self.failed: list[PluginFailure] = list(failed or ())
-        self.disabled: list[str] = list(disabled or ())
-        self.shadowed: list[str] = list(shadowed or ())
-        self.collisions: list[str] = list(collisions or ())
-
-    def copy(self) -> DiscoveryReport:
-        return DiscoveryReport(self.kind, self.loaded, self.failed, self.disabled, self.shadowed, self.collisions)
-
-    @property
-    def ok(self) -> bool:
-        return not self.failed and not self.collisions
-
-    def __str__(self) -> str:
-        return (
-            f"{self.kind}: {len(self.loaded)} loaded, {len(self.failed)} failed, "
-            f"{len(self.disabled)} disabled, {len(self.shadowed)} shadowed, "
-            f"{len(self.collisions)} collisions"
-        )
-
-
-_warned: set[str] = set()
-
-
-def warn_once(message: str, key: str) -> None:
-    if key not in _warned:
-        _warned.add(key)
-        warnings.warn(message, PluginWarning, stacklevel=4)
 
 
 # ------------------------------------------------------------ allow / deny
@@ -225,7 +166,7 @@ class Bundles:
             except BaseException as exc:
                 failure = PluginFailure("plugins", rec.name, provenance, exc)
                 self.failures.append(failure)
-                warn_once(f"Skipped plugin bundle {failure}", key=f"bundle:{rec.group}:{rec.name}")
+                _errors.warn_once(f"Skipped plugin bundle {failure}", key=f"bundle:{rec.group}:{rec.name}")
 
 
 def _call_bundle(target: Any) -> None:

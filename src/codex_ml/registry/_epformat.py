@@ -38,19 +38,11 @@ FORMAT = "codex-ml-epindex 4"
 MAX_BYTES = 64 * 1024 * 1024
 PATTERNS = ("entry-points-", ".idx")  # our files: entry-points-*.idx (and their *.tmp)
 
-_warned: set[str] = set()
-
-
 def warn_once(message: str) -> None:
     """One warning per process and problem: an unsafe cache is noted, never fatal."""
-    if message in _warned:
-        return
-    _warned.add(message)
-    import warnings
+    from ._errors import warn_once as once
 
-    from ._errors import PluginWarning
-
-    warnings.warn(message, PluginWarning, stacklevel=5)
+    once(message, stacklevel=5)
 
 
 def _crc(data: bytes) -> str:
@@ -236,3 +228,12 @@ def _unlink(name: str, dir_fd: int) -> bool:
         return True
     except OSError:
         return False
+
+
+def stamp(path: str) -> Stamp:
+    """(path, device, inode, mtime, ctime): a restored mtime still moves the ctime."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return (path, -1, -1, -1, -1)
+    return (path, st.st_dev, st.st_ino, st.st_mtime_ns, st.st_ctime_ns)

@@ -165,6 +165,21 @@ class PluginWarning(UserWarning):
     """A plugin was skipped (broken, refused or shadowed); the application goes on."""
 
 
+# Keys of the plugin warnings already given in this process (the isolated test world saves it).
+WARNED: set[str] = set()
+
+
+def warn_once(message: str, key: str | None = None, stacklevel: int = 3) -> None:
+    """One ``PluginWarning`` per process and problem (``key``, else the message itself)."""
+    key = message if key is None else key
+    if key in WARNED:
+        return
+    WARNED.add(key)
+    import warnings
+
+    warnings.warn(message, PluginWarning, stacklevel=stacklevel + 1)
+
+
 MAX_CAUSE = 500  # characters of a plugin's message quoted in reports and warnings
 
 

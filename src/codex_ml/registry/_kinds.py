@@ -139,3 +139,42 @@ def print_registry_summary(file: IO[str] | None = None) -> None:
             meta = reg.metadata(name)
             desc = f" - {meta['description']}" if meta.get("description") else ""
             print(f"    {name} ({meta['provenance']['source']}){desc}", file=out)
+
+
+# ------------------------------------------------------- module-level helpers
+(register_tokenizer, get_tokenizer, list_tokenizers, search_tokenizers,
+ get_tokenizer_metadata, init_tokenizer_plugins) = helpers(tokenizer_registry)
+(register_model, get_model, list_models, search_models,
+ get_model_metadata, init_model_plugins) = helpers(model_registry)
+(register_metric, get_metric, list_metrics, search_metrics,
+ get_metric_metadata, init_metric_plugins) = helpers(metric_registry)
+(register_data_loader, get_data_loader, list_data_loaders, search_data_loaders,
+ get_data_loader_metadata, init_data_loader_plugins) = helpers(data_loader_registry)
+(register_dataset, get_dataset, list_datasets, search_datasets,
+ get_dataset_metadata, init_dataset_plugins) = helpers(data_loader_registry)
+(register_trainer, get_trainer, list_trainers, search_trainers,
+ get_trainer_metadata, init_trainer_plugins) = helpers(trainer_registry)
+(register_reward_model, get_reward_model, list_reward_models, search_reward_models,
+ get_reward_model_metadata, init_reward_model_plugins) = helpers(reward_model_registry)
+(register_rl_agent, get_rl_agent, list_rl_agents, search_rl_agents,
+ get_rl_agent_metadata, init_rl_agent_plugins) = helpers(rl_agent_registry)
+(register_pipeline, get_pipeline, list_pipelines, search_pipelines,
+ get_pipeline_metadata, init_pipeline_plugins) = helpers(pipeline_registry)
+(_register_tool_plain, get_tool, list_tools, search_tools,
+ get_tool_metadata, init_tool_plugins) = helpers(tool_registry)
+(register_prompt, get_prompt, list_prompts, search_prompts,
+ get_prompt_metadata, init_prompt_plugins) = helpers(prompt_registry)
+(register_agent, get_agent, list_agents, search_agents,
+ get_agent_metadata, init_agent_plugins) = helpers(agent_registry)
+(register_logger, get_logger, list_loggers, search_loggers,
+ get_logger_metadata, init_logger_plugins) = helpers(logger_registry)
+
+
+def _install_catalogue() -> None:
+    """The built-in registries hold the offline catalogue from the moment they exist (by dotted path)."""
+    from codex_ml.catalogue import install
+
+    install()
+
+
+_install_catalogue()

@@ -13,104 +13,22 @@ from :mod:`._pluginimport` (docs/guides/directory_plugins.md).
 
 from __future__ import annotations
 
-import _thread
 import os
 import sys
-import warnings
 
 from . import _fsafe
 from ._context import loading
+from ._dirstate import STATE, DirReport
 from ._entry import PLUGIN_FILE, Provenance
-from ._errors import PluginWarning, UnsafeFileError, describe_exception
-
-TYPE_CHECKING = False  # typing itself costs milliseconds to import
-if TYPE_CHECKING:
-    from collections.abc import Iterable, Sequence
-
-
-class DirReport:
-    """What one discovery pass over the plugin directories did."""
-
-    __slots__ = ("failed", "loaded", "refused", "roots")
-
-    def __init__(self, roots: list[str] | None = None) -> None:
-        self.roots: list[str] = list(roots or ())
-        self.loaded: list[str] = []
-        self.failed: dict[str, BaseException] = {}
-        self.refused: dict[str, str] = {}
-
-
-class _State:
-    def __init__(self) -> None:
-        self.lock = _thread.RLock()
-        self.auto = True
-        self.ran = False
-        self.owner: int | None = None  # the thread running discovery now
-        self.report = DirReport()
-        self.stamps: dict[str, int] = {}
-        self.warned: set[str] = set()
-        self.runs = 0
-        # Files `codex-ml doctor` found hanging in a child process: never imported here.
-        self.skip: dict[str, BaseException] = {}
-
-
-STATE = _State()
-
-
-def default_roots() -> list[str]:
-    from . import _settings
-
-    configured = _settings.current().plugin_path
-    if configured is not None:
-        return list(configured)
-    return ["plugins"] if os.path.isdir("plugins") else []
-
-
-def set_auto_discover(enabled: bool) -> None:
-    """Turn discovery on first registry access on or off."""
-    STATE.auto = bool(enabled)
-
-
-def reset_discovery() -> None:
-    """Forget what ran: the next access or ``discover_plugins()`` scans again."""
-    with STATE.lock:
-        STATE.ran = False
-        STATE.report = DirReport()
-        STATE.stamps = {}
-
-
-def ensure_discovered() -> None:
-    """Auto-discovery on first access (cheap when done or disabled).
-
-    Other threads wait on the lock for a run in progress; a plugin file that
-    calls back into the registry from its own import returns at once.
-    """
-    if STATE.ran or not STATE.auto or STATE.owner == _thread.get_ident():
-        return
-    discover_plugins()
-
-
-def discover_plugins(paths: Sequence[str | os.PathLike[str]] | None = None, force: bool = False) -> DirReport:
-    """Import every plugin file under ``paths`` (default roots when None)."""
-    with STATE.lock:
-        if STATE.owner is not None or (STATE.ran and not force and paths is None):
-            return STATE.report
-        STATE.owner = _thread.get_ident()
-        try:
-            roots = [os.fspath(p) for p in paths] if paths is not None else default_roots()
-            report = _discover(roots)
-            STATE.report, STATE.ran, STATE.runs = report, True, STATE.runs + 1
-            STATE.stamps = snapshot_stamps(roots)
-            return report
-        finally:
-            STATE.owner = None
-
+from ._errors import UnsafeFileError, describe_exception
+from ._errors import warn_once as _warn_once
 
 # A plugin file is source code someone edits by hand; anything larger is not one.
 MAX_PLUGIN_BYTES = 16 << 20
 
 
-def _discover(roots: list[str]) -> DirReport:
+def scan(roots: list[str]) -> DirReport:
+    """Import the plugin files under ``roots`` (``_dirstate.discover_plugins`` holds the lock)."""
     from . import _pluginimport
 
     report = DirReport(roots=list(roots))
@@ -274,28 +192,3 @@ def module_name(path: str) -> str:
 def _display(path: str) -> str:
     rel = os.path.relpath(path) if os.path.isabs(path) else path
     return path if rel.startswith("..") else rel
-
-
-def _warn_once(message: str, key: str) -> None:
-    if key in STATE.warned:
-        return
-    STATE.warned.add(key)
-    warnings.warn(message, PluginWarning, stacklevel=3)
-
-
-def snapshot_stamps(roots: Iterable[str]) -> dict[str, int]:
-    """mtime of every folder and .py file under the roots (for auto-refresh)."""
-    stamps: dict[str, int] = {}
-    for root in roots:
-        for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
-            dirnames[:] = [d for d in dirnames if not d.startswith(".") and d != "__pycache__"]
-            for p in [dirpath, *(os.path.join(dirpath, f) for f in filenames if f.endswith(".py"))]:
-                try:
-                    stamps[p] = os.stat(p).st_mtime_ns
-                except OSError:
-                    pass
-    return stamps
-
-
-def changed() -> bool:
-    return STATE.ran and snapshot_stamps(STATE.report.roots) != STATE.stamps

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-from . import _context, _discovery
 from ._entry import Entry, Provenance, object_provenance
-from ._errors import RegistryLoadError, UnknownComponentError
 from ._names import validate_name
 
 TYPE_CHECKING = False  # typing itself costs milliseconds to import
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
     from typing import Any
+
+    from . import _context
+    from ._errors import UnknownComponentError
+    from ._precedence import Outcome
+    from ._table import Table
 
 STANDARD_META = ("version", "author", "description", "tags")
 
@@ -36,6 +39,8 @@ def require_str(name: object, what: str) -> None:
 
 def frame_for_registration() -> _context.LoadFrame | None:
     """The plugin this registration comes from: a running load, or plugin code calling later."""
+    from . import _context  # not needed to list or look up: imported on the first registration
+
     return _context.current() or _context.owner_of_caller()
 
 
@@ -99,12 +104,43 @@ def refused(reg: Any, frame: _context.LoadFrame, display: str, provenance: Prove
     why = cross_kind(frame, reg.kind, reg.label, display)
     if not why:
         return False
+    from ._errors import RegistryLoadError, warn_once
+    from ._report import PluginFailure
+
     frame.refused.append((display, why))
     if frame.later:  # no load is running to collect the refusal: record it here
         refusal = RegistryLoadError(display, reg.label, str(provenance), why)
-        reg.source.report.failed.append(_discovery.PluginFailure(reg.kind, display, provenance, refusal))
-    _discovery.warn_once(f"Refused a registration by {provenance}: {why}", key=f"kind:{why}")
+        reg.source.report.failed.append(PluginFailure(reg.kind, display, provenance, refusal))
+    warn_once(f"Refused a registration by {provenance}: {why}", key=f"kind:{why}")
     return True
+
+
+def place(table: Table, entry: Entry, override: bool, label: str) -> Outcome:
+    """Put ``entry`` in ``table`` as precedence decides (docs/guides/registries.md)."""
+    from . import _precedence
+
+    return _precedence.place(table, entry, override, label)
+
+
+def check(reg: Any, entry: Entry) -> None:
+    """What the registry's kind asks of a new entry: its interface (classes) and its checks."""
+    if isinstance(entry.obj, type) and reg.interface is not None:
+        reg.interface.check_class(entry.obj, source=str(entry.provenance))
+    if reg.checks is not None:
+        reg.checks.on_register(entry)
+
+
+def loaded_items(reg: Any) -> list[tuple[str, Any]]:
+    """``reg.items()``: every component loaded; a broken plugin is skipped (it was warned)."""
+    from ._errors import RegistryLoadError
+
+    out = []
+    for name in reg.list():
+        try:
+            out.append((name, reg[name]))
+        except RegistryLoadError:
+            continue
+    return out
 
 
 def metadata_of(entry: Entry, kind: str, failure: Any) -> dict[str, Any]:
@@ -157,6 +193,7 @@ def build(reg: Any, name: str, kwargs: dict[str, Any]) -> Any:
 def unknown(reg: Any, name: str) -> UnknownComponentError:
     """The error for an absent name: where the registry looked, what is close, what failed."""
     from . import _search, _world
+    from ._errors import UnknownComponentError
 
     return UnknownComponentError(
         name, reg.label, searched=_world.searched_places(reg),

@@ -10,26 +10,31 @@ from __future__ import annotations
 
 import _thread
 import builtins
-import warnings
 
-from . import _registering, _search, _settings, _snapshot, _world
+from . import _registering, _settings, _world
 from ._entry import NOT_LOADED, Entry
-from ._errors import RegistryLoadError
-from ._generic import Generic, T
 from ._names import normalise, validate_name
-from ._precedence import place
 from ._source import Source
 from ._table import Table
 
 TYPE_CHECKING = False  # typing costs milliseconds to import: only the checker sees it
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator, Sequence
-    from typing import Any
+    from typing import Any, Generic, TypeVar
 
-    from ._discovery import DiscoveryReport, PluginFailure
     from ._epindex import EPRecord
     from ._interfaces import Checks, Interface
+    from ._report import DiscoveryReport, PluginFailure
     from ._settings import Settings
+    from ._snapshot import Snapshot
+
+    T = TypeVar("T")
+else:
+    class Generic:  # ``Registry[Model] is Registry`` at run time, without importing typing
+        def __class_getitem__(cls, item):
+            return cls
+
+    T = None
 
 
 class Registry(Generic[T]):
@@ -93,10 +98,7 @@ class Registry(Generic[T]):
         entry = _registering.make_entry(display, obj, provenance, is_factory, aliases, metadata, self.label)
         if frame is not None and _registering.refused(self, frame, display, provenance):
             return obj
-        if isinstance(obj, type) and self.interface is not None:
-            self.interface.check_class(obj, source=str(provenance))
-        if self.checks is not None:
-            self.checks.on_register(entry)
+        _registering.check(self, entry)
         self._insert(entry, override)
         if frame is not None:
             frame.registered.append((self.kind, display))
@@ -104,10 +106,7 @@ class Registry(Generic[T]):
 
     def register_lazy(self, name: str, target: str, *, builtin: bool = False, override: bool = False,
                       factory: bool | None = None, aliases: Sequence[str] = (), **metadata: Any) -> None:
-        """Register ``"module:attr"`` without importing it (the built-in catalogue's way).
-
-        ``builtin=True`` counts only for code inside this installed package.
-        """
+        """Register ``"module:attr"`` without importing it; ``builtin=True`` counts only for codex_ml's own code."""
         self._insert(_registering.lazy_entry(self, name, target, builtin, factory, aliases, metadata), override)
 
     def _insert(self, entry: Entry, override: bool) -> None:
@@ -116,7 +115,7 @@ class Registry(Generic[T]):
             if table.view is not None:  # an entry point of one of these names decides precedence as an Entry
                 for name in (entry.name, *entry.aliases):
                     self.source.materialise(table, normalise(name))
-            outcome = place(table, entry, override, self.label)
+            outcome = _registering.place(table, entry, override, self.label)
             self.source.failures.pop(normalise(entry.name), None)
             self._fast.clear()
         self.source.note(outcome, entry.name)
@@ -176,6 +175,8 @@ class Registry(Generic[T]):
         key = normalise(name)
         deprecated = self._table.deprecated.get(key)
         if deprecated is not None:
+            import warnings
+
             warnings.warn(deprecated[2], DeprecationWarning, stacklevel=4)
             name = deprecated[1]
         entry = self._lookup(name)  # one table: a refresh swaps it whole
@@ -219,7 +220,7 @@ class Registry(Generic[T]):
         self._ensure_scanned()
         if resolve:
             self.source.run_hooks(self)
-        wanted = set(_registering.tags_of(tags, "list()"))
+        wanted = set(_registering.tags_of(tags, "list()")) if tags is not None else set()
         with self._lock:  # one picture: a lookup may be building an entry point's Entry
             picture = self._table.picture()
         return picture.names(wanted, include_deprecated)
@@ -235,13 +236,7 @@ class Registry(Generic[T]):
         return [obj for _, obj in self.items()]
 
     def items(self) -> builtins.list[tuple[str, T]]:
-        out = []
-        for name in self.list():
-            try:
-                out.append((name, self[name]))
-            except RegistryLoadError:
-                continue
-        return out
+        return _registering.loaded_items(self)
 
     def filter(self, predicate: Callable[[T], bool]) -> dict[str, T]:
         """``{name: obj}`` of the components for which ``predicate(obj)`` is true."""
@@ -253,6 +248,8 @@ class Registry(Generic[T]):
         self._ensure_scanned()
         with self._lock:
             picture = self._table.picture()
+        from . import _search
+
         return _search.rank(query, picture.searchable(), limit)
 
     def metadata(self, name: str) -> dict[str, Any]:
@@ -294,6 +291,8 @@ class Registry(Generic[T]):
         """Drop what discovery found; the next access discovers again, as a first access does."""
         _world.forget(self, keep)
 
-    def snapshot(self) -> _snapshot.Snapshot:
+    def snapshot(self) -> Snapshot:
         """``with reg.snapshot(): ...`` restores this registry's whole state on exit."""
-        return _snapshot.Snapshot(self)
+        from ._snapshot import Snapshot
+
+        return Snapshot(self)

@@ -11,7 +11,6 @@ variables are listed in docs/guides/registries.md.
 from __future__ import annotations
 
 import os
-import warnings
 
 TYPE_CHECKING = False  # typing itself costs milliseconds to import
 if TYPE_CHECKING:
@@ -78,17 +77,19 @@ class Settings:
         return default
 
     def _check_unknown(self, environ: Mapping[str, str]) -> None:
-        import difflib
-
         for var in sorted(environ):
             if not var.startswith("CODEX_ML_") or var in KNOWN or var.startswith(_KNOWN_PREFIXES):
                 continue
-            close = difflib.get_close_matches(var, sorted(KNOWN), n=1)
+            from ._search import close_matches
+
+            close = close_matches(var, sorted(KNOWN), n=1)
             hint = f"; did you mean {close[0]}?" if close else ""
             self.problems.append(f"{var} is not a variable codex_ml reads, so it has no effect{hint}")
 
     def warn(self) -> None:
         """Warn once per problem (a settings object is built once per reset)."""
+        import warnings
+
         for problem in self.problems:
             warnings.warn(f"codex_ml settings: {problem}", SettingsWarning, stacklevel=4)
 

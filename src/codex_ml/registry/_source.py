@@ -8,19 +8,19 @@ target on first use and records every failure instead of raising it.
 
 from __future__ import annotations
 
-from . import _context, _discovery, _epindex, _epview, _index, _settings
-from ._discovery import BUNDLES, DiscoveryReport, PluginFailure
+from . import _epview, _index, _settings
 from ._entry import NOT_LOADED, Entry
-from ._errors import RegistryCollisionError, RegistryLoadError
 from ._names import normalise, validate_name
 from ._once import Once
-from ._precedence import place
+from ._report import DiscoveryReport, PluginFailure
 
 TYPE_CHECKING = False  # typing itself costs milliseconds to import
 if TYPE_CHECKING:
     from collections.abc import Callable
     from typing import Any
 
+    from . import _context, _epindex
+    from ._errors import RegistryLoadError
     from ._precedence import Outcome
     from ._table import Table
 
@@ -34,7 +34,9 @@ class Source:
         self.settings = settings  # the settings of this process (rebuilt on reset), given, not looked up
         self.scan_count = 0  # how often entry points were scanned (tests, benchmarks)
         self.discovering: int | None = None  # the thread inside discover()
-        self.strict: bool | None = None  # an explicit strict= of the discover() running now
+        # An explicit strict= of a discover() running now, by thread: it reaches the failures that
+        # discover() records in its own thread and never another thread's.
+        self.strict: dict[int, bool] = {}
         self.forget()
 
     def forget(self) -> None:
@@ -48,7 +50,10 @@ class Source:
         self.seen_index: object = None
 
     def strict_now(self) -> bool:
-        return self.settings().strict if self.strict is None else bool(self.strict)
+        import _thread
+
+        given = self.strict.get(_thread.get_ident())
+        return self.settings().strict if given is None else given
 
     # ------------------------------------------------------------ scanning
     def scan(self, table: Table, live: Table | None = None) -> None:
@@ -64,7 +69,7 @@ class Source:
             return
         settings = self.settings()
         policy = (settings.disable, settings.allow)
-        rules = (lambda rec: _discovery.allowed(rec, policy)) if any(policy) else None
+        rules = _rules(policy) if any(policy) else None
         known = _by_entry_point(live) if live is not None else {}
         self.hooks = []
         view = _index.view(self.group, rules)
@@ -95,6 +100,9 @@ class Source:
                 self.materialise(table, key)
 
     def _add_record(self, table: Table, rec: _epindex.EPRecord, policy: Any, known: dict[tuple[str, str], Entry]) -> None:
+        # Only names set apart or looked up get here, never a plain listing.
+        from . import _discovery
+
         why = _discovery.allowed(rec, policy) if policy is not None else ""  # None: the view applied the rules
         if why:
             self.report.disabled.append(f"{rec.group}:{rec.name} ({rec.distribution}): {why}")
@@ -116,6 +124,8 @@ class Source:
         if table.entries.get(key) is entry:
             return  # kept from the live table: unchanged since the last scan
         if key in table.entries or key in table.aliases:
+            from ._precedence import place
+
             self.note(place(table, entry, False, self.label), entry.name)  # a clash: precedence decides
         else:
             table.entries[key] = entry  # the common case
@@ -136,27 +146,37 @@ class Source:
 
     # ------------------------------------------------------------- records
     def record_failure(self, failure: PluginFailure) -> PluginFailure:
+        from ._errors import warn_once
+
         self.failures[normalise(failure.name)] = failure
         self.report.failed.append(failure)
-        _discovery.warn_once(f"Skipped broken {self.label} plugin {failure}", key=f"fail:{self.kind}:{failure}")
+        warn_once(f"Skipped broken {self.label} plugin {failure}", key=f"fail:{self.kind}:{failure}")
         if self.strict_now():
             raise self.load_error(failure) from failure.error
         return failure
 
     def note(self, outcome: Outcome, name: str) -> None:
+        if not (outcome.shadowed or outcome.warn or outcome.collisions):
+            return  # the common case: nothing to report
+        from ._errors import RegistryCollisionError, warn_once
+
         self.report.shadowed.extend(outcome.shadowed)
         for message in outcome.warn:
-            _discovery.warn_once(f"Plugin shadowed in {self.kind}: {message}", key=f"shadow:{self.kind}:{message}")
+            warn_once(f"Plugin shadowed in {self.kind}: {message}", key=f"shadow:{self.kind}:{message}")
         for message in outcome.collisions:
             self.report.collisions.append(message)
             if self.strict_now():
                 raise RegistryCollisionError(name, self.label, message, "strict mode (CODEX_ML_PLUGINS_STRICT=1)")
-            _discovery.warn_once(f"Plugin collision in {self.kind}: {message}", key=f"collide:{self.kind}:{message}")
+            warn_once(f"Plugin collision in {self.kind}: {message}", key=f"collide:{self.kind}:{message}")
 
     def load_error(self, failure: PluginFailure) -> RegistryLoadError:
+        from ._errors import RegistryLoadError
+
         return RegistryLoadError(failure.name, self.label, str(failure.provenance), failure.cause)
 
     def result(self) -> DiscoveryReport:
+        from ._discovery import BUNDLES
+
         rep = self.report
         failed = rep.failed + [f for f in BUNDLES.failures if f not in rep.failed]
         return DiscoveryReport(self.kind, rep.loaded, failed, rep.disabled, rep.shadowed, rep.collisions)
@@ -164,6 +184,8 @@ class Source:
     # ------------------------------------------------------------- loading
     def load(self, entry: Entry, registry: Any) -> Any:
         """Import a lazy entry's target (once); a failure is recorded and raised as RegistryLoadError."""
+        from . import _context, _discovery
+
         failure = self.failures.get(normalise(entry.name))
         if failure is not None:
             raise self.load_error(failure) from failure.error
@@ -184,6 +206,8 @@ class Source:
 
     def _load_hook_entry(self, entry: Entry, hook: Any, registry: Any) -> Any:
         """A factory-looking entry point that is a hook: run it, then look again."""
+        from . import _context, _discovery
+
         with registry._lock:
             registry._table.entries.pop(normalise(entry.name), None)
         with _context.loading(entry.provenance, self.kind):
@@ -194,6 +218,8 @@ class Source:
         return again.obj if again.obj is not NOT_LOADED else self.load(again, registry)
 
     def _refusals(self, frame: _context.LoadFrame, entry: Entry) -> None:
+        from ._errors import RegistryLoadError
+
         for refused, why in frame.refused:  # the import tried to register into another kind
             refusal = RegistryLoadError(refused, self.label, str(entry.provenance), why)
             self.report.failed.append(PluginFailure(self.kind, refused, entry.provenance, refusal))
@@ -207,7 +233,9 @@ class Source:
         return [h for h in self.hooks if h not in self.hooks_ran]
 
     def _run_hooks_now(self, registry: Any) -> None:
-        BUNDLES.run()
+        from . import _discovery
+
+        _discovery.BUNDLES.run()
         for rec in self.pending():
             failure = _discovery.run_hook(registry, rec, self.kind)
             self.hooks_ran.add(rec)
@@ -218,12 +246,19 @@ class Source:
 
     def stale(self) -> bool:
         """Auto-refresh: the installed distributions or the plugin files changed."""
-        from . import _plugindirs
+        from . import _dirstate
 
-        return self.seen_index is not _index.latest() or _plugindirs.changed()
+        return self.seen_index is not _index.latest() or _dirstate.changed()
 
     def auto_refresh(self) -> bool:
         return self.settings().auto_refresh
+
+
+def _rules(policy: tuple[tuple[str, ...], tuple[str, ...]]) -> Callable[[_epindex.EPRecord], str]:
+    """CODEX_ML_PLUGINS_DISABLE / _ALLOW as the view applies them."""
+    from . import _discovery
+
+    return lambda rec: _discovery.allowed(rec, policy)
 
 
 def _by_entry_point(table: Table) -> dict[tuple[str, str], Entry]:

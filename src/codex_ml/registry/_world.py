@@ -10,18 +10,17 @@ from __future__ import annotations
 
 import os
 
-from . import _discovery, _index, _plugindirs, _settings
+from . import _dirstate, _index, _settings
 from ._entry import PLUGIN_FILE
-from ._errors import RegistryLoadError
-from ._source import Source
 
 TYPE_CHECKING = False  # typing itself costs milliseconds to import
 if TYPE_CHECKING:
     from collections.abc import Sequence
     from typing import Any
 
-    from ._discovery import DiscoveryReport
-    from ._plugindirs import DirReport
+    from ._dirstate import DirReport
+    from ._report import DiscoveryReport
+    from ._source import Source
 
 
 def registries() -> list[Any]:
@@ -39,7 +38,7 @@ def ensure_discovered() -> None:
     """
     import _thread
 
-    state = _plugindirs.STATE
+    state = _dirstate.STATE
     if state.ran or not state.auto or state.owner == _thread.get_ident():
         return
     discover_plugins()
@@ -47,12 +46,14 @@ def ensure_discovered() -> None:
 
 def discover_plugins(paths: Sequence[str | os.PathLike[str]] | None = None, force: bool = False) -> DirReport:
     """Import every plugin file under ``paths`` (default: CODEX_ML_PLUGIN_PATH, else ./plugins)."""
-    state = _plugindirs.STATE
-    before, outer = state.runs, state.owner is None
+    state = _dirstate.STATE
+    before = state.runs
+    # Entries of plugin files can only exist after a pass that had folders to import from.
+    outer = state.owner is None and bool(paths or state.report.roots or _dirstate.default_roots())
     if outer:  # the entries themselves are held, so no id() can be reused during the pass
         old = {id(e): e for reg in registries() for e in list(reg._table.entries.values())
                if e.provenance.source == PLUGIN_FILE}
-    report = _plugindirs.discover_plugins(paths, force)
+    report = _dirstate.discover_plugins(paths, force)
     if outer and state.runs != before:
         _drop_stale_files(report, old)
     return report
@@ -122,17 +123,21 @@ def discover(reg: Any, force: bool, strict: bool | None) -> DiscoveryReport:
     me = _thread.get_ident()
     if source.discovering == me:
         return source.result()
-    saved = source.strict
-    source.discovering, source.strict = me, strict
+    source.discovering = me
+    if strict is not None:
+        source.strict[me] = bool(strict)
     try:
         _discover_now(reg, force)
         report = source.result()
         if source.strict_now() and not report.ok:
+            from ._errors import RegistryLoadError
+
             raise RegistryLoadError(reg.kind, reg.label, "plugin discovery", "; ".join(
                 [str(f) for f in report.failed] + report.collisions))
         return report
     finally:
-        source.discovering, source.strict = None, saved
+        source.discovering = None
+        source.strict.pop(me, None)
 
 
 def _discover_now(reg: Any, force: bool) -> None:
@@ -153,6 +158,8 @@ def _discover_now(reg: Any, force: bool) -> None:
 
 
 def _try_load(reg: Any, entry: Any) -> None:
+    from ._errors import RegistryLoadError
+
     try:
         reg[entry.name]
         reg.source.report.loaded.append(f"{entry.name} ({entry.provenance.distribution or entry.provenance.file})")
@@ -167,7 +174,7 @@ def refresh(reg: Any) -> None:
 
     _index.invalidate()
     importlib.invalidate_caches()
-    if _plugindirs.changed():
+    if _dirstate.changed():
         discover_plugins(force=True)
     source: Source = reg.source
     with reg._lock:
@@ -185,7 +192,7 @@ def searched_places(reg: Any) -> list[str]:
     places = [f"{len(reg._table.entries) + len(reg._table.listed())} registered {reg.kind}"]
     if reg.entry_point_group:
         places.append(f"entry-point group {reg.entry_point_group!r} on sys.path")
-    roots = _plugindirs.STATE.report.roots
+    roots = _dirstate.STATE.report.roots
     places.append(f"plugin folders {roots}" if roots else "no plugin folders (set CODEX_ML_PLUGIN_PATH)")
     return places
 
@@ -193,8 +200,10 @@ def searched_places(reg: Any) -> list[str]:
 def reset_discovery() -> None:
     """Forget what discovery found: the next access discovers again, as a first access does."""
     _settings.reset()
-    _plugindirs.reset_discovery()
+    _dirstate.reset_discovery()
     _index.invalidate()
-    _discovery.BUNDLES.reset()
+    from ._discovery import BUNDLES
+
+    BUNDLES.reset()
     for reg in registries():
         reg.forget_discovery()

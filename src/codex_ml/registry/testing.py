@@ -15,7 +15,7 @@ from __future__ import annotations
 import os
 import sys
 
-from . import _context, _discovery, _epindex, _index, _plugindirs, _settings
+from . import _context, _dirstate, _discovery, _epindex, _errors, _index, _settings
 from ._directory import all_registries, registries
 from ._entry import BUILTIN
 
@@ -89,15 +89,15 @@ def _is_builtin(entry: Any) -> bool:
 
 
 def _global_state() -> tuple[Any, ...]:
-    dirs = _plugindirs.STATE
-    return (dict(dirs.__dict__), set(_discovery._warned), _discovery.BUNDLES.__dict__.copy(),
+    dirs = _dirstate.STATE
+    return (dict(dirs.__dict__), set(_errors.WARNED), _discovery.BUNDLES.__dict__.copy(),
             _epindex._memo, _settings.current_or_none(), dict(_context.OWNERS))
 
 
 def _fresh_globals() -> None:
-    dirs = _plugindirs.STATE
-    dirs.auto, dirs.ran, dirs.report, dirs.stamps, dirs.warned = True, False, _plugindirs.DirReport(), {}, set()
-    _discovery._warned.clear()
+    dirs = _dirstate.STATE
+    dirs.auto, dirs.ran, dirs.report, dirs.stamps = True, False, _dirstate.DirReport(), {}
+    _errors.WARNED.clear()
     _discovery.BUNDLES.reset()
     _index.invalidate()
     _settings.reset()
@@ -106,9 +106,9 @@ def _fresh_globals() -> None:
 
 def _restore_globals(state: tuple[Any, ...]) -> None:
     dirs, warned, bundles, memo, settings, owners = state
-    _plugindirs.STATE.__dict__.update(dirs)
-    _discovery._warned.clear()
-    _discovery._warned.update(warned)
+    _dirstate.STATE.__dict__.update(dirs)
+    _errors.WARNED.clear()
+    _errors.WARNED.update(warned)
     _discovery.BUNDLES.__dict__.update(bundles)
     _epindex._memo = memo
     _settings.restore(settings)

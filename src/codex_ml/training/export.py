@@ -86,7 +86,7 @@ def _export_decoder(model: Any, tokenizer: Any, folder: Path, lora: str, cfg: di
 
 def _exporter(model: Any) -> str:
     from codex_ml.models.decoder import DecoderOnlyLM
-    from codex_ml.training.generate import is_hf_model
+    from codex_ml.utils.modeling import is_hf_model
 
     base = model.get_base_model() if _is_peft(model) else model
     if is_hf_model(model):

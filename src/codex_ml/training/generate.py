@@ -17,6 +17,7 @@ import torch
 
 from codex_ml.training.errors import TrainingConfigError
 from codex_ml.training.lm import logits_of
+from codex_ml.utils.modeling import is_hf_model
 
 
 @dataclass(frozen=True)
@@ -63,16 +64,6 @@ def next_tokens(logits: torch.Tensor, s: Sampling, generator: torch.Generator | 
         return logits.argmax(dim=-1, keepdim=True)
     probs = torch.softmax(filter_logits(logits / s.temperature, s.top_k, s.top_p), dim=-1)
     return torch.multinomial(probs, 1, generator=generator)
-
-
-def is_hf_model(model: Any) -> bool:
-    """A ``transformers`` model, or a peft wrapper around one."""
-    try:
-        from transformers import PreTrainedModel
-    except ImportError:
-        return False
-    base = getattr(model, "get_base_model", lambda: model)()
-    return isinstance(base, PreTrainedModel)
 
 
 def _device(model: torch.nn.Module) -> torch.device:

@@ -9,8 +9,9 @@
   ``val_perplexity``, ``val_token_accuracy`` ...) or a bare name, read as
   ``val_NAME``.
 
-Everything comes from ``metrics.jsonl``; matplotlib's Agg backend is used,
-so no display is needed.
+Everything comes from ``metrics.jsonl``. Figures are drawn by matplotlib's
+Agg canvas directly, without ``pyplot`` (a second to import, and a display
+it could try to open).
 """
 from __future__ import annotations
 
@@ -26,13 +27,14 @@ MISSING = ("matplotlib is not installed, so no loss.png was drawn; pip install "
            "'codex-ml[plot]' to get one (the numbers are in metrics.jsonl).")
 
 
-def _pyplot() -> Any:
-    import matplotlib
+def _figure(**options: Any) -> Any:
+    """A figure with its own Agg canvas (``ImportError`` without matplotlib)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
 
-    matplotlib.use("Agg")  # files only: never open a window
-    import matplotlib.pyplot as plt
-
-    return plt
+    fig = Figure(layout="constrained", **options)
+    FigureCanvasAgg(fig)
+    return fig
 
 
 def series(run_dir: Path, split: str, key: str) -> tuple[list[int], list[float]]:
@@ -48,8 +50,10 @@ def series(run_dir: Path, split: str, key: str) -> tuple[list[int], list[float]]
     return steps, [points[s] for s in steps]
 
 
-def _draw_run(plt: Any, run_dir: Path, out: Path) -> None:
-    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.2), constrained_layout=True)
+def _draw_run(fig: Any, run_dir: Path, out: Path) -> None:
+    from matplotlib import ticker
+
+    left, right = fig.subplots(1, 2)
     for split, style in (("train", "-"), ("val", "o-")):
         steps, values = series(run_dir, split, "loss")
         if steps:
@@ -61,7 +65,6 @@ def _draw_run(plt: Any, run_dir: Path, out: Path) -> None:
     wide = bool(steps) and max(values) > 10 * min(values)
     if wide:  # perplexity falls by orders of magnitude early on
         right.set_yscale("log")
-        ticker = plt.matplotlib.ticker
         right.yaxis.set_major_locator(ticker.LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
         right.yaxis.set_major_formatter(ticker.FuncFormatter(lambda v, _: f"{v:g}"))  # 50, not 5x10^1
         right.yaxis.set_minor_formatter(ticker.NullFormatter())
@@ -73,18 +76,17 @@ def _draw_run(plt: Any, run_dir: Path, out: Path) -> None:
             axis.legend()
     fig.suptitle(f"run {run_dir.name}")
     fig.savefig(out, dpi=110)
-    plt.close(fig)
 
 
 def plot_run(run_dir: Path, note: Callable[[str], None] = print) -> Path | None:
     """Draw ``<run>/loss.png``; without matplotlib, say so in one line and return None."""
     try:
-        plt = _pyplot()
+        fig = _figure(figsize=(11, 4.2))
     except ImportError:
         note(MISSING)
         return None
     out = run_dir / PNG
-    _draw_run(plt, run_dir, out)
+    _draw_run(fig, run_dir, out)
     note(f"loss curves: {out}")
     return out
 
@@ -108,10 +110,10 @@ def compare_runs(runs: list[Path], out: Path, metric: str = "val_loss") -> Path:
                                       "--metric val_loss, train_loss or val_perplexity.")
         curves.append((run.name, steps, values))
     try:
-        plt = _pyplot()
+        fig = _figure(figsize=(8, 4.8))
     except ImportError:
         raise ImportError("codex-ml plot needs matplotlib: pip install 'codex-ml[plot]'") from None
-    fig, axis = plt.subplots(figsize=(8, 4.8), constrained_layout=True)
+    axis = fig.subplots()
     for name, steps, values in curves:
         axis.plot(steps, values, "o-" if split == "val" else "-", label=name, markersize=3)
     axis.set(xlabel="step", ylabel=f"{split} {key}", title=f"{split} {key} by run")
@@ -119,5 +121,4 @@ def compare_runs(runs: list[Path], out: Path, metric: str = "val_loss") -> Path:
     axis.legend(title="run")
     out.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(out, dpi=110)
-    plt.close(fig)
     return out

@@ -21,6 +21,21 @@ from codex_ml.catalogue.paths import RESOURCES
 from codex_ml.registry._interfaces import split_model_and_tokenizer as split_model_and_tokenizer
 
 
+def is_hf_model(model: Any) -> bool:
+    """A ``transformers`` model, or a peft wrapper around one.
+
+    Never imports transformers (seconds): an object of one of its classes can
+    only exist once transformers' modeling code has been imported.
+    """
+    import sys
+
+    modeling_utils = sys.modules.get("transformers.modeling_utils")
+    if modeling_utils is None:
+        return False
+    base = getattr(model, "get_base_model", lambda: model)()
+    return isinstance(base, modeling_utils.PreTrainedModel)
+
+
 def registered_model(name: str) -> bool:
     """Whether ``name`` should be built by the model registry (``False`` when it is disabled)."""
     from codex_ml import registry

@@ -1,0 +1,107 @@
+"""Where plugin-folder discovery stands: its roots, its last report, its stamps.
+
+This is all a registry reads on every access; importing and checking the
+files (``_plugindirs``, ``_fsafe``) is loaded only when there is a folder to
+import from (docs/guides/directory_plugins.md).
+"""
+
+from __future__ import annotations
+
+import _thread
+import os
+
+TYPE_CHECKING = False  # typing itself costs milliseconds to import
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Sequence
+
+
+class DirReport:
+    """What one discovery pass over the plugin directories did."""
+
+    __slots__ = ("failed", "loaded", "refused", "roots")
+
+    def __init__(self, roots: list[str] | None = None) -> None:
+        self.roots: list[str] = list(roots or ())
+        self.loaded: list[str] = []
+        self.failed: dict[str, BaseException] = {}
+        self.refused: dict[str, str] = {}
+
+
+class _State:
+    def __init__(self) -> None:
+        self.lock = _thread.RLock()
+        self.auto = True
+        self.ran = False
+        self.owner: int | None = None  # the thread running discovery now
+        self.report = DirReport()
+        self.stamps: dict[str, int] = {}
+        self.runs = 0
+        # Files `codex-ml doctor` found hanging in a child process: never imported here.
+        self.skip: dict[str, BaseException] = {}
+
+
+STATE = _State()
+
+
+def default_roots() -> list[str]:
+    from . import _settings
+
+    configured = _settings.current().plugin_path
+    if configured is not None:
+        return list(configured)
+    return ["plugins"] if os.path.isdir("plugins") else []
+
+
+def set_auto_discover(enabled: bool) -> None:
+    """Turn discovery on first registry access on or off."""
+    STATE.auto = bool(enabled)
+
+
+def reset_discovery() -> None:
+    """Forget what ran: the next access or ``discover_plugins()`` scans again."""
+    with STATE.lock:
+        STATE.ran = False
+        STATE.report = DirReport()
+        STATE.stamps = {}
+
+
+def discover_plugins(paths: Sequence[str | os.PathLike[str]] | None = None, force: bool = False) -> DirReport:
+    """Import every plugin file under ``paths`` (default roots when None)."""
+    with STATE.lock:
+        if STATE.owner is not None or (STATE.ran and not force and paths is None):
+            return STATE.report
+        STATE.owner = _thread.get_ident()
+        try:
+            roots = [os.fspath(p) for p in paths] if paths is not None else default_roots()
+            report = _scan(roots)
+            STATE.report, STATE.ran, STATE.runs = report, True, STATE.runs + 1
+            STATE.stamps = snapshot_stamps(roots)
+            return report
+        finally:
+            STATE.owner = None
+
+
+def _scan(roots: list[str]) -> DirReport:
+    if not roots and not STATE.report.roots:
+        return DirReport()  # no folder now or before: nothing to import, nothing to forget
+    from . import _plugindirs
+
+    return _plugindirs.scan(roots)
+
+
+def snapshot_stamps(roots: Iterable[str]) -> dict[str, int]:
+    """mtime of every folder and .py file under the roots (for auto-refresh)."""
+    stamps: dict[str, int] = {}
+    for root in roots:
+        for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
+            dirnames[:] = [d for d in dirnames if not d.startswith(".") and d != "__pycache__"]
+            for p in [dirpath, *(os.path.join(dirpath, f) for f in filenames if f.endswith(".py"))]:
+                try:
+                    stamps[p] = os.stat(p).st_mtime_ns
+                except OSError:
+                    pass
+    return stamps
+
+
+def changed() -> bool:
+    return STATE.ran and snapshot_stamps(STATE.report.roots) != STATE.stamps

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from test_epindex_cache import _settle
 
 
 def cli(env: dict[str, str], cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -28,14 +29,16 @@ def test_cache_clear_removes_what_listing_wrote(env: dict[str, str], tmp_path: P
               "HOME": tmp_path / "home" / ".cache" / "codex_ml"}[where]
     if where != "HOME":
         env[where] = str(folder if where == "CODEX_ML_CACHE_DIR" else folder.parent)
-    assert cli(env, tmp_path, "ls").returncode == 0
+    (tmp_path / "cwd").mkdir()
+    _settle(tmp_path / "cwd")  # a folder made this instant is never trusted in a cache (its clock tick)
+    assert cli(env, tmp_path / "cwd", "ls").returncode == 0
     written = sorted(folder.glob("entry-points-*.idx"))
     assert len(written) == 1
     (folder / "notes.txt").write_text("not ours")
     (tmp_path / "target.idx").write_text("a link's target")
     os.symlink(tmp_path / "target.idx", folder / "entry-points-link.idx")
     (folder / "entry-points-0.idx.123.456.tmp").write_text("left by a killed writer")
-    proc = cli(env, tmp_path, "cache", "clear")
+    proc = cli(env, tmp_path / "cwd", "cache", "clear")
     assert proc.returncode == 0, proc.stderr
     assert f"removed 3 cache file(s) from {folder}" in proc.stdout and str(written[0]) in proc.stdout
     assert sorted(p.name for p in folder.iterdir()) == ["notes.txt"]

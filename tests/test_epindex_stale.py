@@ -151,5 +151,5 @@ def test_a_dist_info_rewritten_in_place_is_noticed_on_lookup(builds: dict[str, P
     assert (site.stat().st_ino, site.stat().st_mtime_ns, site.stat().st_ctime_ns) == before  # untouched
     first = probe()  # listed from the cache, but the lookup sees the rewritten file
     assert first["names"] == ["cache-old"] and first["targets"] == {"cache-old": "stale_mod:other"}, first
-    again = probe()  # the lookup rewrote the cache: the next process lists what is installed
-    assert again["names"] == ["cache-extra", "cache-old"] and again["source"] == "cache"
+    again = probe()  # the lookup rewrote the cache, or dropped it when the rewrite was too recent
+    assert again["names"] == ["cache-extra", "cache-old"], again  # to be trusted: never the stale one

@@ -82,6 +82,17 @@ def read_cache(folder: str, name: str, key: str) -> _epindex.Index | None:
     return _epindex.Index(key, file.stamps, file.taken, "cache", file=file)
 
 
+def store(folder: str, name: str, index: _epindex.Index) -> None:
+    """Write ``index`` as the cache; one that cannot be trusted yet replaces none: the old file goes.
+
+    A fresh scan that found the environment changed in place (within the file
+    system's clock tick) cannot be cached, and the file it would replace is
+    known to be stale: the next process scans again instead of listing it.
+    """
+    if not write_cache(folder, name, index):
+        _epformat.remove(folder, name)
+
+
 def write_cache(folder: str, name: str, index: _epindex.Index) -> bool:
     own = [s for s in index._dist_stamps or () if isinstance(s, tuple)]
     if _racy(index.stamps, index.taken) or _racy(own, index.taken):

@@ -222,6 +222,16 @@ def clear(folder: str) -> list[str]:
     return removed
 
 
+def remove(folder: str, name: str) -> None:
+    """Remove one cache file of ours from a safe ``folder`` (never following a link)."""
+    dir_fd = open_dir(folder)
+    if dir_fd is not None:
+        try:
+            _unlink(name, dir_fd)
+        finally:
+            os.close(dir_fd)
+
+
 def _unlink(name: str, dir_fd: int) -> bool:
     try:
         os.unlink(name, dir_fd=dir_fd)

@@ -151,7 +151,7 @@ class Index:
         self._dist_stamps = fresh._dist_stamps
         self.stamps, self.taken, self.source = fresh.stamps, fresh.taken, "scan"
         if _epcache.cache_enabled():
-            _epcache.write_cache(_epcache.cache_dir(), _epcache.cache_name(self.key), self)
+            _epcache.store(_epcache.cache_dir(), _epcache.cache_name(self.key), self)
 
     def record(self, group: str, row: Row) -> EPRecord:
         return EPRecord(group, row[0], row[1], *self.dist(row[2]))
@@ -255,5 +255,5 @@ def _load_or_build(key: str) -> Index:
 
     index = _epscan.build(key)
     if enabled:
-        _epcache.write_cache(folder, name, index)
+        _epcache.store(folder, name, index)
     return index

@@ -87,7 +87,10 @@ def actions() -> dict[str, Callable[..., int]]:
 
 
 def enabled() -> bool:
-    return os.environ.get("CODEX_ML_CLI_FASTPATH", "1").strip().lower() not in ("0", "false", "no", "off")
+    """``CODEX_ML_CLI_FASTPATH=0`` sends every command through Typer."""
+    from codex_ml.registry._settings import switch
+
+    return switch(os.environ.get("CODEX_ML_CLI_FASTPATH", "")) is not False
 
 
 def dispatch(argv: list[str], prog: str, *, hydra_commands: bool = False) -> int:

@@ -15,8 +15,9 @@ import os
 import sys
 import traceback
 
+from codex_ml.registry._settings import FALSE, TRUE, switch
+
 TRACEBACK_VARS = ("CODEX_ML_TRACEBACK", "CODEX_ML_DEBUG")
-_ON, _OFF = ("1", "true", "yes", "on"), ("", "0", "false", "no", "off")
 
 
 @functools.lru_cache(maxsize=1)
@@ -28,11 +29,12 @@ def traceback_wanted() -> bool:
     """
     wanted = False
     for var in TRACEBACK_VARS:
-        value = os.environ.get(var, "").strip().lower()
-        if value not in _ON + _OFF:
-            print(f"codex-ml: warning: {var}={value!r} is neither on ({', '.join(_ON)}) nor off "
-                  f"({', '.join(_OFF[1:])}); treating it as on.", file=sys.stderr)
-        wanted = wanted or value not in _OFF
+        value = os.environ.get(var, "")
+        on = switch(value) if value.strip() else False
+        if on is None:
+            print(f"codex-ml: warning: {var}={value.strip().lower()!r} is neither on ({', '.join(TRUE)}) "
+                  f"nor off ({', '.join(FALSE)}); treating it as on.", file=sys.stderr)
+        wanted = wanted or on is not False
     return wanted
 
 

@@ -16,8 +16,14 @@ TYPE_CHECKING = False  # typing itself costs milliseconds to import
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
-_TRUE = ("1", "true", "yes", "on")
-_FALSE = ("0", "false", "no", "off", "")
+TRUE = ("1", "true", "yes", "on")
+FALSE = ("0", "false", "no", "off")
+
+
+def switch(value: str) -> bool | None:
+    """An on/off variable's value: True, False, or None when it is neither (or empty)."""
+    text = value.strip().lower()
+    return True if text in TRUE else False if text in FALSE else None
 
 # Read here: the registry core's own switches.
 _OWN = (
@@ -65,13 +71,11 @@ class Settings:
 
     def _flag(self, environ: Mapping[str, str], var: str, default: bool) -> bool:
         value = environ.get(var)
-        if value is None:
+        if value is None or not value.strip():
             return default
-        text = value.strip().lower()
-        if text in _TRUE:
-            return True
-        if text in _FALSE:
-            return False if text or not default else default
+        on = switch(value)
+        if on is not None:
+            return on
         self.problems.append(f"{var}={value!r} is not a switch (use 1/0, true/false, yes/no or on/off); "
                              f"using the default ({'on' if default else 'off'})")
         return default

@@ -10,6 +10,10 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
+# ``import codex_ml`` then ``codex_ml.registry.get_model(...)`` works as it always did; the
+# registry package itself imports nothing until one of its names is used.
+from codex_ml import registry as registry  # noqa: E402
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from codex_ml.training.runs import load_run

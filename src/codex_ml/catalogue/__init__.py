@@ -22,9 +22,9 @@ def install() -> None:
 
 def _install() -> None:
     from codex_ml.catalogue._table import BUILTINS
-    from codex_ml.registry._directory import registries
+    from codex_ml.registry._directory import all_registries
 
-    by_kind = {e.name: e.obj for e in registries._table.entries.values()}
+    by_kind = {reg.kind: reg for reg in all_registries()}
     for kind, name, target, metadata in BUILTINS:
         options: dict[str, Any] = dict(metadata)
         by_kind[kind].register_lazy(name, target, builtin=True, **options)

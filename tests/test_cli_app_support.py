@@ -11,6 +11,8 @@ import textwrap
 from pathlib import Path
 from typing import Any
 
+import _prewarm
+
 SCRIPT = Path(sysconfig.get_path("scripts")) / "codex-ml"
 KINDS = ("models", "datasets", "metrics", "trainers", "reward_models", "tokenizers", "rl_agents")
 HEAVY = ("torch", "transformers", "hydra", "omegaconf", "rich", "pydantic", "typer", "numpy")
@@ -37,8 +39,15 @@ def run_argv(argv: list[str], env: dict[str, str] | None, cwd: Path | str) -> su
     return proc
 
 
-def codex_ml(*args: str, cwd: Path | str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    """The installed ``codex-ml`` console script, run by this interpreter."""
+# Commands that import torch: run forked from the prewarmed server (tests/_prewarm.py).
+TORCH_COMMANDS = ("train", "evaluate", "generate", "export", "plot")
+
+
+def codex_ml(*args: str, cwd: Path | str, env: dict[str, str] | None = None,
+             real: bool = False) -> subprocess.CompletedProcess[str]:
+    """The installed ``codex-ml`` console script, run by this interpreter (torch commands prewarmed)."""
+    if args[:1] and args[0] in TORCH_COMMANDS and not real:
+        return run_argv(_prewarm.argv(*args), env, cwd)
     argv = [sys.executable, str(SCRIPT)] if SCRIPT.is_file() else [sys.executable, "-m", "codex_ml.cli.app"]
     return run_argv(argv + list(args), env, cwd)
 

@@ -2,8 +2,11 @@
 
 Conventions (also stated in docs/index.md):
 
-* ``python`` blocks run in a fresh interpreter; ``bash`` blocks with
-  ``bash -euo pipefail``; both in one temporary folder per page, in order;
+* ``python`` blocks run as scripts in their own process (forked from a server
+  that has torch, Hydra and transformers imported: ``tests/_prewarm.py``; a
+  block that looks at ``sys.modules`` gets a fresh interpreter), and
+  ``bash`` blocks with ``bash -euo pipefail`` (``codex-ml`` forked the same
+  way); both in one temporary folder per page, in order;
 * ``toml`` and ``json`` blocks are parsed;
 * ``file=PATH`` in the info string writes the block to PATH (python files
   are compiled) instead of running it;
@@ -25,6 +28,7 @@ import sysconfig
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import _prewarm
 import pytest
 import tomllib
 from test_cli_app_support import clean_env
@@ -71,8 +75,9 @@ def blocks_of(page: Path) -> list[Block]:
 
 
 def doc_env() -> dict[str, str]:
+    """The reader's shell: ``codex-ml`` is forked from the prewarmed server (tests/_prewarm.py)."""
     scripts = sysconfig.get_path("scripts")
-    path = os.pathsep.join([scripts, os.path.dirname(sys.executable), os.environ.get("PATH", "")])
+    path = os.pathsep.join([_prewarm.shim_dir(), scripts, os.path.dirname(sys.executable), os.environ.get("PATH", "")])
     return clean_env(PATH=path, PIP_NO_INDEX="1", PIP_DISABLE_PIP_VERSION_CHECK="1",
                      PIP_ROOT_USER_ACTION="ignore", CODEX_ML_CACHE="0")
 
@@ -83,7 +88,8 @@ def run_block(block: Block, cwd: Path) -> None:
     elif block.lang in PYTHON:
         script = cwd / f"_doc_block_{block.page.stem}_{block.line}.py"
         script.write_text(block.code)
-        check(block, [sys.executable, script.name], cwd)
+        fresh = "sys.modules" in block.code  # it checks what importing costs: a new interpreter
+        check(block, [sys.executable, script.name] if fresh else _prewarm.script_argv(script.name), cwd)
     elif block.lang in SHELL:
         check(block, ["bash", "-euo", "pipefail", "-c", block.code], cwd)
     elif block.lang in TOML:
@@ -137,7 +143,7 @@ def test_blocks_are_declared_and_skips_are_rare() -> None:
 
 def anchors(page: Path) -> set[str]:
     """GitHub's heading anchors of a Markdown page."""
-    headings = re.findall(r"^#+ (.+)$", page.read_text(encoding="utf-8"), flags=re.M)
+    headings = re.findall(r"^#+ (.+)$", page.read_text(encoding="utf-8"), flags=re.MULTILINE)
     return {re.sub(r"[^\w\- ]", "", h.strip().lower()).replace(" ", "-") for h in headings}
 
 

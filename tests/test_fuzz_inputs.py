@@ -19,13 +19,13 @@ import os
 import shutil
 import string
 import subprocess
-import sys
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import _prewarm
 import pytest
 from _support import FILE_FIXTURES
 from hypothesis import HealthCheck, example, given, settings
@@ -196,8 +196,9 @@ def bad_overrides() -> st.SearchStrategy[str]:
 
 
 def train_cli(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "codex_ml.cli", "train", "-cn", "offline/tiny_fixtures",
-                           "training.max_steps=1", f"training.output_dir={cwd / 'runs'}", *args],
+    """``codex-ml train`` in a real process (forked from the prewarmed server, tests/_prewarm.py)."""
+    return subprocess.run(_prewarm.argv("train", "-cn", "offline/tiny_fixtures", "training.max_steps=1",
+                                        f"training.output_dir={cwd / 'runs'}", *args),
                           cwd=cwd, capture_output=True, text=True, timeout=120, check=False)
 
 

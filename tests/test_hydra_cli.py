@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import _prewarm
 import pytest
 from test_training_support import clean_env, ok, workdir  # noqa: F401
 
@@ -24,9 +25,10 @@ TINY = ["training.max_steps=2", "training.eval_interval=2", "training.log_interv
 
 
 def codex(args: list[str], cwd: Path, env: dict[str, str] | None = None,
-          exe: str = CODEX_ML) -> subprocess.CompletedProcess[str]:
-    """The installed ``codex-ml`` console script, run in ``cwd``."""
-    return subprocess.run([exe, *args], cwd=cwd, env=env or clean_env(), capture_output=True,
+          exe: str | None = None) -> subprocess.CompletedProcess[str]:
+    """``codex-ml ARGS`` in ``cwd``: the script ``exe``, or forked from the prewarmed server."""
+    argv = [exe, *args] if exe else _prewarm.argv(*args)
+    return subprocess.run(argv, cwd=cwd, env=env or clean_env(), capture_output=True,
                           text=True, check=False, timeout=300)
 
 

@@ -4,7 +4,8 @@
   writer leaves the previous version intact.
 * 20 real training runs (``codex_ml.training.jobs.train``, a tiny
   decoder_only model checkpointing every step) are killed with SIGKILL at
-  random moments; each is then resumed and must restart from its latest
+  random moments (half of them at a random time of a whole run, half within
+  the step after a random checkpoint, so a slow machine still kills mid-run); each is then resumed and must restart from its latest
   complete checkpoint, finish, and log every step exactly once. Every
   checkpoint file visible after a kill must load.
 * A full disk while writing a checkpoint (``RLIMIT_FSIZE``: writes past the
@@ -63,6 +64,9 @@ with initialize_config_module("codex_ml.configs", version_base=None):
 import torch  # imported before any fork; no tensor operation runs in this process
 import torch._dynamo  # noqa: F401  AdamW imports it lazily: 2 s in every child otherwise
 import safetensors.torch  # noqa: F401
+sys.path.insert(0, os.environ["PREWARM_DIR"])
+import _prewarm  # the CLI tests' prewarmed server: its one drawing loads matplotlib's fonts
+_prewarm._draw_once()
 from codex_ml.training import checkpoint, jobs, rundir
 
 
@@ -139,6 +143,19 @@ def resume_and_check(run, max_steps, **training):
             "after": inspect(run)}
 
 
+def reached(run, step, result, limit=120.0):
+    """Wait until the run's `latest` checkpoint is at least `step` (or the run has ended)."""
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline and not result.exists():
+        try:
+            latest = checkpoint.latest_checkpoint(run / "checkpoints")
+        except Exception:  # a pointer being replaced: look again
+            latest = None
+        if latest is not None and checkpoint.step_of(latest) >= step:
+            return
+        time.sleep(0.002)
+
+
 def kill_trials():
     rng = random.Random(SEED)
     started = time.monotonic()
@@ -148,7 +165,11 @@ def kill_trials():
     for n in range(TRIALS):
         run = ROOT / f"trial-{n:02d}"
         pid, result = in_child(train, run, False)
-        delay = rng.uniform(0.0, span * 0.9)
+        if n % 2:  # once a random checkpoint is on disk, within the next step: mid-run even when slow
+            reached(run, rng.randint(1, MAX_STEPS - 2), result)
+            delay = rng.uniform(0.0, span / MAX_STEPS)
+        else:  # any moment of a whole run's time, the first checkpoint's writing included
+            delay = rng.uniform(0.0, span * 0.9)
         time.sleep(delay)
         os.kill(pid, signal.SIGKILL)
         killed = wait(pid, result)
@@ -208,7 +229,7 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     root = tmp_path_factory.mktemp("training")
     started = time.monotonic()
     proc = subprocess.run([sys.executable, "-c", FORK_SERVER, str(root), str(TRIALS), "6", str(MAX_STEPS)],
-                          env=env_with(), cwd=root, capture_output=True, text=True, timeout=240, check=False)
+                          env=env_with(PREWARM_DIR=str(Path(__file__).parent)), cwd=root, capture_output=True, text=True, timeout=240, check=False)
     assert proc.returncode == 0, proc.stderr[-3000:]
     out: dict[str, Any] = json.loads(proc.stdout.strip().splitlines()[-1])
     out["wall_seconds"] = time.monotonic() - started

@@ -1,8 +1,11 @@
 """Helpers for the training and CLI tests (this module holds no tests).
 
-Every run is a real subprocess (``python -m codex_ml.cli ...``) in a fresh
-working directory, with the catalogue's environment variables cleared so the
-packaged fixtures are used unless a test points somewhere else.
+Every run is a real process in a fresh working directory, with the catalogue's
+environment variables cleared so the packaged fixtures are used unless a test
+points somewhere else. By default the process is forked from a prewarmed
+server (``_prewarm``: torch, Hydra and transformers already imported, codex_ml
+imported afresh); ``real=True`` starts ``python -m codex_ml.cli`` from scratch,
+for the tests about the interpreter itself.
 """
 from __future__ import annotations
 
@@ -13,6 +16,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import _prewarm
 import pytest
 
 from codex_ml.catalogue import paths
@@ -35,10 +39,11 @@ def clean_env(**extra: str) -> dict[str, str]:
 
 
 def cli(args: list[str], cwd: Path, env: dict[str, str] | None = None,
-        timeout: float = 240) -> subprocess.CompletedProcess[str]:
-    """``python -m codex_ml.cli ARGS`` in ``cwd``; output captured as text."""
-    return subprocess.run([sys.executable, "-m", "codex_ml.cli", *args], cwd=cwd,
-                          env=env or clean_env(), capture_output=True, text=True, check=False, timeout=timeout)
+        timeout: float = 240, real: bool = False) -> subprocess.CompletedProcess[str]:
+    """``codex-ml ARGS`` in ``cwd`` (prewarmed, or ``python -m codex_ml.cli`` if ``real``); output as text."""
+    argv = [sys.executable, "-m", "codex_ml.cli", *args] if real else _prewarm.argv(*args)
+    return subprocess.run(argv, cwd=cwd, env=env or clean_env(), capture_output=True, text=True, check=False,
+                          timeout=timeout)
 
 
 def ok(result: subprocess.CompletedProcess[str]) -> subprocess.CompletedProcess[str]:

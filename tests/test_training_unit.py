@@ -318,3 +318,24 @@ def test_importing_the_trainer_and_cli_loads_neither_torch_nor_hydra() -> None:
             "if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+
+@pytest.mark.parametrize("frozen", [False, True], ids=["clock", "one-clock-tick"])
+def test_evaluation_files_sort_in_the_order_they_were_written(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                              frozen: bool) -> None:
+    """Readers (the report) order evals/ by name: clashes within one clock tick keep that order."""
+    import time
+
+    from codex_ml.training import evalrun
+
+    if frozen:
+        monkeypatch.setattr(evalrun.time, "time", lambda: 1767268800.25)
+    written = []
+    for _ in range(12):
+        path = evalrun.output_path(tmp_path, "unused", None)
+        path.parent.mkdir(exist_ok=True)
+        path.write_text("{}")
+        written.append(path.name)
+        time.sleep(0.0001)
+    assert sorted(written) == written and len(set(written)) == 12

@@ -82,13 +82,13 @@ def output_path(run_dir: Path | None, output_dir: str, output: str | None) -> Pa
     ``<training.output_dir>/eval-<time>.json`` without a run); never an existing file."""
     if output:
         return Path(output)
-    stamp = time.strftime("%Y%m%d-%H%M%S")
-    if run_dir is not None:
-        base = run_dir / "evals" / stamp
-    else:
-        base = Path(output_dir) / f"eval-{stamp}"
+    # Microseconds, and "_NN" after a clash ("_" sorts after "."): the names sort in the
+    # order the evaluations ran, which is how readers of evals/ (the report) order them.
+    now = time.time()
+    stamp = time.strftime("%Y%m%d-%H%M%S", time.localtime(now)) + f"-{int(now % 1 * 1e6):06d}"
+    base = run_dir / "evals" / stamp if run_dir is not None else Path(output_dir) / f"eval-{stamp}"
     candidate, n = base.with_suffix(".json"), 1
     while candidate.exists():
         n += 1
-        candidate = base.with_name(f"{base.name}-{n}.json")
+        candidate = base.with_name(f"{base.name}_{n:03d}.json")
     return candidate

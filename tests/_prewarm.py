@@ -1,0 +1,286 @@
+"""Run ``codex-ml`` commands in real processes without paying for the interpreter each time.
+
+Most CLI tests need a real process (its own stdin/stdout/stderr, exit status,
+working directory, environment and ``sys.path``) but not a freshly started
+interpreter: importing torch, its optimizers (which import ``torch._dynamo``),
+Hydra and transformers costs seconds per command. A *prewarmed* server imports
+those third-party libraries once, then forks one child per command. The child
+takes the caller's file descriptors 0/1/2, working directory, environment
+(``PYTHONPATH`` entries go on ``sys.path``, ``PYTHONWARNINGS`` is applied) and
+argv, imports ``codex_ml`` afresh, runs ``codex_ml.cli.app.main`` and exits with
+its status, so each command still starts from a clean ``codex_ml`` state.
+
+The client is this file run as a script (``python -S -E _prewarm.py SOCKET
+ARGS...``): a few milliseconds instead of seconds. :func:`argv` gives the
+command line for ``subprocess``; :func:`shim_dir` gives a folder holding a
+``codex-ml`` executable for shell-level tests (the docs examples), and
+:func:`script_argv` runs a Python script the same way (``python SCRIPT``).
+
+Tests about processes themselves (signals, kill trials, what a command
+imports, the console script, torchrun) do not use this.
+"""
+from __future__ import annotations
+
+import json
+import os
+import socket
+import struct
+import sys
+
+ENV = "CODEX_ML_TEST_PREWARM"
+# Third-party libraries whose import is env-independent and costly; codex_ml is
+# not among them (each command imports it afresh, reading its own settings).
+PRELOAD = ("torch", "torch.optim", "torch._dynamo", "numpy", "safetensors.torch", "omegaconf", "hydra",
+           "hydra._internal.utils", "hydra.core.global_hydra", "transformers", "transformers.models.gpt2",
+           "peft", "matplotlib.figure", "matplotlib.backends.backend_agg", "yaml", "typer", "rich.console")
+_HEADER = struct.Struct("!I")
+_STATUS = struct.Struct("!i")
+
+
+# ---------------------------------------------------------------- client
+def _recv_exact(conn: socket.socket, size: int) -> bytes | None:
+    data = b""
+    while len(data) < size:
+        chunk = conn.recv(size - len(data))
+        if not chunk:
+            return None
+        data += chunk
+    return data
+
+
+def client(path: str, args: list[str]) -> int:
+    """Ask the server at ``path`` to run ``codex-ml ARGS`` with this process's fds, env and cwd."""
+    import signal
+
+    conn = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    conn.connect(path)
+    payload = json.dumps({"argv": args, "env": dict(os.environ), "cwd": os.getcwd()}).encode()
+    socket.send_fds(conn, [_HEADER.pack(len(payload))], [0, 1, 2])
+    conn.sendall(payload)
+    pid_bytes = _recv_exact(conn, _STATUS.size)
+    if pid_bytes is None:
+        print("prewarmed codex-ml: the server closed the connection", file=sys.stderr)
+        return 1
+    pid = _STATUS.unpack(pid_bytes)[0]
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, lambda signum, frame: os.kill(pid, signum))
+    status = _recv_exact(conn, _STATUS.size)
+    if status is None:
+        print(f"prewarmed codex-ml: command process {pid} died without an exit status", file=sys.stderr)
+        return 1
+    return _STATUS.unpack(status)[0]
+
+
+# ---------------------------------------------------------------- server
+def serve(path: str) -> None:
+    """Import PRELOAD, then fork a child per connection (never returns)."""
+    import importlib
+    import signal
+
+    for name in PRELOAD:
+        try:
+            importlib.import_module(name)
+        except ImportError:  # an optional extra that is not installed: the child imports it if needed
+            pass
+    _draw_once()
+    threads = os.listdir("/proc/self/task") if os.path.isdir("/proc/self/task") else ["1"]
+    if len(threads) != 1:  # forking a process with threads is not safe: refuse rather than flake
+        raise SystemExit(f"prewarm server: {len(threads)} threads after preloading; cannot fork safely")
+    _die_with_parent()
+    signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # children are reaped by the kernel
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    listener.bind(path)
+    listener.listen(64)
+    print("ready", flush=True)
+    while True:
+        conn, _ = listener.accept()
+        if os.fork() == 0:
+            listener.close()
+            _child(conn)
+        conn.close()
+
+
+def _die_with_parent() -> None:
+    """End the server when the test process that started it ends, even if it is killed."""
+    import ctypes
+    import signal
+
+    parent = os.getppid()
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG (Linux)
+    except (OSError, AttributeError):
+        return
+    if os.getppid() != parent:  # the parent died before the call
+        raise SystemExit(0)
+
+
+def _draw_once() -> None:
+    """Draw one small PNG, so that children find matplotlib's fonts already loaded."""
+    import io
+
+    try:
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        from matplotlib.figure import Figure
+    except ImportError:
+        return
+    fig = Figure(figsize=(2, 1))
+    FigureCanvasAgg(fig)
+    axis = fig.subplots()
+    axis.plot([1, 2], [3, 4], "o-", label="warm")
+    axis.set(xlabel="step", ylabel="loss", title="warm")
+    axis.legend()
+    fig.savefig(io.BytesIO(), format="png")
+
+
+def _child(conn: socket.socket) -> None:
+    status = 1
+    try:
+        request = _receive(conn)
+        conn.sendall(_STATUS.pack(os.getpid()))
+        status = _run(request)
+    finally:
+        try:
+            conn.sendall(_STATUS.pack(status))
+        finally:
+            os._exit(status)
+
+
+def _receive(conn: socket.socket) -> dict[str, object]:
+    header, fds, _, _ = socket.recv_fds(conn, _HEADER.size, 3)
+    (size,) = _HEADER.unpack(header)
+    payload = _recv_exact(conn, size)
+    if payload is None or len(fds) != 3:
+        raise SystemExit("prewarm child: incomplete request")
+    for target, fd in enumerate(fds):
+        os.dup2(fd, target)
+        os.close(fd)
+    return json.loads(payload)
+
+
+def _become(request: dict[str, object]) -> None:
+    """Take the caller's environment, working directory, sys.path, stdio and signals."""
+    import io
+    import random
+    import signal
+    import warnings
+
+    for sig in (signal.SIGCHLD, signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGPIPE):
+        signal.signal(sig, signal.SIG_DFL if sig != signal.SIGINT else signal.default_int_handler)
+    signal.signal(signal.SIGPIPE, signal.SIG_IGN)  # as CPython sets it at start-up
+    env = request["env"]
+    assert isinstance(env, dict)
+    os.environ.clear()
+    os.environ.update(env)
+    os.chdir(str(request["cwd"]))
+    extra = [os.path.abspath(p) for p in env.get("PYTHONPATH", "").split(os.pathsep) if p]
+    sys.path[:] = [p for p in extra if p not in sys.path] + sys.path
+    unbuffered = bool(env.get("PYTHONUNBUFFERED"))
+    sys.stdin = io.TextIOWrapper(io.FileIO(0, "r", closefd=False), encoding="utf-8")
+    sys.stdout = io.TextIOWrapper(io.FileIO(1, "w", closefd=False), encoding="utf-8",
+                                  write_through=unbuffered, line_buffering=False)
+    sys.stderr = io.TextIOWrapper(io.FileIO(2, "w", closefd=False), encoding="utf-8",
+                                  errors="backslashreplace", line_buffering=True)
+    # The server started with the interpreter's default filters plus what its imports added,
+    # as a fresh process importing the same libraries would have; the caller's -W comes on top.
+    for spec in filter(None, env.get("PYTHONWARNINGS", "").split(",")):
+        warnings._setoption(spec)  # type: ignore[attr-defined]  # what -W and PYTHONWARNINGS use
+    random.seed()
+
+
+def _run(request: dict[str, object]) -> int:
+    import atexit
+    import threading
+    import traceback
+
+    argv = list(request["argv"])  # type: ignore[call-overload]
+    _become(request)
+    try:
+        status = _script(argv[1], argv[2:]) if argv[:1] == ["--script"] else _codex_ml(argv)
+    except SystemExit as exc:
+        status = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+        if exc.code is not None and not isinstance(exc.code, int):
+            print(exc.code, file=sys.stderr)
+    except BaseException:  # noqa: BLE001 - what the interpreter does with an uncaught exception
+        traceback.print_exc()
+        status = 1
+    threading._shutdown()  # type: ignore[attr-defined]  # join non-daemon threads, as at exit
+    atexit._run_exitfuncs()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except OSError:
+            pass
+    return status
+
+
+def _codex_ml(argv: list[str]) -> int:
+    from codex_ml.cli.app import main
+
+    sys.argv = ["codex-ml", *argv]
+    return main(argv)
+
+
+def _script(path: str, args: list[str]) -> int:
+    """``python PATH ARGS``: the script's folder first on sys.path, run as ``__main__``."""
+    import runpy
+
+    sys.argv = [path, *args]
+    sys.path.insert(0, os.path.dirname(os.path.abspath(path)))
+    runpy.run_path(path, run_name="__main__")
+    return 0
+
+
+# ---------------------------------------------------------------- pytest side
+_SERVER: dict[str, object] = {}
+
+
+def socket_path() -> str:
+    """Start this test process's server on first use; return its socket path."""
+    import atexit
+    import subprocess
+    import tempfile
+
+    if "path" in _SERVER and _SERVER["proc"].poll() is None:  # type: ignore[attr-defined]
+        return str(_SERVER["path"])
+    folder = tempfile.mkdtemp(prefix="codex-prewarm-")
+    path = os.path.join(folder, "sock")
+    log = open(os.path.join(folder, "server.log"), "w+")  # noqa: SIM115 - the server's stderr, for its life
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONWARNINGS"}
+    proc = subprocess.Popen([sys.executable, __file__, "serve", path], stdout=subprocess.PIPE,
+                            stderr=log, stdin=subprocess.DEVNULL, text=True, env=env)
+    line = proc.stdout.readline() if proc.stdout else ""
+    if line.strip() != "ready":
+        log.seek(0)
+        raise RuntimeError(f"prewarm server did not start: {line!r}\n{log.read()}")
+    atexit.register(proc.kill)
+    _SERVER.update(path=path, proc=proc, log=log)
+    return path
+
+
+def argv(*args: str) -> list[str]:
+    """The command line that runs ``codex-ml ARGS`` through this process's prewarmed server."""
+    return [sys.executable, "-S", "-E", __file__, socket_path(), *args]
+
+
+def script_argv(path: str, *args: str) -> list[str]:
+    """The command line that runs ``python PATH ARGS`` forked from this process's server."""
+    return argv("--script", path, *args)
+
+
+def shim_dir() -> str:
+    """A folder holding a ``codex-ml`` executable that runs through the prewarmed server."""
+    folder = os.path.join(os.path.dirname(socket_path()), "bin")
+    script = os.path.join(folder, "codex-ml")
+    if not os.path.exists(script):
+        os.makedirs(folder, exist_ok=True)
+        with open(script, "w") as fh:
+            fh.write(f'#!/bin/sh\nexec "{sys.executable}" -S -E "{__file__}" "{socket_path()}" "$@"\n')
+        os.chmod(script, 0o755)
+    return folder
+
+
+if __name__ == "__main__":
+    if sys.argv[1] == "serve":
+        serve(sys.argv[2])
+    else:
+        sys.exit(client(sys.argv[1], sys.argv[2:]))

@@ -27,7 +27,7 @@ import socket
 import struct
 import sys
 
-ENV = "CODEX_ML_TEST_PREWARM"
+PIDFILE = "CODEX_ML_TEST_PREWARM_PIDFILE"
 # Third-party libraries whose import is env-independent and costly; codex_ml is
 # not among them (each command imports it afresh, reading its own settings).
 PRELOAD = ("torch", "torch.optim", "torch._dynamo", "numpy", "safetensors.torch", "omegaconf", "hydra",
@@ -62,13 +62,28 @@ def client(path: str, args: list[str]) -> int:
         print("prewarmed codex-ml: the server closed the connection", file=sys.stderr)
         return 1
     pid = _STATUS.unpack(pid_bytes)[0]
+    if os.environ.get(PIDFILE):  # for tests that signal the command itself (SIGKILL cannot be relayed)
+        with open(os.environ[PIDFILE], "w") as fh:
+            fh.write(str(pid))
     for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         signal.signal(sig, lambda signum, frame: os.kill(pid, signum))
     status = _recv_exact(conn, _STATUS.size)
     if status is None:
-        print(f"prewarmed codex-ml: command process {pid} died without an exit status", file=sys.stderr)
+        print(f"prewarmed codex-ml: lost the waiter of command process {pid}", file=sys.stderr)
         return 1
-    return _STATUS.unpack(status)[0]
+    return _exit_like(_STATUS.unpack(status)[0])
+
+
+def _exit_like(wait_status: int) -> int:
+    """The command's exit status; if a signal ended it, end this process by the same signal."""
+    import signal
+
+    if os.WIFSIGNALED(wait_status):
+        sig = os.WTERMSIG(wait_status)
+        if sig not in (signal.SIGKILL, signal.SIGSTOP):  # those two cannot be caught anyway
+            signal.signal(sig, signal.SIG_DFL)
+        os.kill(os.getpid(), sig)
+    return os.waitstatus_to_exitcode(wait_status)
 
 
 # ---------------------------------------------------------------- server
@@ -96,7 +111,7 @@ def serve(path: str) -> None:
         conn, _ = listener.accept()
         if os.fork() == 0:
             listener.close()
-            _child(conn)
+            _waiter(conn)
         conn.close()
 
 
@@ -132,17 +147,29 @@ def _draw_once() -> None:
     fig.savefig(io.BytesIO(), format="png")
 
 
-def _child(conn: socket.socket) -> None:
-    status = 1
+def _waiter(conn: socket.socket) -> None:
+    """Fork the command, tell the client its pid, then its wait status (a signal included)."""
+    import signal
+
+    signal.signal(signal.SIGCHLD, signal.SIG_DFL)
     try:
         request = _receive(conn)
-        conn.sendall(_STATUS.pack(os.getpid()))
-        status = _run(request)
-    finally:
+    except BaseException:  # noqa: BLE001 - a broken request: this waiter only ends
+        os._exit(1)
+    pid = os.fork()
+    if pid == 0:
+        status = 1
         try:
-            conn.sendall(_STATUS.pack(status))
+            conn.close()
+            status = _run(request)
         finally:
             os._exit(status)
+    for fd in (0, 1, 2):  # only the command holds the caller's streams: EOF comes when it ends
+        os.close(fd)
+    conn.sendall(_STATUS.pack(pid))
+    _, status = os.waitpid(pid, 0)
+    conn.sendall(_STATUS.pack(status))
+    os._exit(0)
 
 
 def _receive(conn: socket.socket) -> dict[str, object]:

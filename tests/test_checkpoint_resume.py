@@ -5,9 +5,9 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
 from pathlib import Path
 
+import _prewarm
 import pytest
 
 torch = pytest.importorskip("torch")
@@ -75,14 +75,19 @@ def test_weights_that_do_not_fit_are_explained(tmp_path: Path) -> None:
 
 
 def _kill_after_first_checkpoint(cwd: Path) -> int:
-    """Start a run, SIGKILL it once it reports its first checkpoint; return the exit code."""
-    proc = subprocess.Popen([sys.executable, "-m", "codex_ml.cli", "train", *RUN,
-                             "training.run_name=killed"], cwd=cwd, env=clean_env(),
+    """Start a run, SIGKILL it once it reports its first checkpoint; return the exit code.
+
+    The run is forked from the prewarmed server (tests/_prewarm.py), which writes the pid of
+    the process running ``codex-ml train`` to a file; its client ends by the same signal.
+    """
+    pidfile = cwd / "train.pid"
+    proc = subprocess.Popen(_prewarm.argv("train", *RUN, "training.run_name=killed"), cwd=cwd,
+                            env=clean_env(**{_prewarm.PIDFILE: str(pidfile)}),
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     assert proc.stdout is not None
     for line in proc.stdout:
         if line.startswith("checkpoint step 10"):
-            os.kill(proc.pid, signal.SIGKILL)
+            os.kill(int(pidfile.read_text()), signal.SIGKILL)
             break
     proc.stdout.close()
     return proc.wait(timeout=120)

@@ -16,7 +16,7 @@ import string
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import Bundle, RuleBasedStateMachine, invariant, rule
 
@@ -65,6 +65,7 @@ not_text = st.one_of(st.none(), st.integers(), st.floats(allow_nan=False), st.bi
 # ------------------------------------------------------------------- names
 @FUZZ
 @given(name=any_text)
+@example(name="0\xa0")  # Unicode whitespace around an ASCII name: stripped on register and on lookup
 def test_register_accepts_exactly_the_documented_names(name: str) -> None:
     reg, obj = private(), object()
     bad = first_bad_char(name)

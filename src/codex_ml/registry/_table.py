@@ -62,9 +62,10 @@ class Table:
 
     def key(self, name: str) -> str | None:
         """The entry key ``name`` resolves to (its own, or the one it is an alias of)."""
-        if not name.isascii():  # names are ASCII; '\u212a'.lower() must not find 'k'
+        stripped = name.strip()  # as registration strips it: '0\xa0' finds '0'
+        if not stripped.isascii():  # names are ASCII; '\u212a'.lower() must not find 'k'
             return None
-        key = normalise(name)
+        key = normalise(stripped)
         if key in self.entries:
             return key
         return self.aliases.get(key)

@@ -38,16 +38,17 @@ FILE_FIXTURES: dict[str, tuple[str, Any, str]] = {
 EXAMPLES = REPO / "examples" / "plugins"
 
 
-def pip_install(source: Path, target: Path) -> Path:
+def pip_install(source: Path, target: Path, *more: Path) -> Path:
     """``pip install --no-deps --target`` a real distribution (no network, no isolation).
 
     A project written by :func:`make_package` is first packed into a wheel by :func:`wheel_of`
     (pip's build step runs setuptools in three subprocesses: a second per install); pip then
-    installs that wheel as it would any other. Other projects are built by pip itself.
+    installs that wheel as it would any other. Other projects are built by pip itself. ``more``
+    projects are installed by the same pip command.
     """
-    wheel = wheel_of(source)
+    wanted = [str(wheel_of(project) or project) for project in (source, *more)]
     cmd = [sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--no-build-isolation",
-           "--no-index", "--disable-pip-version-check", "--target", str(target), str(wheel or source)]
+           "--no-index", "--disable-pip-version-check", "--target", str(target), *wanted]
     subprocess.run(cmd, check=True, capture_output=True, text=True, cwd=source)
     return target
 

@@ -46,10 +46,8 @@ from _support import EXAMPLES, pip_install
 def installed_examples(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Every example plugin of examples/plugins pip-installed into one --target folder."""
     target = tmp_path_factory.mktemp("site")
-    for project in sorted(EXAMPLES.iterdir()):
-        if (project / "pyproject.toml").exists():
-            pip_install(project, target)
-    return target
+    projects = [project for project in sorted(EXAMPLES.iterdir()) if (project / "pyproject.toml").exists()]
+    return pip_install(projects[0], target, *projects[1:])
 
 
 @pytest.fixture

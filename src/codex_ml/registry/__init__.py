@@ -89,9 +89,9 @@ def plugin_dir_report() -> DirReport:
 
 def entry_point_index() -> EntryPointIndex:
     """Every installed ``codex_ml*`` entry point (``.records``) and whether it came from the cache."""
-    from . import _index
+    from . import _epindex
 
-    return _index.current()
+    return _epindex.current()
 
 
 def discover_all(force: bool = False, strict: bool | None = None) -> list[DiscoveryReport]:

@@ -13,7 +13,7 @@ and quoted when the broken component is asked for.
 
 from __future__ import annotations
 
-from . import _epindex, _errors, _index, _settings
+from . import _epindex, _errors, _settings
 from ._context import import_target, loading
 from ._entry import BUILTIN, ENTRY_POINT, Provenance
 from ._errors import RegistryLoadError
@@ -149,7 +149,7 @@ class Bundles:
 
     def _run_all(self) -> None:
         self.failures, self.loaded = [], []
-        for rec in _index.records(BUNDLE_GROUP):
+        for rec in _epindex.records(BUNDLE_GROUP):
             self._run_one(rec)
 
     def _run_one(self, rec: _epindex.EPRecord) -> None:

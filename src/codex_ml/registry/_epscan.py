@@ -11,13 +11,13 @@ import sys
 import time
 
 from . import _epindex
-from ._epformat import stamp
+from ._epcache import stamp
 
 TYPE_CHECKING = False  # typing itself costs milliseconds to import
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
-    from . import _epformat
+    from . import _epcache
     from ._epindex import Row
 
 
@@ -28,11 +28,11 @@ class _Scan:
         self.seen: set[str] = set()
         self.rows: dict[str, list[Row]] = {}
         self.dists: list[tuple[str, str]] = []
-        self.dist_stamps: list[_epformat.Stamp | None] = []
-        self.stamps: list[_epformat.Stamp] = []
+        self.dist_stamps: list[_epcache.Stamp | None] = []
+        self.stamps: list[_epcache.Stamp] = []
 
     def add(self, name: str, version: str, entries: Iterable[tuple[str, str, str]],
-            own_stamp: _epformat.Stamp | None = None) -> None:
+            own_stamp: _epcache.Stamp | None = None) -> None:
         number = len(self.dists)
         self.dists.append((name, version))
         self.dist_stamps.append(own_stamp)
@@ -150,7 +150,7 @@ def _headers(text: str) -> Iterable[tuple[str, str]]:
             yield key, value.strip()
 
 
-def _read_stamped(path: str) -> tuple[str, _epformat.Stamp]:
+def _read_stamped(path: str) -> tuple[str, _epcache.Stamp]:
     """The file's text and its stamp, taken from the same open file (no gap between them)."""
     try:
         with open(path, encoding="utf-8", errors="replace") as fh:

@@ -18,7 +18,7 @@ from ._names import normalise, validate_name
 
 TYPE_CHECKING = False  # typing itself costs milliseconds to import
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Callable, Sequence
     from typing import ClassVar
 
     from ._epindex import EPRecord, Index
@@ -29,22 +29,35 @@ def hook_group(group: str) -> bool:
 
 
 class Listing:
-    """One group, derived: sorted names and keys, their row numbers, and rows set apart."""
+    """One group, derived: sorted names and keys, their row numbers, and rows set apart.
 
-    __slots__ = ("_by_key", "_keys", "_rows", "dupes", "hooks", "invalid", "names")
+    From the cache, only the names (and the few rows set apart) are read at
+    first; keys and row numbers are another block, read by ``more()`` when a
+    name is looked up or tested, which returns the complete listing.
+    """
 
-    def __init__(self, names: list[str], keys: list[str] | str, rows: list[str] | str, hooks: tuple[int, ...],
-                 invalid: tuple[int, ...], dupes: tuple[int, ...]) -> None:
+    __slots__ = ("_by_key", "_keys", "_more", "_rows", "dupes", "hooks", "invalid", "names")
+
+    def __init__(self, names: list[str], keys: list[str] | None, rows: list[str] | None, hooks: tuple[int, ...],
+                 invalid: tuple[int, ...], dupes: tuple[int, ...], more: Callable[[], Listing] | None = None) -> None:
         self.names = names
-        self._keys, self._rows = keys, rows  # a column still as text is split on first use
+        self._keys, self._rows, self._more = keys, rows, more
         self.hooks, self.invalid, self.dupes = hooks, invalid, dupes
         self._by_key: dict[str, int] | None = None
 
     @property
     def keys(self) -> list[str]:
-        if isinstance(self._keys, str):
-            self._keys = self._keys.split("\t") if self._keys else []
-        return self._keys
+        if self._keys is None:
+            self._complete()
+        return self._keys  # type: ignore[return-value]
+
+    def _complete(self) -> None:
+        more, self._more = self._more, None
+        if more is None:
+            raise ValueError("a listing without keys and nothing to read them from")
+        full = more()
+        self.names, self._keys, self._rows = full.names, full._keys, full._rows
+        self.hooks, self.invalid, self.dupes = full.hooks, full.invalid, full.dupes
 
     @classmethod
     def derive(cls, rows: Sequence[tuple[str, str, int]], hooks_allowed: bool) -> Listing:
@@ -69,22 +82,32 @@ class Listing:
         return cls([n for _, n, _ in ordered], [k for k, _, _ in ordered], [str(i) for _, _, i in ordered],
                    tuple(hooks), tuple(invalid), tuple(dupes))
 
-    def encode(self) -> str:
+    def encode(self) -> tuple[str, str]:
+        """Two blocks: what a listing reads (rows set apart, then names), and keys and row numbers."""
         def ints(xs: tuple[int, ...]) -> str:
             return "\t".join(map(str, xs))
 
-        rows = self._rows if isinstance(self._rows, str) else "\t".join(self._rows)
-        return "\n".join(["\t".join(self.names), "\t".join(self.keys), rows,
-                          ints(self.hooks), ints(self.invalid), ints(self.dupes)]) + "\n"
+        names = "\n".join([ints(self.hooks), ints(self.invalid), ints(self.dupes), "\t".join(self.names)]) + "\n"
+        return names, "\t".join(self.keys) + "\n" + "\t".join(self._rows or ()) + "\n"
 
     @classmethod
-    def decode(cls, text: str) -> Listing:
-        """Only the names are split now: keys and rows wait for a lookup (checksummed block)."""
-        lines = text.split("\n")
-        if len(lines) != 7 or len({line.count("\t") for line in lines[:3]}) != 1:
+    def decode(cls, text: str, more: Callable[[], Listing]) -> Listing:
+        """The names block (checksummed); keys and rows wait for ``more()``."""
+        parts = text.split("\n", 3)
+        if len(parts) != 4 or not parts[3].endswith("\n") or "\n" in parts[3][:-1]:
             raise ValueError("damaged listing")
-        ints = [tuple(map(int, line.split("\t"))) if line else () for line in lines[3:6]]
-        return cls(lines[0].split("\t") if lines[0] else [], lines[1], lines[2], *ints)
+        hooks, invalid, dupes = (tuple(map(int, line.split("\t"))) if line else () for line in parts[:3])
+        return cls(parts[3][:-1].split("\t") if len(parts[3]) > 1 else [], None, None, hooks, invalid, dupes, more)
+
+    def with_columns(self, text: str) -> Listing:
+        """This listing completed by its keys-and-rows block; ValueError if the block does not fit."""
+        lines = text.split("\n")
+        count = len(self.names)
+        keys = lines[0].split("\t") if count else []
+        rows = lines[1].split("\t") if count and len(lines) > 1 else []
+        if len(lines) != 3 or lines[2] or len(keys) != count or len(rows) != count:
+            raise ValueError("damaged listing")
+        return Listing(self.names, keys, rows, self.hooks, self.invalid, self.dupes)
 
     def position(self, key: str) -> int | None:
         if self._by_key is None:
@@ -92,9 +115,9 @@ class Listing:
         return self._by_key.get(key)
 
     def row(self, position: int) -> int:
-        if isinstance(self._rows, str):
-            self._rows = self._rows.split("\t") if self._rows else []
-        return int(self._rows[position])
+        if self._rows is None:
+            self._complete()
+        return int(self._rows[position])  # type: ignore[index]
 
 
 class GroupView:
@@ -151,12 +174,12 @@ class GroupView:
         lst = self.listing
         if not taken and not self.hidden:
             return lst.names
-        skip = taken | self.hidden
-        return [n for n, k in zip(lst.names, lst.keys) if k not in skip]
+        skip, keys = taken | self.hidden, lst.keys  # keys first: reading them may complete the names
+        return [n for n, k in zip(lst.names, keys) if k not in skip]
 
     def pairs(self, taken: set[str]) -> list[tuple[str, str]]:
-        skip = taken | self.hidden
-        return [(k, n) for n, k in zip(self.listing.names, self.listing.keys) if k not in skip]
+        skip, keys = taken | self.hidden, self.listing.keys
+        return [(k, n) for n, k in zip(self.listing.names, keys) if k not in skip]
 
 
 class Bare(tuple):  # type: ignore[type-arg]

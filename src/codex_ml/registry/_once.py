@@ -1,8 +1,9 @@
-"""Run-once guards that are safe under threads and under re-entrance."""
+"""Run-once guards that are safe under threads and under re-entrance, and modules imported on first use."""
 
 from __future__ import annotations
 
 import _thread
+import sys
 
 TYPE_CHECKING = False  # typing itself costs milliseconds to import
 
@@ -37,3 +38,25 @@ class Once:
                 self.done = True
             finally:
                 self.owner = None
+
+
+class LazyModule:
+    """A sibling module imported at its first attribute access (what only some calls need).
+
+    The importer's global of that name is then the module itself, so later
+    calls cost what a plain module-level import costs.
+    """
+
+    __slots__ = ("_home", "_name")
+
+    def __init__(self, name: str, home: dict[str, object]) -> None:
+        self._name, self._home = name, home
+
+    def __getattr__(self, attr: str) -> object:
+        full = f"{__package__}.{self._name}"
+        module = sys.modules.get(full)
+        if module is None:
+            __import__(full)
+            module = sys.modules[full]
+        self._home[self._name] = module
+        return getattr(module, attr)

@@ -11,9 +11,9 @@ from __future__ import annotations
 import _thread
 import builtins
 
-from . import _registering, _settings, _world
-from ._entry import NOT_LOADED, Entry
+from . import _settings
 from ._names import normalise, validate_name
+from ._once import LazyModule
 from ._source import Source
 from ._table import Table
 
@@ -22,6 +22,8 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Iterator, Sequence
     from typing import Any, Generic, TypeVar
 
+    from . import _registering, _world
+    from ._entry import Entry
     from ._epindex import EPRecord
     from ._interfaces import Checks, Interface
     from ._report import DiscoveryReport, PluginFailure
@@ -35,6 +37,9 @@ else:
             return cls
 
     T = None
+    # Registration helpers and errors are imported on first use: a listing never needs them.
+    _registering = LazyModule("_registering", globals())
+    _world = LazyModule("_world", globals())  # refresh, discover(), forget
 
 
 class Registry(Generic[T]):
@@ -199,13 +204,12 @@ class Registry(Generic[T]):
         return entry
 
     def _access(self, name: str, entry: Entry) -> Any:
-        obj = entry.obj
-        if obj is NOT_LOADED:
+        if not entry.loaded:
             obj = self.source.load(entry, self)
             with self._lock:
-                if entry.obj is NOT_LOADED:
+                if not entry.loaded:
                     entry.obj = obj
-                obj = entry.obj
+        obj = entry.obj
         if self.checks is not None and self.checks.on_access(entry):
             return obj  # checked on every access: never cached
         if normalise(name) not in self._table.deprecated and not self.source.auto_refresh():
@@ -265,8 +269,12 @@ class Registry(Generic[T]):
 
     # ----------------------------------------------------------- discovery
     def _ensure_scanned(self) -> None:
-        if not self.source.scan_once.done or self.source.auto_refresh():
-            _world.ensure_scanned(self)
+        """First access: plugin folders, then this registry's entry points (once); auto-refresh after."""
+        source = self.source
+        if not source.scan_once.done:
+            source.first_scan(self)
+        elif source.auto_refresh() and source.stale():
+            self.refresh()
 
     def discover(self, force: bool = False, strict: bool | None = None) -> DiscoveryReport:
         """``init_<kind>_plugins()``: scan and run every hook once per process; ``strict=`` wins over the environment."""

@@ -92,9 +92,9 @@ class Settings:
 
     def warn(self) -> None:
         """Warn once per problem (a settings object is built once per reset)."""
-        import warnings
-
         for problem in self.problems:
+            import warnings  # only when there is something to say
+
             warnings.warn(f"codex_ml settings: {problem}", SettingsWarning, stacklevel=4)
 
 

@@ -8,21 +8,23 @@ target on first use and records every failure instead of raising it.
 
 from __future__ import annotations
 
-from . import _epview, _index, _settings
-from ._entry import NOT_LOADED, Entry
+from . import _epindex, _epview, _settings
 from ._names import normalise, validate_name
-from ._once import Once
-from ._report import DiscoveryReport, PluginFailure
+from ._once import LazyModule, Once
 
 TYPE_CHECKING = False  # typing itself costs milliseconds to import
 if TYPE_CHECKING:
     from collections.abc import Callable
     from typing import Any
 
-    from . import _context, _epindex
+    from . import _context, _dirstate, _entry, _report
+    from ._entry import Entry
     from ._errors import RegistryLoadError
+    from ._report import DiscoveryReport, PluginFailure
     from ._precedence import Outcome
     from ._table import Table
+else:  # what only a lookup, a failure or a report needs, imported then: a listing never does
+    _entry, _report, _dirstate = (LazyModule(m, globals()) for m in ("_entry", "_report", "_dirstate"))
 
 
 class Source:
@@ -45,9 +47,16 @@ class Source:
         self.hooks: list[_epindex.EPRecord] = []
         self.hooks_ran: set[_epindex.EPRecord] = set()
         self.failures: dict[str, PluginFailure] = {}
-        self.report = DiscoveryReport(self.kind)
+        self._report: DiscoveryReport | None = None
         self.inited = False
         self.seen_index: object = None
+
+    @property
+    def report(self) -> DiscoveryReport:
+        """What discovery found so far (made at first use: a plain listing has nothing to report)."""
+        if self._report is None:
+            self._report = _report.DiscoveryReport(self.kind)
+        return self._report
 
     def strict_now(self) -> bool:
         import _thread
@@ -56,6 +65,16 @@ class Source:
         return self.settings().strict if given is None else given
 
     # ------------------------------------------------------------ scanning
+    def first_scan(self, registry: Any) -> None:
+        """First access: the plugin folders (once per process), then this group's entry points (once)."""
+        _dirstate.ensure_discovered()
+        self.scan_once.run(lambda: self._scan_live(registry))
+
+    def _scan_live(self, registry: Any) -> None:
+        with registry._lock:
+            self.scan(registry._table)
+            registry._fast.clear()
+
     def scan(self, table: Table, live: Table | None = None) -> None:
         """Give ``table`` a view of the group's entry points; reuse ``live``'s unchanged entries.
 
@@ -64,7 +83,7 @@ class Source:
         registered already; every other name waits for a lookup (``materialise``).
         """
         self.scan_count += 1
-        self.seen_index = _index.current()
+        self.seen_index = _epindex.current()
         if not self.group:
             return
         settings = self.settings()
@@ -72,9 +91,10 @@ class Source:
         rules = _rules(policy) if any(policy) else None
         known = _by_entry_point(live) if live is not None else {}
         self.hooks = []
-        view = _index.view(self.group, rules)
+        view = _epindex.view(self.group, rules)
         table.view, table.taken = view, set()
-        self.report.disabled.extend(view.disabled)
+        if view.disabled:
+            self.report.disabled.extend(view.disabled)
         for key in [k for k in (*table.entries, *table.aliases) if k in view]:
             self.materialise(table, key, known)  # a clash with what is registered: precedence decides now
         for rec in view.set_apart():  # hooks, rejected names, collisions: each one looked at
@@ -89,7 +109,7 @@ class Source:
         if view is None or key in table.taken or key not in view:
             return
         table.taken.add(key)
-        rec = _index.record(view, key)
+        rec = _epindex.record(view, key)
         if rec is not None:  # None: its distribution changed and no longer has it
             self._add_record(table, rec, None, known or {})
 
@@ -116,10 +136,10 @@ class Source:
             try:
                 name = validate_name(rec.name, self.label)
             except (ValueError, TypeError) as exc:
-                self.record_failure(PluginFailure(self.kind, rec.name, provenance, exc))
+                self.record_failure(_report.PluginFailure(self.kind, rec.name, provenance, exc))
                 return
             meta = {"version": rec.version, "author": None, "description": None, "tags": ()}
-            entry = Entry(name, NOT_LOADED, provenance, self.factory, rec.value, meta)
+            entry = _entry.Entry(name, _entry.NOT_LOADED, provenance, self.factory, rec.value, meta)
         key = normalise(entry.name)
         if table.entries.get(key) is entry:
             return  # kept from the live table: unchanged since the last scan
@@ -135,7 +155,7 @@ class Source:
         group = self.group
         if not group:
             return lambda entry: True
-        installed = {(f"{r.group}:{r.name} = {r.value}", r.version) for r in _index.records(group)}
+        installed = {(f"{r.group}:{r.name} = {r.value}", r.version) for r in _epindex.records(group)}
         prefix = f"{group}:"
 
         def keep(entry: Entry) -> bool:
@@ -179,7 +199,7 @@ class Source:
 
         rep = self.report
         failed = rep.failed + [f for f in BUNDLES.failures if f not in rep.failed]
-        return DiscoveryReport(self.kind, rep.loaded, failed, rep.disabled, rep.shadowed, rep.collisions)
+        return _report.DiscoveryReport(self.kind, rep.loaded, failed, rep.disabled, rep.shadowed, rep.collisions)
 
     # ------------------------------------------------------------- loading
     def load(self, entry: Entry, registry: Any) -> Any:
@@ -200,7 +220,7 @@ class Source:
         except KeyboardInterrupt:
             raise
         except BaseException as exc:  # SystemExit too: a plugin never ends the app
-            failure = self.record_failure(PluginFailure(self.kind, entry.name, entry.provenance, exc))
+            failure = self.record_failure(_report.PluginFailure(self.kind, entry.name, entry.provenance, exc))
             raise self.load_error(failure) from exc
         return obj
 
@@ -215,14 +235,14 @@ class Source:
         again = registry._table.find(entry.name)
         if again is None:
             raise LookupError(f"hook {entry.provenance} did not register {entry.name!r}")
-        return again.obj if again.obj is not NOT_LOADED else self.load(again, registry)
+        return again.obj if again.loaded else self.load(again, registry)
 
     def _refusals(self, frame: _context.LoadFrame, entry: Entry) -> None:
         from ._errors import RegistryLoadError
 
         for refused, why in frame.refused:  # the import tried to register into another kind
             refusal = RegistryLoadError(refused, self.label, str(entry.provenance), why)
-            self.report.failed.append(PluginFailure(self.kind, refused, entry.provenance, refusal))
+            self.report.failed.append(_report.PluginFailure(self.kind, refused, entry.provenance, refusal))
 
     def run_hooks(self, registry: Any) -> None:
         """Run the pending hook entry points once (other threads wait; re-entrance returns)."""
@@ -246,9 +266,7 @@ class Source:
 
     def stale(self) -> bool:
         """Auto-refresh: the installed distributions or the plugin files changed."""
-        from . import _dirstate
-
-        return self.seen_index is not _index.latest() or _dirstate.changed()
+        return self.seen_index is not _epindex.latest() or _dirstate.changed()
 
     def auto_refresh(self) -> bool:
         return self.settings().auto_refresh

@@ -5,8 +5,8 @@ Layout (UTF-8 text, ``\\t``-separated fields)::
     codex-ml-epindex 5          format line
     key <tab> ...               interpreter and sys.path the index is for
     taken <tab> ns              when the stamps were taken (the racy check)
-    stamp <tab> path <tab> dev <tab> ino <tab> mtime_ns <tab> ctime_ns
-    block <tab> name <tab> offset <tab> length <tab> checksum
+    stamps <tab> path <tab> dev <tab> ino <tab> mtime_ns <tab> ctime_ns <tab> path ...
+    blocks <tab> name <tab> offset <tab> length <tab> checksum <tab> name ...
     head <tab> checksum         of every line above
     <blocks>                    one per group (``g:``); for a codex_ml.* group its names
                                 (``n:``) and the rest of its listing (``l:``); the
@@ -146,27 +146,27 @@ class CacheFile:
     read from the one file the header described.
     """
 
-    __slots__ = ("_base", "_blocks", "_fd", "stamps", "taken")
+    __slots__ = ("_base", "_blocks", "_fd", "_table", "stamps", "taken")
 
     def __init__(self, fd: int, size: int, key: str) -> None:
         self._fd = fd  # owned from here on, also when the header is refused
-        head, base = _header(fd, size)
+        head, self._base = _header(fd, size)
         lines = head.decode("utf-8", "surrogateescape").split("\n")
-        if lines[0] != FORMAT or lines[1] != "key\t" + key.replace("\n", "\\n"):
+        if len(lines) != 5 or lines[0] != FORMAT or lines[1] != "key\t" + key.replace("\n", "\\n"):
             raise ValueError("another format or key")
         self.taken = int(lines[2].partition("\t")[2])
-        stamps: list[Stamp] = []
-        self._blocks: dict[str, tuple[int, int, str]] = {}
-        for line in lines[3:]:
-            tag, _, rest = line.partition("\t")
-            fields = rest.split("\t")
-            if tag == "stamp":
-                stamps.append((fields[0], *map(int, fields[1:5])))  # type: ignore[arg-type]
-            elif tag == "block":
-                self._blocks[fields[0]] = (int(fields[1]), int(fields[2]), fields[3])
-        self.stamps = tuple(stamps)
-        self._base = base
-        if size != base + sum(length for _, length, _ in self._blocks.values()):
+        tag, *fields = lines[3].split("\t")
+        if tag != "stamps" or len(fields) % 5:
+            raise ValueError("damaged stamps")
+        self.stamps: tuple[Stamp, ...] = tuple(
+            (fields[i], int(fields[i + 1]), int(fields[i + 2]), int(fields[i + 3]), int(fields[i + 4]))
+            for i in range(0, len(fields), 5))
+        # One line of (name, offset, length, checksum) per block: split once, numbers read when used.
+        tag, *self._table = lines[4].split("\t")
+        if tag != "blocks" or len(self._table) % 4:
+            raise ValueError("damaged block table")
+        self._blocks = dict(zip(self._table[::4], range(0, len(self._table), 4)))
+        if size != self._base + sum(map(int, self._table[2::4])):
             raise ValueError("truncated or padded")
 
     def __del__(self) -> None:
@@ -179,14 +179,15 @@ class CacheFile:
 
     def block(self, name: str) -> str | None:
         """The block's text, None if absent; ValueError if it is short or its checksum fails."""
-        where = self._blocks.get(name)
-        if where is None:
+        at = self._blocks.get(name)
+        if at is None:
             return None
+        offset, length = int(self._table[at + 1]), int(self._table[at + 2])
         try:
-            data = os.pread(self._fd, where[1], self._base + where[0]) if where[1] else b""
+            data = os.pread(self._fd, length, self._base + offset) if length else b""
         except OSError as exc:
             raise ValueError(f"unreadable block {name!r}") from exc
-        if len(data) != where[1] or checksum(data) != where[2]:
+        if len(data) != length or checksum(data) != self._table[at + 3]:
             raise ValueError(f"damaged block {name!r}")
         return data.decode("utf-8", "surrogateescape")
 

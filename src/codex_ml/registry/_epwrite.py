@@ -65,14 +65,15 @@ def _blocks(index: _epindex.Index) -> dict[str, str] | None:
 def encode(key: str, taken: int, stamps: Iterable[Stamp], blocks: dict[str, str]) -> bytes | None:
     """The whole file, or None when a field holds a tab or newline the format cannot carry."""
     raw = {name: text.encode("utf-8", "surrogateescape") for name, text in blocks.items()}
-    rows = [FORMAT, "key\t" + key.replace("\n", "\\n"), f"taken\t{taken}"]
-    rows += ["stamp\t" + "\t".join(str(f) for f in s) for s in stamps]
-    offset = 0
-    for name, data in raw.items():
-        rows.append(f"block\t{name}\t{offset}\t{len(data)}\t{checksum(data)}")
-        offset += len(data)
+    stamps = list(stamps)
     if any("\t" in str(s[0]) or "\n" in str(s[0]) for s in stamps) or any("\n" in n or "\t" in n for n in raw):
         return None
+    table, offset = ["blocks"], 0
+    for name, data in raw.items():
+        table += [name, str(offset), str(len(data)), checksum(data)]
+        offset += len(data)
+    rows = [FORMAT, "key\t" + key.replace("\n", "\\n"), f"taken\t{taken}",
+            "\t".join(["stamps", *(str(f) for s in stamps for f in s)]), "\t".join(table)]
     head = "\n".join(rows).encode("utf-8", "surrogateescape")
     return head + f"\nhead\t{checksum(head)}\n".encode() + b"".join(raw.values())
 

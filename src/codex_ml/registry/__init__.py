@@ -69,6 +69,28 @@ def __getattr__(name: str) -> object:
     return value
 
 
+class LazyModule:
+    """A module of this package imported at its first attribute access (what only some calls need).
+
+    The importer's global of that name is then the module itself, so later
+    calls cost what a plain module-level import costs.
+    """
+
+    __slots__ = ("_home", "_name")
+
+    def __init__(self, name: str, home: dict[str, object]) -> None:
+        self._name, self._home = name, home
+
+    def __getattr__(self, attr: str) -> object:
+        full = f"{__name__}.{self._name}"
+        module = sys.modules.get(full)
+        if module is None:
+            __import__(full)
+            module = sys.modules[full]
+        self._home[self._name] = module
+        return getattr(module, attr)
+
+
 def __dir__() -> list[str]:
     return sorted({*globals(), *__all__})
 

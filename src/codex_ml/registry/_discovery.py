@@ -17,13 +17,18 @@ from . import _epindex, _errors, _settings
 from ._context import import_target, loading
 from ._entry import BUILTIN, ENTRY_POINT, Provenance
 from ._errors import RegistryLoadError
+from ._table import hook_group
 from ._names import normalise
-from ._once import Once
 from ._report import PluginFailure
+from ._source import Once
 
 TYPE_CHECKING = False  # typing itself costs milliseconds to import
 if TYPE_CHECKING:
     from typing import Any
+
+    from ._context import LoadFrame
+    from ._entry import Entry
+    from ._source import Source
 
 
 BUNDLE_GROUP = "codex_ml.plugins"
@@ -99,6 +104,52 @@ def takes_register_fn(obj: Any) -> bool:
     code = getattr(obj, "__code__", None)
     names: tuple[str, ...] = code.co_varnames[: code.co_argcount] if code is not None else ()
     return bool(names) and names[0] in ("register_fn", "register")
+
+
+# ----------------------------------------------------------------- loading
+def load(source: Source, entry: Entry, registry: Any) -> Any:
+    """Import a lazy entry's target (once); a failure is recorded and raised as RegistryLoadError."""
+    failure = source.failures.get(normalise(entry.name))
+    if failure is not None:
+        raise source.load_error(failure) from failure.error
+    try:
+        with loading(entry.provenance, source.kind) as frame:
+            obj = import_target(entry.target)
+        _refusals(source, frame, entry)
+        if _may_hook(entry) and takes_register_fn(obj):
+            return _load_hook_entry(source, entry, obj, registry)
+        if isinstance(obj, type) and registry.interface is not None:
+            registry.interface.check_class(obj, source=str(entry.provenance))
+    except KeyboardInterrupt:
+        raise
+    except BaseException as exc:  # SystemExit too: a plugin never ends the app
+        failure = source.record_failure(PluginFailure(source.kind, entry.name, entry.provenance, exc))
+        raise source.load_error(failure) from exc
+    return obj
+
+
+def _load_hook_entry(source: Source, entry: Entry, hook: Any, registry: Any) -> Any:
+    """A factory-looking entry point that is a hook: run it, then look again."""
+    with registry._lock:
+        registry._table.entries.pop(normalise(entry.name), None)
+    with loading(entry.provenance, source.kind):
+        call_hook(hook, registry.register)
+    again = registry._table.find(entry.name)
+    if again is None:
+        raise LookupError(f"hook {entry.provenance} did not register {entry.name!r}")
+    return again.obj if again.loaded else load(source, again, registry)
+
+
+def _refusals(source: Source, frame: LoadFrame, entry: Entry) -> None:
+    for refused, why in frame.refused:  # the import tried to register into another kind
+        refusal = RegistryLoadError(refused, source.label, str(entry.provenance), why)
+        source.report.failed.append(PluginFailure(source.kind, refused, entry.provenance, refusal))
+
+
+def _may_hook(entry: Entry) -> bool:
+    """Only our own groups (``codex_ml.*``) have hooks: elsewhere a target is the component itself."""
+    ep = entry.provenance.entry_point
+    return not ep or hook_group(ep)
 
 
 # ------------------------------------------------------------------- hooks

@@ -36,7 +36,7 @@ import os
 import sys
 
 from . import _epcache
-from ._epview import GroupView, Listing, hook_group
+from ._table import GroupView, Listing, hook_group
 
 TYPE_CHECKING = False  # typing itself costs milliseconds to import
 if TYPE_CHECKING:
@@ -172,7 +172,7 @@ class Index:
         """The registry's view of ``group``: names sorted, hooks and bad names apart (cached)."""
         found = self._listings.get(group)
         if found is None:
-            found = self._cached_listing(group) or Listing.derive(self.rows(group), hook_group(group))
+            found = self._cached_listing(group) or _derive(self.rows(group), hook_group(group))
             self._listings[group] = found
         return found
 
@@ -196,12 +196,18 @@ class Index:
                 return listing.with_columns(text)
         except ValueError:
             self._rescan()
-        return Listing.derive(self.rows(group), hook_group(group))
+        return _derive(self.rows(group), hook_group(group))
 
     @property
     def records(self) -> tuple[EPRecord, ...]:
         """Every ``codex_ml*`` entry point (what ``doctor`` summarises)."""
         return tuple(r for g in self.groups() if g.startswith(PREFIX) for r in self.group_records(g))
+
+
+def _derive(rows: tuple[Row, ...], hooks_allowed: bool) -> Listing:
+    from ._epscan import derive_listing  # a scan, or a cache without this group's listing
+
+    return derive_listing(rows, hooks_allowed)
 
 
 def _row(line: str) -> Row:

@@ -12,10 +12,12 @@ import time
 
 from . import _epindex
 from ._epcache import stamp
+from ._names import normalise, validate_name
+from ._table import Listing
 
 TYPE_CHECKING = False  # typing itself costs milliseconds to import
 if TYPE_CHECKING:
-    from collections.abc import Iterable
+    from collections.abc import Iterable, Sequence
 
     from . import _epcache
     from ._epindex import Row
@@ -166,3 +168,27 @@ def _read(path: str, limit: int = -1) -> str:
             return fh.read(limit)
     except OSError:
         return ""
+
+
+def derive_listing(rows: Sequence[tuple[str, str, int]], hooks_allowed: bool) -> Listing:
+    """The listing of one group's rows (see ``Listing``)."""
+    from ._discovery import is_hook_target
+
+    hooks, invalid, dupes, first = [], [], [], {}
+    for number, (name, value, _) in enumerate(rows):
+        if hooks_allowed and is_hook_target(value):
+            hooks.append(number)
+            continue
+        try:
+            shown = validate_name(name, "entry point")
+        except ValueError:
+            invalid.append(number)
+            continue
+        key = normalise(shown)
+        if key in first:
+            dupes.append(number)
+        else:
+            first[key] = (key, shown, number)
+    ordered = sorted(first.values())
+    return Listing([n for _, n, _ in ordered], [k for k, _, _ in ordered], [str(i) for _, _, i in ordered],
+               tuple(hooks), tuple(invalid), tuple(dupes))

@@ -13,13 +13,14 @@ import time
 
 from . import _epcache, _epindex
 from ._epcache import FORMAT, PATTERNS, checksum
-from ._epview import hook_group
+from ._table import hook_group
 
 TYPE_CHECKING = False  # typing itself costs milliseconds to import
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
     from ._epcache import Stamp
+    from ._table import Listing
 
 
 def store(folder: str, name: str, index: _epindex.Index) -> None:
@@ -58,8 +59,18 @@ def _blocks(index: _epindex.Index) -> dict[str, str] | None:
             return None
         blocks["g:" + group] = "".join(f"{n}\t{v}\t{d}\n" for n, v, d in rows)
         if hook_group(group):  # the codex_ml groups' listings are kept ready to use
-            blocks["n:" + group], blocks["l:" + group] = index.listing(group).encode()
+            blocks["n:" + group], blocks["l:" + group] = _listing_blocks(index.listing(group))
     return blocks
+
+
+def _listing_blocks(listing: Listing) -> tuple[str, str]:
+    """Two blocks: what a listing reads (rows set apart, then names), and keys and row numbers."""
+    def ints(xs: tuple[int, ...]) -> str:
+        return "\t".join(map(str, xs))
+
+    names = "\n".join([ints(listing.hooks), ints(listing.invalid), ints(listing.dupes), "\t".join(listing.names)])
+    keys = listing.keys  # first: reading them may complete the listing
+    return names + "\n", "\t".join(keys) + "\n" + "\t".join(listing.rows) + "\n"
 
 
 def encode(key: str, taken: int, stamps: Iterable[Stamp], blocks: dict[str, str]) -> bytes | None:

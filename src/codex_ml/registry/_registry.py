@@ -11,9 +11,8 @@ from __future__ import annotations
 import _thread
 import builtins
 
-from . import _settings
+from . import LazyModule, _settings
 from ._names import normalise, validate_name
-from ._once import LazyModule
 from ._source import Source
 from ._table import Table
 

@@ -8,9 +8,11 @@ target on first use and records every failure instead of raising it.
 
 from __future__ import annotations
 
-from . import _epindex, _epview, _settings
+import _thread
+
+from . import LazyModule, _epindex, _settings
 from ._names import normalise, validate_name
-from ._once import LazyModule, Once
+from ._table import hook_group
 
 TYPE_CHECKING = False  # typing itself costs milliseconds to import
 if TYPE_CHECKING:
@@ -25,6 +27,35 @@ if TYPE_CHECKING:
     from ._table import Table
 else:  # what only a lookup, a failure or a report needs, imported then: a listing never does
     _entry, _report, _dirstate = (LazyModule(m, globals()) for m in ("_entry", "_report", "_dirstate"))
+
+
+class Once:
+    """Run a function once; other threads wait for it, a re-entrant call returns.
+
+    Double-checked: after the first run, ``run`` costs one attribute read. A
+    plugin that calls back into discovery from its own import (same thread)
+    returns at once instead of deadlocking or recursing.
+    """
+
+    def __init__(self) -> None:
+        self.lock = _thread.RLock()
+        self.done = False
+        self.owner: int | None = None
+        self.runs = 0
+
+    def run(self, fn: Callable[[], object]) -> None:
+        if self.done:
+            return
+        with self.lock:
+            if self.done or self.owner == _thread.get_ident():
+                return
+            self.owner = _thread.get_ident()
+            try:
+                self.runs += 1
+                fn()
+                self.done = True
+            finally:
+                self.owner = None
 
 
 class Source:
@@ -127,7 +158,7 @@ class Source:
         if why:
             self.report.disabled.append(f"{rec.group}:{rec.name} ({rec.distribution}): {why}")
             return
-        if _epview.hook_group(rec.group) and _discovery.is_hook_target(rec.value):
+        if hook_group(rec.group) and _discovery.is_hook_target(rec.value):
             self.hooks.append(rec)
             return
         provenance = _discovery.provenance_of(rec)
@@ -204,45 +235,9 @@ class Source:
     # ------------------------------------------------------------- loading
     def load(self, entry: Entry, registry: Any) -> Any:
         """Import a lazy entry's target (once); a failure is recorded and raised as RegistryLoadError."""
-        from . import _context, _discovery
+        from . import _discovery
 
-        failure = self.failures.get(normalise(entry.name))
-        if failure is not None:
-            raise self.load_error(failure) from failure.error
-        try:
-            with _context.loading(entry.provenance, self.kind) as frame:
-                obj = _context.import_target(entry.target)
-            self._refusals(frame, entry)
-            if _may_hook(entry) and _discovery.takes_register_fn(obj):
-                return self._load_hook_entry(entry, obj, registry)
-            if isinstance(obj, type) and registry.interface is not None:
-                registry.interface.check_class(obj, source=str(entry.provenance))
-        except KeyboardInterrupt:
-            raise
-        except BaseException as exc:  # SystemExit too: a plugin never ends the app
-            failure = self.record_failure(_report.PluginFailure(self.kind, entry.name, entry.provenance, exc))
-            raise self.load_error(failure) from exc
-        return obj
-
-    def _load_hook_entry(self, entry: Entry, hook: Any, registry: Any) -> Any:
-        """A factory-looking entry point that is a hook: run it, then look again."""
-        from . import _context, _discovery
-
-        with registry._lock:
-            registry._table.entries.pop(normalise(entry.name), None)
-        with _context.loading(entry.provenance, self.kind):
-            _discovery.call_hook(hook, registry.register)
-        again = registry._table.find(entry.name)
-        if again is None:
-            raise LookupError(f"hook {entry.provenance} did not register {entry.name!r}")
-        return again.obj if again.loaded else self.load(again, registry)
-
-    def _refusals(self, frame: _context.LoadFrame, entry: Entry) -> None:
-        from ._errors import RegistryLoadError
-
-        for refused, why in frame.refused:  # the import tried to register into another kind
-            refusal = RegistryLoadError(refused, self.label, str(entry.provenance), why)
-            self.report.failed.append(_report.PluginFailure(self.kind, refused, entry.provenance, refusal))
+        return _discovery.load(self, entry, registry)
 
     def run_hooks(self, registry: Any) -> None:
         """Run the pending hook entry points once (other threads wait; re-entrance returns)."""
@@ -284,8 +279,3 @@ def _by_entry_point(table: Table) -> dict[tuple[str, str], Entry]:
     return {(e.provenance.entry_point, e.provenance.dist_version): e
             for e in table.entries.values() if e.target and e.provenance.entry_point}
 
-
-def _may_hook(entry: Entry) -> bool:
-    """Only our own groups (``codex_ml.*``) have hooks: elsewhere a target is the component itself."""
-    ep = entry.provenance.entry_point
-    return not ep or _epview.hook_group(ep)

@@ -5,9 +5,12 @@ it, so a reader that took ``registry._table`` once sees the old table or the
 new one, never one half rebuilt (docs/index.md, "Architecture").
 
 The entry points of the registry's group are not entries until a name is
-looked up: ``view`` lists them as plain strings (``_epview``), and ``taken``
-holds the keys of the view that have an Entry now (or were dropped), so a
-listing of thousands of installed names builds no object per name.
+looked up: ``view`` (a ``GroupView`` of the group's ``Listing``) lists them
+as plain strings, and ``taken`` holds the keys of the view that have an
+Entry now (or were dropped), so a listing of thousands of installed names
+builds no object per name. ``GroupView`` applies the allow/deny rules of this
+process and maps a key back to its record, which is all a registry needs to
+list, count and test membership without building an ``Entry`` per name.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ if TYPE_CHECKING:
     from typing import Any
 
     from ._entry import Entry
-    from ._epview import GroupView
+    from ._epindex import EPRecord, Index
 
 
 class Table:
@@ -113,7 +116,146 @@ class Picture:
 
     def searchable(self) -> list[Any]:
         """Entries, and each entry point not yet built as a bare name (no Entry is built to search)."""
-        from ._epview import Bare
+        from ._search import Bare
 
         listed = self.view.names(self.taken) if self.view is not None else []
         return [*self.entries, *(Bare((n,)) for n in listed)]
+
+
+def hook_group(group: str) -> bool:
+    """Only our own groups (``codex_ml.*``) have hooks; elsewhere a module target is the component itself."""
+    return group.startswith("codex_ml.")
+
+
+class Listing:
+    """One group as a registry lists it: sorted names and keys, their row numbers, and rows set apart.
+
+    The names a registry lists are the valid ones that are not hooks, first of
+    each normalised key on ``sys.path``, sorted as ``Registry.list()`` sorts;
+    hooks, names our rules reject and later rows that collide are set apart
+    (each one needs a look). The index keeps one per group (``_epscan``
+    derives it) and, for the ``codex_ml*`` groups, stores it in its cache.
+
+    From the cache, only the names (and the few rows set apart) are read at
+    first; keys and row numbers are another block, read by ``more()`` when a
+    name is looked up or tested, which returns the complete listing.
+    """
+
+    __slots__ = ("_by_key", "_keys", "_more", "_rows", "dupes", "hooks", "invalid", "names")
+
+    def __init__(self, names: list[str], keys: list[str] | None, rows: list[str] | None, hooks: tuple[int, ...],
+                 invalid: tuple[int, ...], dupes: tuple[int, ...], more: Callable[[], Listing] | None = None) -> None:
+        self.names = names
+        self._keys, self._rows, self._more = keys, rows, more
+        self.hooks, self.invalid, self.dupes = hooks, invalid, dupes
+        self._by_key: dict[str, int] | None = None
+
+    @property
+    def keys(self) -> list[str]:
+        if self._keys is None:
+            self._complete()
+        return self._keys  # type: ignore[return-value]
+
+    def _complete(self) -> None:
+        more, self._more = self._more, None
+        if more is None:
+            raise ValueError("a listing without keys and nothing to read them from")
+        full = more()
+        self.names, self._keys, self._rows = full.names, full._keys, full._rows
+        self.hooks, self.invalid, self.dupes = full.hooks, full.invalid, full.dupes
+
+    @classmethod
+    def decode(cls, text: str, more: Callable[[], Listing]) -> Listing:
+        """The names block (checksummed); keys and rows wait for ``more()``."""
+        parts = text.split("\n", 3)
+        if len(parts) != 4 or not parts[3].endswith("\n") or "\n" in parts[3][:-1]:
+            raise ValueError("damaged listing")
+        hooks, invalid, dupes = (tuple(map(int, line.split("\t"))) if line else () for line in parts[:3])
+        return cls(parts[3][:-1].split("\t") if len(parts[3]) > 1 else [], None, None, hooks, invalid, dupes, more)
+
+    def with_columns(self, text: str) -> Listing:
+        """This listing completed by its keys-and-rows block; ValueError if the block does not fit."""
+        lines = text.split("\n")
+        count = len(self.names)
+        keys = lines[0].split("\t") if count else []
+        rows = lines[1].split("\t") if count and len(lines) > 1 else []
+        if len(lines) != 3 or lines[2] or len(keys) != count or len(rows) != count:
+            raise ValueError("damaged listing")
+        return Listing(self.names, keys, rows, self.hooks, self.invalid, self.dupes)
+
+    def position(self, key: str) -> int | None:
+        if self._by_key is None:
+            self._by_key = dict(zip(self.keys, range(len(self.keys))))
+        return self._by_key.get(key)
+
+    @property
+    def rows(self) -> list[str]:
+        """Each listed name's row number in the group (as text, as stored)."""
+        if self._rows is None:
+            self._complete()
+        return self._rows  # type: ignore[return-value]
+
+    def row(self, position: int) -> int:
+        return int(self.rows[position])
+
+
+class GroupView:
+    """What a registry lists from its group, under this process's allow/deny rules."""
+
+    __slots__ = ("disabled", "group", "hidden", "index", "listing")
+
+    def __init__(self, index: Index, group: str, allowed: object) -> None:
+        self.index, self.group = index, group
+        self.listing = index.listing(group)
+        self.hidden: frozenset[str] = frozenset()  # keys the rules turn off
+        self.disabled: list[str] = []
+        if allowed is not None:
+            self._apply_rules(allowed)
+
+    def _apply_rules(self, allowed: object) -> None:
+        hidden = set()
+        for key, position in zip(self.listing.keys, range(len(self.listing.names))):
+            rec = self._record(self.listing.row(position))
+            why = allowed(rec)  # type: ignore[operator]
+            if why:
+                hidden.add(key)
+                self.disabled.append(f"{rec.group}:{rec.name} ({rec.distribution}): {why}")
+        self.hidden = frozenset(hidden)
+
+    def __contains__(self, key: str) -> bool:
+        return self.listing.position(key) is not None and key not in self.hidden
+
+    def record(self, key: str) -> EPRecord | None:
+        """The entry point listed under ``key``, checked fresh first; None if a rescan found it gone."""
+        position = self.listing.position(key)
+        if position is None:
+            return None
+        row = self.index.rows(self.group)[self.listing.row(position)]
+        if not self.index.fresh(row[2]):  # its distribution changed in place: read sys.path again
+            self.index.refreshed()
+            self.listing = self.index.listing(self.group)
+            position = self.listing.position(key)
+            if position is None:
+                return None
+            row = self.index.rows(self.group)[self.listing.row(position)]
+        return self.index.record(self.group, row)
+
+    def _record(self, row: int) -> EPRecord:
+        return self.index.record(self.group, self.index.rows(self.group)[row])
+
+    def set_apart(self) -> list[EPRecord]:
+        """Hooks, names our rules reject and colliding rows: a registry looks at each one."""
+        lst = self.listing
+        return [self._record(r) for r in sorted(lst.hooks + lst.invalid + lst.dupes)]
+
+    def names(self, taken: set[str]) -> list[str]:
+        """Listed names whose keys the registry has not materialised (or dropped)."""
+        lst = self.listing
+        if not taken and not self.hidden:
+            return lst.names
+        skip, keys = taken | self.hidden, lst.keys  # keys first: reading them may complete the names
+        return [n for n, k in zip(lst.names, keys) if k not in skip]
+
+    def pairs(self, taken: set[str]) -> list[tuple[str, str]]:
+        skip, keys = taken | self.hidden, self.listing.keys
+        return [(k, n) for n, k in zip(self.listing.names, keys) if k not in skip]

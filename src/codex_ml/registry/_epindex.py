@@ -12,21 +12,16 @@ What the index sees is what ``importlib.metadata`` sees: ``*.dist-info`` and
 unzipped ``.egg`` folder on ``sys.path``, and zip archives on ``sys.path``;
 the first distribution of a name on ``sys.path`` wins.
 
-Staleness (docs/guides/entry_points.md, "The index cache"): installing,
-upgrading or removing a distribution adds or removes a folder in a
-``sys.path`` folder. Each ``sys.path`` entry is stamped with its device,
-inode, mtime and ctime: a deploy that restores mtimes (``tar -x``,
-``rsync -a``, ``touch -r``) still moves the ctime, which no restore can set,
-and a folder replaced under the same name has a new inode. Files rewritten
-in place (a legacy ``*.egg-info``, an ``.egg``'s ``EGG-INFO``) are stamped
-too, and so is every distribution's ``entry_points.txt``, checked when one of
-its names is looked up (``Index.fresh``). A stamp within the file system's clock tick of the scan could hide a
-later change in the same tick (git's "racy" problem), so such a cache is
-never trusted.
+Staleness (docs/guides/entry_points.md, "The index cache"): each
+``sys.path`` entry is stamped with its device, inode, mtime and ctime (a
+deploy that restores mtimes still moves the ctime; a replaced folder has a
+new inode); files rewritten in place are stamped too, and each
+distribution's ``entry_points.txt`` is checked when one of its names is
+looked up (``Index.fresh``). A cache stamped within the file system's clock
+tick of its scan is never trusted (git's "racy" problem).
 
-Threads that look up, auto-refresh and ``refresh()`` at once must never see
-the in-process index half invalidated: every module-level function here
-holds one lock.
+Threads that look up, auto-refresh and ``refresh()`` at once never see the
+index half invalidated: every module-level function here holds one lock.
 """
 
 from __future__ import annotations
@@ -260,6 +255,13 @@ def latest() -> Index:
         if changed():
             invalidate()
         return current()
+
+
+def plain_names(group: str) -> list[str] | None:
+    """``group``'s listed names, or None when a row of it needs a look (hook, rejected name, collision)."""
+    with _lock:
+        listing = current().listing(group)
+        return None if listing.hooks or listing.invalid or listing.dupes else list(listing.names)
 
 
 def view(group: str, rules: Callable[[EPRecord], str] | None) -> GroupView:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import _thread
 
 from . import LazyModule, _epindex, _settings
-from ._names import normalise, validate_name
 from ._table import hook_group
 
 TYPE_CHECKING = False  # typing itself costs milliseconds to import
@@ -19,14 +18,15 @@ if TYPE_CHECKING:
     from collections.abc import Callable
     from typing import Any
 
-    from . import _context, _dirstate, _entry, _report
+    from . import _context, _dirstate, _entry, _names, _report
     from ._entry import Entry
     from ._errors import RegistryLoadError
     from ._report import DiscoveryReport, PluginFailure
     from ._precedence import Outcome
     from ._table import Table
 else:  # what only a lookup, a failure or a report needs, imported then: a listing never does
-    _entry, _report, _dirstate = (LazyModule(m, globals()) for m in ("_entry", "_report", "_dirstate"))
+    _entry, _report, _dirstate, _names = (LazyModule(m, globals()) for m in ("_entry", "_report", "_dirstate",
+                                                                            "_names"))
 
 
 class Once:
@@ -129,7 +129,7 @@ class Source:
         for key in [k for k in (*table.entries, *table.aliases) if k in view]:
             self.materialise(table, key, known)  # a clash with what is registered: precedence decides now
         for rec in view.set_apart():  # hooks, rejected names, collisions: each one looked at
-            self.materialise(table, normalise(rec.name), known)
+            self.materialise(table, _names.normalise(rec.name), known)
             self._add_record(table, rec, policy, known)
         if self.pending() and self.hooks_once.done:
             self.hooks_once = Once()  # a new hook appeared: it runs on demand
@@ -165,13 +165,13 @@ class Source:
         entry = known.get((provenance.entry_point, provenance.dist_version))
         if entry is None:
             try:
-                name = validate_name(rec.name, self.label)
+                name = _names.validate_name(rec.name, self.label)
             except (ValueError, TypeError) as exc:
                 self.record_failure(_report.PluginFailure(self.kind, rec.name, provenance, exc))
                 return
             meta = {"version": rec.version, "author": None, "description": None, "tags": ()}
             entry = _entry.Entry(name, _entry.NOT_LOADED, provenance, self.factory, rec.value, meta)
-        key = normalise(entry.name)
+        key = _names.normalise(entry.name)
         if table.entries.get(key) is entry:
             return  # kept from the live table: unchanged since the last scan
         if key in table.entries or key in table.aliases:
@@ -199,7 +199,7 @@ class Source:
     def record_failure(self, failure: PluginFailure) -> PluginFailure:
         from ._errors import warn_once
 
-        self.failures[normalise(failure.name)] = failure
+        self.failures[_names.normalise(failure.name)] = failure
         self.report.failed.append(failure)
         warn_once(f"Skipped broken {self.label} plugin {failure}", key=f"fail:{self.kind}:{failure}")
         if self.strict_now():

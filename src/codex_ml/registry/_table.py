@@ -15,7 +15,7 @@ list, count and test membership without building an ``Entry`` per name.
 
 from __future__ import annotations
 
-from ._names import normalise
+from . import LazyModule
 
 TYPE_CHECKING = False  # typing itself costs milliseconds to import
 if TYPE_CHECKING:
@@ -23,7 +23,10 @@ if TYPE_CHECKING:
     from typing import Any
 
     from ._entry import Entry
+    from . import _names
     from ._epindex import EPRecord, Index
+else:
+    _names = LazyModule("_names", globals())  # keys are normalised by lookups, not listings
 
 
 class Table:
@@ -53,6 +56,10 @@ class Table:
         table.view, table.taken = self.view, set(self.taken)
         return table
 
+    def pristine(self) -> bool:
+        """Nothing registered, aliased or deprecated."""
+        return not (self.entries or self.aliases or self.deprecated)
+
     def pending(self, key: str) -> bool:
         """True when the view lists ``key`` and no Entry was built for it yet."""
         view = self.view
@@ -67,7 +74,7 @@ class Table:
         """The entry key ``name`` resolves to (its own, or the one it is an alias of)."""
         if not name.isascii():  # names are ASCII; '\u212a'.lower() must not find 'k'
             return None
-        key = normalise(name)
+        key = _names.normalise(name)
         if key in self.entries:
             return key
         return self.aliases.get(key)
@@ -109,7 +116,7 @@ class Picture:
         view = self.view if not wanted else None
         if not names:
             return list(view.names(self.taken)) if view is not None else []  # the view is sorted already
-        pairs = [(normalise(n), n) for n in names]
+        pairs = [(_names.normalise(n), n) for n in names]
         if view is not None:
             pairs += view.pairs(self.taken)
         return [n for _, n in sorted(pairs)]

@@ -87,4 +87,4 @@ def test_a_warm_listing_imports_only_the_listing_path_and_no_stdlib_module(tmp_p
     assert ours == WARM_MODULES
     # Beyond the interpreter's own start-up, only ``__future__`` (every module's first line): no zlib,
     # warnings, typing, re, enum, dataclasses or functools.
-    assert set(m for m in warm["new"] if not m.startswith("codex_ml")) <= {"__future__"}, warm["new"]
+    assert {m for m in warm["new"] if not m.startswith("codex_ml")} <= {"__future__"}, warm["new"]

@@ -17,10 +17,10 @@ from . import _epindex, _errors, _settings
 from ._context import import_target, loading
 from ._entry import BUILTIN, ENTRY_POINT, Provenance
 from ._errors import RegistryLoadError
-from ._table import hook_group
 from ._names import normalise
 from ._report import PluginFailure
 from ._source import Once
+from ._table import hook_group
 
 TYPE_CHECKING = False  # typing itself costs milliseconds to import
 if TYPE_CHECKING:

@@ -48,19 +48,22 @@ def _blocks(index: _epindex.Index) -> dict[str, str] | None:
     if _epcache.racy(index.stamps, index.taken) or _epcache.racy(own, index.taken):
         return None  # the next process scans again and writes a cache it can trust
     dists = [index.dist(i) for i in range(len(index._dists or ()))]
-    if any("\t" in f or "\n" in f for d in dists for f in d) or any("\t" in s[0] or "\n" in s[0] for s in own):
-        return None
-    blocks = {_epindex.DISTS: "".join(f"{n}\t{v}\n" for n, v in dists),
-              _epindex.DIST_STAMPS: "".join(("\t".join(map(str, s)) if isinstance(s, tuple) else "") + "\n"
-                                            for s in index._dist_stamps or ())}
+    stamps = [s if isinstance(s, tuple) else None for s in index._dist_stamps or ()]
+    blocks = {_epindex.DISTS: _checked("".join(f"{n}\t{v}\n" for n, v in dists), len(dists), len(dists)),
+              _epindex.DIST_STAMPS: _checked("".join("\t".join(map(str, s)) + "\n" if s else "\n" for s in stamps),
+                                             len(stamps), 4 * sum(1 for s in stamps if s))}
     for group in index.groups():
         rows = index.rows(group)
-        if any("\t" in f or "\n" in f for r in rows for f in r[:2]):
-            return None
-        blocks["g:" + group] = "".join(f"{n}\t{v}\t{d}\n" for n, v, d in rows)
+        blocks["g:" + group] = _checked("".join(f"{n}\t{v}\t{d}\n" for n, v, d in rows), len(rows), 2 * len(rows))
         if hook_group(group):  # the codex_ml groups' listings are kept ready to use
             blocks["n:" + group], blocks["l:" + group] = _listing_blocks(index.listing(group))
-    return blocks
+    return None if None in blocks.values() else blocks  # type: ignore[return-value]
+
+
+def _checked(text: str, lines: int, tabs: int) -> str | None:
+    """``text`` if it has exactly the lines and tabs its fields make: a field with a tab or newline of
+    its own would break the format (counting the whole text checks every field at once)."""
+    return text if text.count("\n") == lines and text.count("\t") == tabs else None
 
 
 def _listing_blocks(listing: Listing) -> tuple[str, str]:

@@ -18,11 +18,11 @@ if TYPE_CHECKING:
     from collections.abc import Callable
     from typing import Any
 
-    from . import _context, _dirstate, _entry, _names, _report
+    from . import _dirstate, _entry, _names, _report
     from ._entry import Entry
     from ._errors import RegistryLoadError
-    from ._report import DiscoveryReport, PluginFailure
     from ._precedence import Outcome
+    from ._report import DiscoveryReport, PluginFailure
     from ._table import Table
 else:  # what only a lookup, a failure or a report needs, imported then: a listing never does
     _entry, _report, _dirstate, _names = (LazyModule(m, globals()) for m in ("_entry", "_report", "_dirstate",

@@ -22,8 +22,8 @@ if TYPE_CHECKING:
     from collections.abc import Callable
     from typing import Any
 
-    from ._entry import Entry
     from . import _names
+    from ._entry import Entry
     from ._epindex import EPRecord, Index
 else:
     _names = LazyModule("_names", globals())  # keys are normalised by lookups, not listings

@@ -107,3 +107,18 @@ def test_discover_builds_and_loads_every_entry_point(gear_site: Path) -> None:
     report = reg.discover()
     assert len(report.loaded) == len(NAMES) and report.ok
     assert all(reg._table.entries[n.lower()].loaded for n in NAMES)
+
+
+def test_a_first_listing_reads_the_index_and_a_lookup_then_scans_the_same_names(gear_site: Path) -> None:
+    """Before any lookup, ``list()`` is the index's names as they are (no discovery state is built);
+    the first lookup scans, and listing, counting and membership agree with what was listed."""
+    reg = _gears()
+    assert reg.list() == NAMES and len(reg) == len(NAMES)
+    assert reg._source is None  # nothing but the index was read
+    assert "gear07" in reg and reg._source is not None  # a lookup scans
+    assert reg.list() == NAMES and reg.get("GEAR07").__name__ == "Gear07"
+    # Something registered first: the scan decides (precedence, clashes), as it always does.
+    mine = _gears()
+    mine.register("aaa-mine", object(), factory=False)
+    assert mine.list() == ["aaa-mine", *NAMES]
+    assert mine._source is not None

@@ -61,10 +61,10 @@ WARM_LISTING = """
     print(json.dumps({"new": new, "source": _epindex.current().source, "names": names}))
 """
 # What a listing from a warm index imports, and nothing more (docs/guides/entry_points.md, "The index
-# cache"): the registry's Source, names, registration, entries, reports, plugin-folder passes, scanning
-# and cache writing all wait for a lookup or a change.
-WARM_MODULES = ["codex_ml.registry._dirstate", "codex_ml.registry._epcache", "codex_ml.registry._epindex",
-                "codex_ml.registry._registry", "codex_ml.registry._settings", "codex_ml.registry._table"]
+# cache"): the registry's Source, names, registration, entries, reports, plugin folders (there are none
+# here), scanning and cache writing all wait for a lookup or a change.
+WARM_MODULES = ["codex_ml.registry._epcache", "codex_ml.registry._epindex", "codex_ml.registry._registry",
+                "codex_ml.registry._settings", "codex_ml.registry._table"]
 
 
 def test_a_warm_listing_imports_only_the_listing_path_and_no_stdlib_module(tmp_path: Path) -> None:

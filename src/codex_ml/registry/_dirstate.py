@@ -46,10 +46,7 @@ STATE = _State()
 def default_roots() -> list[str]:
     from . import _settings
 
-    configured = _settings.current().plugin_path
-    if configured is not None:
-        return list(configured)
-    return ["plugins"] if os.path.isdir("plugins") else []
+    return _settings.plugin_roots(_settings.current())
 
 
 def ensure_discovered() -> None:

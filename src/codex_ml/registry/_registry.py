@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import _thread
 import builtins
+import sys
 
 from . import LazyModule, _settings
 from ._table import Table
@@ -62,11 +63,10 @@ class Registry(Generic[T]):
         self.interface = interface
         self.checks = checks
         self._read_settings = settings or _settings.current
-        self._source = source  # made at first use (``source``): a listing from a warm index may never need it
+        self._source = source  # made at first use: a listing from a warm index may never need it
         self._lock = _thread.RLock()
         self._table = Table()
-        # Hot-path cache: the exact string asked for -> loaded object, cleared on every change.
-        self._fast: dict[str, Any] = {}
+        self._fast: dict[str, Any] = {}  # hot path: exact name asked for -> loaded object, cleared on change
         if publish:
             from ._directory import publish as publish_to
 
@@ -207,15 +207,17 @@ class Registry(Generic[T]):
         return picture.names(wanted, include_deprecated)
 
     def _plain_listing(self) -> builtins.list[str] | None:
-        """Before the first scan, with nothing registered and no allow/deny rule: the index's names.
+        """Before the first scan, with nothing registered and no allow/deny rule: the index's names
+        (None when a row of the group needs a look, a hook, a rejected name, a collision: the scan decides)."""
+        from . import _epindex
 
-        None when a row of the group needs a look (a hook, a name our rules
-        reject, a collision): then the scan decides, as it always does.
-        """
-        from . import _dirstate, _epindex
-
-        _dirstate.ensure_discovered()  # plugin files may register into this registry first
         settings = self._read_settings()
+        # Plugin files may register here: their pass runs first, unless no pass ran in this process
+        # (its state was never loaded) and there is no folder to import from now.
+        if f"{__package__}._dirstate" in sys.modules or _settings.plugin_roots(settings):
+            from . import _dirstate
+
+            _dirstate.ensure_discovered()
         if (self._source is not None or not self._table.pristine() or settings.allow or settings.disable
                 or settings.auto_refresh):
             return None

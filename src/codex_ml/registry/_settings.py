@@ -102,6 +102,13 @@ def _rules(value: str) -> tuple[str, ...]:
     return tuple(p.strip() for p in value.replace(";", ",").split(",") if p.strip())
 
 
+def plugin_roots(settings: Settings) -> list[str]:
+    """The plugin folders to import from: CODEX_ML_PLUGIN_PATH, else ./plugins if it exists."""
+    if settings.plugin_path is not None:
+        return list(settings.plugin_path)
+    return ["plugins"] if os.path.isdir("plugins") else []
+
+
 _current: Settings | None = None
 
 

@@ -31,13 +31,14 @@ import os
 import sys
 
 from . import _epcache
-from ._table import GroupView, Listing, hook_group
+from ._table import Listing, hook_group
 
 TYPE_CHECKING = False  # typing itself costs milliseconds to import
 if TYPE_CHECKING:
     from collections.abc import Callable
 
     from ._epcache import CacheFile, Stamp
+    from ._epview import GroupView
 
     Row = tuple[str, str, int]  # (name, value, distribution number)
 
@@ -201,7 +202,6 @@ class Index:
 
 def _derive(rows: tuple[Row, ...], hooks_allowed: bool) -> Listing:
     from ._epscan import derive_listing  # a scan, or a cache without this group's listing
-
     return derive_listing(rows, hooks_allowed)
 
 
@@ -211,10 +211,8 @@ def _row(line: str) -> Row:
 
 
 def _stamp_of(line: str) -> Stamp | None:
-    if not line:
-        return None
     path, *numbers = line.split("\t")
-    return (path, *map(int, numbers))  # type: ignore[return-value]
+    return (path, *map(int, numbers)) if line else None  # type: ignore[return-value]
 
 
 _memo: Index | None = None
@@ -266,6 +264,8 @@ def plain_names(group: str) -> list[str] | None:
 
 def view(group: str, rules: Callable[[EPRecord], str] | None) -> GroupView:
     """The names of ``group`` a registry lists, from the current index."""
+    from ._epview import GroupView
+
     with _lock:
         return GroupView(current(), group, rules)
 

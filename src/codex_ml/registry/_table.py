@@ -8,9 +8,7 @@ The entry points of the registry's group are not entries until a name is
 looked up: ``view`` (a ``GroupView`` of the group's ``Listing``) lists them
 as plain strings, and ``taken`` holds the keys of the view that have an
 Entry now (or were dropped), so a listing of thousands of installed names
-builds no object per name. ``GroupView`` applies the allow/deny rules of this
-process and maps a key back to its record, which is all a registry needs to
-list, count and test membership without building an ``Entry`` per name.
+builds no object per name (``_epview``).
 """
 
 from __future__ import annotations
@@ -24,7 +22,7 @@ if TYPE_CHECKING:
 
     from . import _names
     from ._entry import Entry
-    from ._epindex import EPRecord, Index
+    from ._epview import GroupView
 else:
     _names = LazyModule("_names", globals())  # keys are normalised by lookups, not listings
 
@@ -204,65 +202,3 @@ class Listing:
 
     def row(self, position: int) -> int:
         return int(self.rows[position])
-
-
-class GroupView:
-    """What a registry lists from its group, under this process's allow/deny rules."""
-
-    __slots__ = ("disabled", "group", "hidden", "index", "listing")
-
-    def __init__(self, index: Index, group: str, allowed: object) -> None:
-        self.index, self.group = index, group
-        self.listing = index.listing(group)
-        self.hidden: frozenset[str] = frozenset()  # keys the rules turn off
-        self.disabled: list[str] = []
-        if allowed is not None:
-            self._apply_rules(allowed)
-
-    def _apply_rules(self, allowed: object) -> None:
-        hidden = set()
-        for key, position in zip(self.listing.keys, range(len(self.listing.names))):
-            rec = self._record(self.listing.row(position))
-            why = allowed(rec)  # type: ignore[operator]
-            if why:
-                hidden.add(key)
-                self.disabled.append(f"{rec.group}:{rec.name} ({rec.distribution}): {why}")
-        self.hidden = frozenset(hidden)
-
-    def __contains__(self, key: str) -> bool:
-        return self.listing.position(key) is not None and key not in self.hidden
-
-    def record(self, key: str) -> EPRecord | None:
-        """The entry point listed under ``key``, checked fresh first; None if a rescan found it gone."""
-        position = self.listing.position(key)
-        if position is None:
-            return None
-        row = self.index.rows(self.group)[self.listing.row(position)]
-        if not self.index.fresh(row[2]):  # its distribution changed in place: read sys.path again
-            self.index.refreshed()
-            self.listing = self.index.listing(self.group)
-            position = self.listing.position(key)
-            if position is None:
-                return None
-            row = self.index.rows(self.group)[self.listing.row(position)]
-        return self.index.record(self.group, row)
-
-    def _record(self, row: int) -> EPRecord:
-        return self.index.record(self.group, self.index.rows(self.group)[row])
-
-    def set_apart(self) -> list[EPRecord]:
-        """Hooks, names our rules reject and colliding rows: a registry looks at each one."""
-        lst = self.listing
-        return [self._record(r) for r in sorted(lst.hooks + lst.invalid + lst.dupes)]
-
-    def names(self, taken: set[str]) -> list[str]:
-        """Listed names whose keys the registry has not materialised (or dropped)."""
-        lst = self.listing
-        if not taken and not self.hidden:
-            return lst.names
-        skip, keys = taken | self.hidden, lst.keys  # keys first: reading them may complete the names
-        return [n for n, k in zip(lst.names, keys) if k not in skip]
-
-    def pairs(self, taken: set[str]) -> list[tuple[str, str]]:
-        skip, keys = taken | self.hidden, self.listing.keys
-        return [(k, n) for n, k in zip(self.listing.names, keys) if k not in skip]

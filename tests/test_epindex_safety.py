@@ -28,11 +28,11 @@ LIST = """
 """
 FORGE = """
     import sys
-    from codex_ml.registry import _epcache as c, _epindex as e, _epscan
+    from codex_ml.registry import _epcache as c, _epindex as e, _epscan, _epwrite as w
     index = _epscan.build(e._key())
     index._rows["codex_ml.metrics"] = index.rows("codex_ml.metrics") + (("forged-metric", "os:getcwd", 0),)
     folder = sys.argv[1]
-    assert c.write_cache(folder, c.cache_name(index.key), index), "the forgery was not written"
+    assert w.write_cache(folder, c.cache_name(index.key), index), "the forgery was not written"
     print(c.cache_name(index.key))
 """
 WARNING = "Ignoring the entry-point cache"

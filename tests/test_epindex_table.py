@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from _support import installed_on_path, make_package
+from _support import env_with, installed_on_path, make_package, run_json
 
 from codex_ml.registry import PluginWarning, Registry
 
@@ -107,3 +107,40 @@ def test_discover_builds_and_loads_every_entry_point(gear_site: Path) -> None:
     report = reg.discover()
     assert len(report.loaded) == len(NAMES) and report.ok
     assert all(reg._table.entries[n.lower()].loaded for n in NAMES)
+
+
+def test_a_first_listing_reads_the_index_and_a_lookup_then_scans_the_same_names(gear_site: Path) -> None:
+    """Before any lookup, ``list()`` is the index's names as they are (no discovery state is built);
+    the first lookup scans, and listing, counting and membership agree with what was listed."""
+    reg = _gears()
+    assert reg.list() == NAMES and len(reg) == len(NAMES)
+    assert reg._source is None  # nothing but the index was read
+    assert "gear07" in reg and reg._source is not None  # a lookup scans
+    assert reg.list() == NAMES and reg.get("GEAR07").__name__ == "Gear07"
+    # Something registered first: the scan decides (precedence, clashes), as it always does.
+    mine = _gears()
+    mine.register("aaa-mine", object(), factory=False)
+    assert mine.list() == ["aaa-mine", *NAMES]
+    assert mine._source is not None
+
+
+PLUGGED = """
+    import json
+    from codex_ml.registry import Registry
+    reg = Registry("gears_plugged", entry_point_group="acme.plugged")  # published: plugin files reach it
+    print(json.dumps({"names": reg.list()}))
+"""
+
+
+def test_a_first_listing_imports_the_plugin_folder_before_it_lists(tmp_path: Path) -> None:
+    """A plugin file that registers into the registry is imported before the first listing answers."""
+    info = tmp_path / "site" / "acme_plugged-1.0.dist-info"
+    info.mkdir(parents=True)
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: acme-plugged\nVersion: 1.0\n")
+    (info / "entry_points.txt").write_text("[acme.plugged]\ngear-a = acme_plugged:GearA\n")
+    (tmp_path / "cwd" / "plugins").mkdir(parents=True)
+    (tmp_path / "cwd" / "plugins" / "extra.py").write_text(
+        "from codex_ml.registry._directory import registries\n"
+        "registries.get('gears_plugged').register('plugged-in', object(), factory=False)\n")
+    out = run_json(PLUGGED, env=env_with(tmp_path / "site", CODEX_ML_CACHE="0"), cwd=tmp_path / "cwd")
+    assert out["names"] == ["gear-a", "plugged-in"]

@@ -6,7 +6,7 @@ listing them imports nothing but this table.
 
 from __future__ import annotations
 
-from codex_ml.registry._once import Once
+from codex_ml.registry._source import Once
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

@@ -69,6 +69,28 @@ def __getattr__(name: str) -> object:
     return value
 
 
+class LazyModule:
+    """A module of this package imported at its first attribute access (what only some calls need).
+
+    The importer's global of that name is then the module itself, so later
+    calls cost what a plain module-level import costs.
+    """
+
+    __slots__ = ("_home", "_name")
+
+    def __init__(self, name: str, home: dict[str, object]) -> None:
+        self._name, self._home = name, home
+
+    def __getattr__(self, attr: str) -> object:
+        full = f"{__name__}.{self._name}"
+        module = sys.modules.get(full)
+        if module is None:
+            __import__(full)
+            module = sys.modules[full]
+        self._home[self._name] = module
+        return getattr(module, attr)
+
+
 def __dir__() -> list[str]:
     return sorted({*globals(), *__all__})
 
@@ -89,9 +111,9 @@ def plugin_dir_report() -> DirReport:
 
 def entry_point_index() -> EntryPointIndex:
     """Every installed ``codex_ml*`` entry point (``.records``) and whether it came from the cache."""
-    from . import _index
+    from . import _epindex
 
-    return _index.current()
+    return _epindex.current()
 
 
 def discover_all(force: bool = False, strict: bool | None = None) -> list[DiscoveryReport]:

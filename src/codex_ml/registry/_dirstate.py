@@ -46,10 +46,25 @@ STATE = _State()
 def default_roots() -> list[str]:
     from . import _settings
 
-    configured = _settings.current().plugin_path
-    if configured is not None:
-        return list(configured)
-    return ["plugins"] if os.path.isdir("plugins") else []
+    return _settings.plugin_roots(_settings.current())
+
+
+def ensure_discovered() -> None:
+    """Auto-discovery of plugin folders on first access (cheap when done, disabled or without folders).
+
+    Other threads wait for a pass in progress; a plugin file that calls back
+    into the registry from its own import returns at once. A pass with no
+    folder now or before only records that it ran; one with folders is
+    coordinated across the registries by ``_world``.
+    """
+    if STATE.ran or not STATE.auto or STATE.owner == _thread.get_ident():
+        return
+    if STATE.report.roots or default_roots():
+        from . import _world
+
+        _world.discover_plugins()
+    else:
+        discover_plugins()
 
 
 def set_auto_discover(enabled: bool) -> None:

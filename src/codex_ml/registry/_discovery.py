@@ -13,17 +13,22 @@ and quoted when the broken component is asked for.
 
 from __future__ import annotations
 
-from . import _epindex, _errors, _index, _settings
+from . import _epindex, _errors, _settings
 from ._context import import_target, loading
 from ._entry import BUILTIN, ENTRY_POINT, Provenance
 from ._errors import RegistryLoadError
 from ._names import normalise
-from ._once import Once
 from ._report import PluginFailure
+from ._source import Once
+from ._table import hook_group
 
 TYPE_CHECKING = False  # typing itself costs milliseconds to import
 if TYPE_CHECKING:
     from typing import Any
+
+    from ._context import LoadFrame
+    from ._entry import Entry
+    from ._source import Source
 
 
 BUNDLE_GROUP = "codex_ml.plugins"
@@ -101,6 +106,52 @@ def takes_register_fn(obj: Any) -> bool:
     return bool(names) and names[0] in ("register_fn", "register")
 
 
+# ----------------------------------------------------------------- loading
+def load(source: Source, entry: Entry, registry: Any) -> Any:
+    """Import a lazy entry's target (once); a failure is recorded and raised as RegistryLoadError."""
+    failure = source.failures.get(normalise(entry.name))
+    if failure is not None:
+        raise source.load_error(failure) from failure.error
+    try:
+        with loading(entry.provenance, source.kind) as frame:
+            obj = import_target(entry.target)
+        _refusals(source, frame, entry)
+        if _may_hook(entry) and takes_register_fn(obj):
+            return _load_hook_entry(source, entry, obj, registry)
+        if isinstance(obj, type) and registry.interface is not None:
+            registry.interface.check_class(obj, source=str(entry.provenance))
+    except KeyboardInterrupt:
+        raise
+    except BaseException as exc:  # SystemExit too: a plugin never ends the app
+        failure = source.record_failure(PluginFailure(source.kind, entry.name, entry.provenance, exc))
+        raise source.load_error(failure) from exc
+    return obj
+
+
+def _load_hook_entry(source: Source, entry: Entry, hook: Any, registry: Any) -> Any:
+    """A factory-looking entry point that is a hook: run it, then look again."""
+    with registry._lock:
+        registry._table.entries.pop(normalise(entry.name), None)
+    with loading(entry.provenance, source.kind):
+        call_hook(hook, registry.register)
+    again = registry._table.find(entry.name)
+    if again is None:
+        raise LookupError(f"hook {entry.provenance} did not register {entry.name!r}")
+    return again.obj if again.loaded else load(source, again, registry)
+
+
+def _refusals(source: Source, frame: LoadFrame, entry: Entry) -> None:
+    for refused, why in frame.refused:  # the import tried to register into another kind
+        refusal = RegistryLoadError(refused, source.label, str(entry.provenance), why)
+        source.report.failed.append(PluginFailure(source.kind, refused, entry.provenance, refusal))
+
+
+def _may_hook(entry: Entry) -> bool:
+    """Only our own groups (``codex_ml.*``) have hooks: elsewhere a target is the component itself."""
+    ep = entry.provenance.entry_point
+    return not ep or hook_group(ep)
+
+
 # ------------------------------------------------------------------- hooks
 def run_hook(registry: Any, rec: _epindex.EPRecord, kind: str | None) -> PluginFailure | None:
     """Load a hook entry point and call it with the registry's register function."""
@@ -149,7 +200,7 @@ class Bundles:
 
     def _run_all(self) -> None:
         self.failures, self.loaded = [], []
-        for rec in _index.records(BUNDLE_GROUP):
+        for rec in _epindex.records(BUNDLE_GROUP):
             self._run_one(rec)
 
     def _run_one(self, rec: _epindex.EPRecord) -> None:

@@ -2,7 +2,7 @@
 
 Reading ``entry_points.txt`` files by hand is cheaper than importing
 ``importlib.metadata`` (about 30 ms on its own), and the result is kept in a
-persistent cache (``_epformat``) keyed by the interpreter and the exact
+persistent cache (``_epcache``) keyed by the interpreter and the exact
 ``sys.path``, so a warm start costs one ``stat`` per ``sys.path`` entry and
 one file read, whatever the number of installed distributions; a group's
 block is decoded only when that group is asked for.
@@ -12,29 +12,34 @@ What the index sees is what ``importlib.metadata`` sees: ``*.dist-info`` and
 unzipped ``.egg`` folder on ``sys.path``, and zip archives on ``sys.path``;
 the first distribution of a name on ``sys.path`` wins.
 
-Staleness (docs/guides/entry_points.md, "The index cache"): installing,
-upgrading or removing a distribution adds or removes a folder in a
-``sys.path`` folder. Each ``sys.path`` entry is stamped with its device,
-inode, mtime and ctime: a deploy that restores mtimes (``tar -x``,
-``rsync -a``, ``touch -r``) still moves the ctime, which no restore can set,
-and a folder replaced under the same name has a new inode. Files rewritten
-in place (a legacy ``*.egg-info``, an ``.egg``'s ``EGG-INFO``) are stamped
-too, and so is every distribution's ``entry_points.txt``, checked when one of
-its names is looked up (``Index.fresh``). A stamp within the file system's clock tick of the scan could hide a
-later change in the same tick (git's "racy" problem), so such a cache is
-never trusted.
+Staleness (docs/guides/entry_points.md, "The index cache"): each
+``sys.path`` entry is stamped with its device, inode, mtime and ctime (a
+deploy that restores mtimes still moves the ctime; a replaced folder has a
+new inode); files rewritten in place are stamped too, and each
+distribution's ``entry_points.txt`` is checked when one of its names is
+looked up (``Index.fresh``). A cache stamped within the file system's clock
+tick of its scan is never trusted (git's "racy" problem).
+
+Threads that look up, auto-refresh and ``refresh()`` at once never see the
+index half invalidated: every module-level function here holds one lock.
 """
 
 from __future__ import annotations
 
+import _thread
 import os
 import sys
 
-from . import _epformat
-from ._epview import Listing, hook_group
+from . import _epcache
+from ._table import Listing, hook_group
 
 TYPE_CHECKING = False  # typing itself costs milliseconds to import
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from ._epcache import CacheFile, Stamp
+    from ._epview import GroupView
+
     Row = tuple[str, str, int]  # (name, value, distribution number)
 
 PREFIX = "codex_ml"
@@ -76,17 +81,17 @@ class Index:
 
     __slots__ = ("_dist_stamps", "_dists", "_file", "_listings", "_rows", "key", "source", "stamps", "taken")
 
-    def __init__(self, key: str, stamps: tuple[_epformat.Stamp, ...], taken: int, source: str,
+    def __init__(self, key: str, stamps: tuple[Stamp, ...], taken: int, source: str,
                  rows: dict[str, tuple[Row, ...]] | None = None,
                  dists: tuple[tuple[str, str], ...] | None = None,
-                 file: _epformat.CacheFile | None = None,
-                 dist_stamps: tuple[_epformat.Stamp | None, ...] | None = None) -> None:
+                 file: CacheFile | None = None,
+                 dist_stamps: tuple[Stamp | None, ...] | None = None) -> None:
         self.key, self.stamps, self.taken = key, stamps, taken
         self.source = source  # "scan" or "cache": reported by the benchmarks and `doctor`
         self._file = file
         self._rows: dict[str, tuple[Row, ...]] = dict(rows or {})
         self._dists = dists
-        self._dist_stamps: tuple[_epformat.Stamp | str | None, ...] | None = dist_stamps  # checked on lookup
+        self._dist_stamps: tuple[Stamp | str | None, ...] | None = dist_stamps  # checked on lookup
         self._listings: dict[str, Listing] = {}
 
     def groups(self) -> tuple[str, ...]:
@@ -124,7 +129,7 @@ class Index:
         known = self._dist_stamps[number] if number < len(self._dist_stamps) else None
         if isinstance(known, str):
             known = _stamp_of(known)
-        return known is None or _epformat.stamp(known[0]) == known
+        return known is None or _epcache.stamp(known[0]) == known
 
     def refreshed(self) -> None:
         """Scan again (something changed under this index) and rewrite the cache."""
@@ -144,14 +149,14 @@ class Index:
             return None
 
     def _rescan(self) -> None:
-        from . import _epcache, _epscan
+        from . import _epscan, _epwrite
 
         fresh = _epscan.build(self.key)
         self._file, self._rows, self._dists, self._listings = None, dict(fresh._rows), fresh._dists, {}
         self._dist_stamps = fresh._dist_stamps
         self.stamps, self.taken, self.source = fresh.stamps, fresh.taken, "scan"
         if _epcache.cache_enabled():
-            _epcache.store(_epcache.cache_dir(), _epcache.cache_name(self.key), self)
+            _epwrite.store(_epcache.cache_dir(), _epcache.cache_name(self.key), self)
 
     def record(self, group: str, row: Row) -> EPRecord:
         return EPRecord(group, row[0], row[1], *self.dist(row[2]))
@@ -159,26 +164,35 @@ class Index:
     def group_records(self, group: str) -> list[EPRecord]:
         return [self.record(group, r) for r in self.rows(group)]
 
-    def names(self, group: str) -> list[str]:
-        return [r[0] for r in self.rows(group)]
-
-    def lookup(self, group: str, name: str) -> EPRecord | None:
-        """The first entry point of ``group`` named exactly ``name``."""
-        return next((self.record(group, r) for r in self.rows(group) if r[0] == name), None)
-
     def listing(self, group: str) -> Listing:
         """The registry's view of ``group``: names sorted, hooks and bad names apart (cached)."""
         found = self._listings.get(group)
         if found is None:
-            text = self._block("l:" + group)
-            try:
-                found = Listing.decode(text) if text is not None else None
-            except ValueError:
-                self._rescan()
-            if found is None:
-                found = Listing.derive(self.rows(group), hook_group(group))
+            found = self._cached_listing(group) or _derive(self.rows(group), hook_group(group))
             self._listings[group] = found
         return found
+
+    def _cached_listing(self, group: str) -> Listing | None:
+        """The names block of ``group``; its keys and rows are read when first needed."""
+        text = self._block("n:" + group)
+        if text is None:
+            return None
+        try:
+            listing = Listing.decode(text, lambda: self._completed(group, listing))
+        except ValueError:
+            self._rescan()
+            return None
+        return listing
+
+    def _completed(self, group: str, listing: Listing) -> Listing:
+        """``listing`` with its keys and rows; derived afresh when their block is missing or damaged."""
+        text = self._block("l:" + group)
+        try:
+            if text is not None:
+                return listing.with_columns(text)
+        except ValueError:
+            self._rescan()
+        return _derive(self.rows(group), hook_group(group))
 
     @property
     def records(self) -> tuple[EPRecord, ...]:
@@ -186,51 +200,80 @@ class Index:
         return tuple(r for g in self.groups() if g.startswith(PREFIX) for r in self.group_records(g))
 
 
+def _derive(rows: tuple[Row, ...], hooks_allowed: bool) -> Listing:
+    from ._epscan import derive_listing  # a scan, or a cache without this group's listing
+    return derive_listing(rows, hooks_allowed)
+
+
 def _row(line: str) -> Row:
     name, value, number = line.split("\t")
     return name, value, int(number)
 
 
-def _stamp_of(line: str) -> _epformat.Stamp | None:
-    if not line:
-        return None
+def _stamp_of(line: str) -> Stamp | None:
     path, *numbers = line.split("\t")
-    return (path, *map(int, numbers))  # type: ignore[return-value]
+    return (path, *map(int, numbers)) if line else None  # type: ignore[return-value]
 
 
 _memo: Index | None = None
-
-
-def records(group: str) -> list[EPRecord]:
-    """Entry points of ``group``, first distribution on ``sys.path`` first."""
-    return current().group_records(group)
-
-
-def names(group: str) -> list[str]:
-    return current().names(group)
-
-
-def lookup(group: str, name: str) -> EPRecord | None:
-    return current().lookup(group, name)
+_lock = _thread.RLock()
 
 
 def current() -> Index:
     """The in-process index, (re)built when ``sys.path`` changed."""
     global _memo
     key = _key()
-    if _memo is None or _memo.key != key:
-        _memo = _load_or_build(key)
-    return _memo
+    with _lock:
+        if _memo is None or _memo.key != key:
+            _memo = _load_or_build(key)
+        return _memo
+
+
+def records(group: str) -> list[EPRecord]:
+    """Entry points of ``group``, first distribution on ``sys.path`` first."""
+    with _lock:
+        return current().group_records(group)
 
 
 def invalidate() -> None:
     global _memo
-    _memo = None
+    with _lock:
+        _memo = None
 
 
 def changed() -> bool:
     """True when the environment no longer matches the in-process index."""
-    return _memo is None or _memo.key != _key() or stamps_now(_memo.stamps) != _memo.stamps
+    with _lock:
+        return _memo is None or _memo.key != _key() or stamps_now(_memo.stamps) != _memo.stamps
+
+
+def latest() -> Index:
+    """The index, rebuilt first if the installed distributions changed (auto-refresh)."""
+    with _lock:
+        if changed():
+            invalidate()
+        return current()
+
+
+def plain_names(group: str) -> list[str] | None:
+    """``group``'s listed names, or None when a row of it needs a look (hook, rejected name, collision)."""
+    with _lock:
+        listing = current().listing(group)
+        return None if listing.hooks or listing.invalid or listing.dupes else list(listing.names)
+
+
+def view(group: str, rules: Callable[[EPRecord], str] | None) -> GroupView:
+    """The names of ``group`` a registry lists, from the current index."""
+    from ._epview import GroupView
+
+    with _lock:
+        return GroupView(current(), group, rules)
+
+
+def record(group_view: GroupView, key: str) -> EPRecord | None:
+    """The entry point ``group_view`` lists under ``key`` (its distribution checked fresh first)."""
+    with _lock:
+        return group_view.record(key)
 
 
 def _key() -> str:
@@ -239,21 +282,19 @@ def _key() -> str:
     return "\x1f".join((sys.executable, sys.version, *paths))
 
 
-def stamps_now(stamps: tuple[_epformat.Stamp, ...]) -> tuple[_epformat.Stamp, ...]:
-    return tuple(_epformat.stamp(s[0]) for s in stamps)
+def stamps_now(stamps: tuple[Stamp, ...]) -> tuple[Stamp, ...]:
+    return tuple(_epcache.stamp(s[0]) for s in stamps)
 
 
 def _load_or_build(key: str) -> Index:
-    from . import _epcache
-
     enabled = _epcache.cache_enabled()
     folder, name = _epcache.cache_dir(), _epcache.cache_name(key)
     cached = _epcache.read_cache(folder, name, key) if enabled else None
     if cached is not None and stamps_now(cached.stamps) == cached.stamps:
         return cached
-    from . import _epscan  # a cold start or a changed environment: scan sys.path
+    from . import _epscan, _epwrite  # a cold start or a changed environment: scan sys.path
 
     index = _epscan.build(key)
     if enabled:
-        _epcache.store(folder, name, index)
+        _epwrite.store(folder, name, index)
     return index

@@ -11,13 +11,15 @@ import sys
 import time
 
 from . import _epindex
-from ._epformat import stamp
+from ._epcache import stamp
+from ._names import normalise, validate_name
+from ._table import Listing
 
 TYPE_CHECKING = False  # typing itself costs milliseconds to import
 if TYPE_CHECKING:
-    from collections.abc import Iterable
+    from collections.abc import Iterable, Sequence
 
-    from . import _epformat
+    from . import _epcache
     from ._epindex import Row
 
 
@@ -28,11 +30,11 @@ class _Scan:
         self.seen: set[str] = set()
         self.rows: dict[str, list[Row]] = {}
         self.dists: list[tuple[str, str]] = []
-        self.dist_stamps: list[_epformat.Stamp | None] = []
-        self.stamps: list[_epformat.Stamp] = []
+        self.dist_stamps: list[_epcache.Stamp | None] = []
+        self.stamps: list[_epcache.Stamp] = []
 
     def add(self, name: str, version: str, entries: Iterable[tuple[str, str, str]],
-            own_stamp: _epformat.Stamp | None = None) -> None:
+            own_stamp: _epcache.Stamp | None = None) -> None:
         number = len(self.dists)
         self.dists.append((name, version))
         self.dist_stamps.append(own_stamp)
@@ -150,7 +152,7 @@ def _headers(text: str) -> Iterable[tuple[str, str]]:
             yield key, value.strip()
 
 
-def _read_stamped(path: str) -> tuple[str, _epformat.Stamp]:
+def _read_stamped(path: str) -> tuple[str, _epcache.Stamp]:
     """The file's text and its stamp, taken from the same open file (no gap between them)."""
     try:
         with open(path, encoding="utf-8", errors="replace") as fh:
@@ -166,3 +168,27 @@ def _read(path: str, limit: int = -1) -> str:
             return fh.read(limit)
     except OSError:
         return ""
+
+
+def derive_listing(rows: Sequence[tuple[str, str, int]], hooks_allowed: bool) -> Listing:
+    """The listing of one group's rows (see ``Listing``)."""
+    from ._discovery import is_hook_target
+
+    hooks, invalid, dupes, first = [], [], [], {}
+    for number, (name, value, _) in enumerate(rows):
+        if hooks_allowed and is_hook_target(value):
+            hooks.append(number)
+            continue
+        try:
+            shown = validate_name(name, "entry point")
+        except ValueError:
+            invalid.append(number)
+            continue
+        key = normalise(shown)
+        if key in first:
+            dupes.append(number)
+        else:
+            first[key] = (key, shown, number)
+    ordered = sorted(first.values())
+    return Listing([n for _, n, _ in ordered], [k for k, _, _ in ordered], [str(i) for _, _, i in ordered],
+               tuple(hooks), tuple(invalid), tuple(dupes))

@@ -1,100 +1,17 @@
 """A registry's view of its entry-point group: names as plain strings, Entries only on demand.
 
-``Listing`` is what the index keeps per group, ready to use: the names a
-registry lists (valid, not hooks, first of each normalised key on
-``sys.path``), sorted as ``Registry.list()`` sorts, with their keys, plus the
-rows that need a look before listing (hooks, names our rules reject, later
-rows that collide). For the ``codex_ml*`` groups it is stored in the index
-cache, so a warm listing is one ``split`` per column.
-
-``GroupView`` applies the allow/deny rules of this process on top and maps a
-key back to its record, which is all a registry needs to list, count and
-test membership without building an ``Entry`` per name.
+``GroupView`` applies the allow/deny rules of this process on top of the
+group's ``Listing`` (``_table``) and maps a key back to its record, which is
+all a registry needs to list, count and test membership without building an
+``Entry`` per name. A first listing before any lookup needs no view at all
+(``Registry.list``).
 """
 
 from __future__ import annotations
 
-from ._names import normalise, validate_name
-
 TYPE_CHECKING = False  # typing itself costs milliseconds to import
 if TYPE_CHECKING:
-    from collections.abc import Sequence
-    from typing import ClassVar
-
     from ._epindex import EPRecord, Index
-
-def hook_group(group: str) -> bool:
-    """Only our own groups (``codex_ml.*``) have hooks; elsewhere a module target is the component itself."""
-    return group.startswith("codex_ml.")
-
-
-class Listing:
-    """One group, derived: sorted names and keys, their row numbers, and rows set apart."""
-
-    __slots__ = ("_by_key", "_keys", "_rows", "dupes", "hooks", "invalid", "names")
-
-    def __init__(self, names: list[str], keys: list[str] | str, rows: list[str] | str, hooks: tuple[int, ...],
-                 invalid: tuple[int, ...], dupes: tuple[int, ...]) -> None:
-        self.names = names
-        self._keys, self._rows = keys, rows  # a column still as text is split on first use
-        self.hooks, self.invalid, self.dupes = hooks, invalid, dupes
-        self._by_key: dict[str, int] | None = None
-
-    @property
-    def keys(self) -> list[str]:
-        if isinstance(self._keys, str):
-            self._keys = self._keys.split("\t") if self._keys else []
-        return self._keys
-
-    @classmethod
-    def derive(cls, rows: Sequence[tuple[str, str, int]], hooks_allowed: bool) -> Listing:
-        from ._discovery import is_hook_target
-
-        hooks, invalid, dupes, first = [], [], [], {}
-        for number, (name, value, _) in enumerate(rows):
-            if hooks_allowed and is_hook_target(value):
-                hooks.append(number)
-                continue
-            try:
-                shown = validate_name(name, "entry point")
-            except ValueError:
-                invalid.append(number)
-                continue
-            key = normalise(shown)
-            if key in first:
-                dupes.append(number)
-            else:
-                first[key] = (key, shown, number)
-        ordered = sorted(first.values())
-        return cls([n for _, n, _ in ordered], [k for k, _, _ in ordered], [str(i) for _, _, i in ordered],
-                   tuple(hooks), tuple(invalid), tuple(dupes))
-
-    def encode(self) -> str:
-        def ints(xs: tuple[int, ...]) -> str:
-            return "\t".join(map(str, xs))
-
-        rows = self._rows if isinstance(self._rows, str) else "\t".join(self._rows)
-        return "\n".join(["\t".join(self.names), "\t".join(self.keys), rows,
-                          ints(self.hooks), ints(self.invalid), ints(self.dupes)]) + "\n"
-
-    @classmethod
-    def decode(cls, text: str) -> Listing:
-        """Only the names are split now: keys and rows wait for a lookup (checksummed block)."""
-        lines = text.split("\n")
-        if len(lines) != 7 or len({line.count("\t") for line in lines[:3]}) != 1:
-            raise ValueError("damaged listing")
-        ints = [tuple(map(int, line.split("\t"))) if line else () for line in lines[3:6]]
-        return cls(lines[0].split("\t") if lines[0] else [], lines[1], lines[2], *ints)
-
-    def position(self, key: str) -> int | None:
-        if self._by_key is None:
-            self._by_key = dict(zip(self.keys, range(len(self.keys))))
-        return self._by_key.get(key)
-
-    def row(self, position: int) -> int:
-        if isinstance(self._rows, str):
-            self._rows = self._rows.split("\t") if self._rows else []
-        return int(self._rows[position])
 
 
 class GroupView:
@@ -151,21 +68,9 @@ class GroupView:
         lst = self.listing
         if not taken and not self.hidden:
             return lst.names
-        skip = taken | self.hidden
-        return [n for n, k in zip(lst.names, lst.keys) if k not in skip]
+        skip, keys = taken | self.hidden, lst.keys  # keys first: reading them may complete the names
+        return [n for n, k in zip(lst.names, keys) if k not in skip]
 
     def pairs(self, taken: set[str]) -> list[tuple[str, str]]:
-        skip = taken | self.hidden
-        return [(k, n) for n, k in zip(self.listing.names, self.listing.keys) if k not in skip]
-
-
-class Bare(tuple):  # type: ignore[type-arg]
-    """An entry point seen only by name, for ``search()``: no Entry is built for it."""
-
-    __slots__ = ()
-    aliases: tuple[str, ...] = ()
-    metadata: ClassVar[dict[str, object]] = {}  # read only: no description, no tags
-
-    @property
-    def name(self) -> str:
-        return str(self[0])
+        skip, keys = taken | self.hidden, self.listing.keys
+        return [(k, n) for n, k in zip(self.listing.names, keys) if k not in skip]

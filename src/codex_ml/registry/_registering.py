@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ._entry import Entry, Provenance, object_provenance
-from ._names import validate_name
+from ._names import normalise, validate_name
 
 TYPE_CHECKING = False  # typing itself costs milliseconds to import
 if TYPE_CHECKING:
@@ -30,6 +30,64 @@ def key_of(obj: object, label: str) -> str:
     raise TypeError(
         f"{label} name must be a str, got {type(obj).__name__}: {obj!r}. Fix: call register(name, obj), "
         "or register an object that has an 'id', 'name' or '__name__' string attribute.")
+
+
+def register(reg: Any, name: Any, obj: Any, override: bool, factory: bool | None, aliases: Sequence[str],
+             metadata: dict[str, Any]) -> Any:
+    """``Registry.register``: ``obj`` under ``name``, or a decorator without ``obj`` (docs/compatibility.md)."""
+    if not isinstance(name, str):
+        if obj is not None:
+            require_str(name, reg.label)
+        obj, name = name, key_of(name, reg.label)
+    if obj is None:
+        def decorator(target: Any) -> Any:
+            reg.register(name, target, override=override, factory=factory, aliases=aliases, **metadata)
+            return target
+
+        return decorator
+    display = validate_name(name, reg.label)
+    frame = frame_for_registration()
+    provenance = provenance_for(obj, frame)
+    is_factory = reg.default_factory if factory is None else bool(factory)
+    entry = make_entry(display, obj, provenance, is_factory, aliases, metadata, reg.label)
+    if frame is not None and refused(reg, frame, display, provenance):
+        return obj
+    check(reg, entry)
+    reg._insert(entry, override)
+    if frame is not None:
+        frame.registered.append((reg.kind, display))
+    return obj
+
+
+def insert(reg: Any, entry: Entry, override: bool) -> None:
+    """Place ``entry`` by precedence; an entry point of one of its names becomes an Entry first."""
+    with reg._lock:
+        table = reg._table
+        if table.view is not None:
+            for name in (entry.name, *entry.aliases):
+                reg.source.materialise(table, normalise(name))
+        outcome = place(table, entry, override, reg.label)
+        reg.source.failures.pop(normalise(entry.name), None)
+        reg._fast.clear()
+    reg.source.note(outcome, entry.name)
+
+
+def deprecate(reg: Any, old: str, new: str, message: str | None) -> None:
+    validate_name(old, reg.label)
+    note = message or f"{reg.label} {old!r} is deprecated; use {new!r} instead"
+    with reg._lock:
+        reg._table.deprecated[normalise(old)] = (old, new, note)
+        reg._fast.clear()
+
+
+def unregister(reg: Any, name: str) -> None:
+    require_str(name, reg.label)
+    with reg._lock:
+        key = reg._table.key(name)
+        if key is None:
+            raise unknown(reg, name)
+        reg._table.remove(key)
+        reg._fast.clear()
 
 
 def require_str(name: object, what: str) -> None:

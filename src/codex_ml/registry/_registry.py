@@ -10,11 +10,9 @@ from __future__ import annotations
 
 import _thread
 import builtins
+import sys
 
-from . import _registering, _settings, _world
-from ._entry import NOT_LOADED, Entry
-from ._names import normalise, validate_name
-from ._source import Source
+from . import LazyModule, _settings
 from ._table import Table
 
 TYPE_CHECKING = False  # typing costs milliseconds to import: only the checker sees it
@@ -22,11 +20,14 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Iterator, Sequence
     from typing import Any, Generic, TypeVar
 
+    from . import _names, _registering, _world
+    from ._entry import Entry
     from ._epindex import EPRecord
     from ._interfaces import Checks, Interface
     from ._report import DiscoveryReport, PluginFailure
     from ._settings import Settings
     from ._snapshot import Snapshot
+    from ._source import Source
 
     T = TypeVar("T")
 else:
@@ -35,6 +36,10 @@ else:
             return cls
 
     T = None
+    # Registration helpers and errors are imported on first use: a listing never needs them.
+    _registering = LazyModule("_registering", globals())
+    _world = LazyModule("_world", globals())  # refresh, discover(), forget
+    _names = LazyModule("_names", globals())  # names are checked and normalised by lookups, not listings
 
 
 class Registry(Generic[T]):
@@ -57,16 +62,28 @@ class Registry(Generic[T]):
         self.default_factory = factory
         self.interface = interface
         self.checks = checks
-        self.source = source or Source(kind, self.label, entry_point_group, factory,
-                                       settings or _settings.current)
+        self._read_settings = settings or _settings.current
+        self._source = source  # made at first use: a listing from a warm index may never need it
         self._lock = _thread.RLock()
         self._table = Table()
-        # Hot-path cache: the exact string asked for -> loaded object, cleared on every change.
-        self._fast: dict[str, Any] = {}
+        self._fast: dict[str, Any] = {}  # hot path: exact name asked for -> loaded object, cleared on change
         if publish:
             from ._directory import publish as publish_to
 
             publish_to(self)
+
+    @property
+    def source(self) -> Source:
+        """This registry's discovery: scan, hooks, loading, failures and report (made at first use)."""
+        if self._source is not None:
+            return self._source
+        with self._lock:
+            if self._source is None:
+                from ._source import Source
+
+                self._source = Source(self.kind, self.label, self.entry_point_group, self.default_factory,
+                                      self._read_settings)
+            return self._source
 
     def __repr__(self) -> str:
         group = f", entry_point_group={self.entry_point_group!r}" if self.entry_point_group else ""
@@ -81,28 +98,7 @@ class Registry(Generic[T]):
         ``obj.id``, else ``obj.name``, else ``obj.__name__``, so a bare
         ``@register_model`` works too (docs/compatibility.md).
         """
-        if not isinstance(name, str):
-            if obj is not None:
-                _registering.require_str(name, self.label)
-            obj, name = name, _registering.key_of(name, self.label)
-        if obj is None:
-            def decorator(target: Any) -> Any:
-                self.register(name, target, override=override, factory=factory, aliases=aliases, **metadata)
-                return target
-
-            return decorator
-        display = validate_name(name, self.label)
-        frame = _registering.frame_for_registration()
-        provenance = _registering.provenance_for(obj, frame)
-        is_factory = self.default_factory if factory is None else bool(factory)
-        entry = _registering.make_entry(display, obj, provenance, is_factory, aliases, metadata, self.label)
-        if frame is not None and _registering.refused(self, frame, display, provenance):
-            return obj
-        _registering.check(self, entry)
-        self._insert(entry, override)
-        if frame is not None:
-            frame.registered.append((self.kind, display))
-        return obj
+        return _registering.register(self, name, obj, override, factory, aliases, metadata)
 
     def register_lazy(self, name: str, target: str, *, builtin: bool = False, override: bool = False,
                       factory: bool | None = None, aliases: Sequence[str] = (), **metadata: Any) -> None:
@@ -110,32 +106,14 @@ class Registry(Generic[T]):
         self._insert(_registering.lazy_entry(self, name, target, builtin, factory, aliases, metadata), override)
 
     def _insert(self, entry: Entry, override: bool) -> None:
-        with self._lock:
-            table = self._table
-            if table.view is not None:  # an entry point of one of these names decides precedence as an Entry
-                for name in (entry.name, *entry.aliases):
-                    self.source.materialise(table, normalise(name))
-            outcome = _registering.place(table, entry, override, self.label)
-            self.source.failures.pop(normalise(entry.name), None)
-            self._fast.clear()
-        self.source.note(outcome, entry.name)
+        _registering.insert(self, entry, override)
 
     def deprecate(self, old: str, new: str, message: str | None = None) -> None:
         """Make ``old`` resolve to ``new`` with a DeprecationWarning; hide it from list()."""
-        validate_name(old, self.label)
-        note = message or f"{self.label} {old!r} is deprecated; use {new!r} instead"
-        with self._lock:
-            self._table.deprecated[normalise(old)] = (old, new, note)
-            self._fast.clear()
+        _registering.deprecate(self, old, new, message)
 
     def unregister(self, name: str) -> None:
-        _registering.require_str(name, self.label)
-        with self._lock:
-            key = self._table.key(name)
-            if key is None:
-                raise _registering.unknown(self, name)
-            self._table.remove(key)
-            self._fast.clear()
+        _registering.unregister(self, name)
 
     # ------------------------------------------------------------- look up
     def get(self, name: str, default: Any = None) -> Any:
@@ -164,7 +142,7 @@ class Registry(Generic[T]):
     def __contains__(self, name: object) -> bool:
         if isinstance(name, str) and name.isascii():
             self._ensure_scanned()
-            key, table = normalise(name), self._table
+            key, table = _names.normalise(name), self._table
             if table.pending(key) and key not in table.deprecated:
                 return True  # listed by the index: no Entry needed to answer
         return isinstance(name, str) and self._find(name) is not None
@@ -172,7 +150,7 @@ class Registry(Generic[T]):
     def _find(self, name: str) -> Entry | None:
         _registering.require_str(name, self.label)
         self._ensure_scanned()
-        key = normalise(name)
+        key = _names.normalise(name)
         deprecated = self._table.deprecated.get(key)
         if deprecated is not None:
             import warnings
@@ -194,21 +172,20 @@ class Registry(Generic[T]):
         if entry is None and self._table.view is not None and name.isascii():
             with self._lock:  # another thread may be building it: wait, then look again
                 table = self._table
-                self.source.materialise(table, normalise(name))
+                self.source.materialise(table, _names.normalise(name))
                 entry = table.find(name)
         return entry
 
     def _access(self, name: str, entry: Entry) -> Any:
-        obj = entry.obj
-        if obj is NOT_LOADED:
+        if not entry.loaded:
             obj = self.source.load(entry, self)
             with self._lock:
-                if entry.obj is NOT_LOADED:
+                if not entry.loaded:
                     entry.obj = obj
-                obj = entry.obj
+        obj = entry.obj
         if self.checks is not None and self.checks.on_access(entry):
             return obj  # checked on every access: never cached
-        if normalise(name) not in self._table.deprecated and not self.source.auto_refresh():
+        if _names.normalise(name) not in self._table.deprecated and not self.source.auto_refresh():
             with self._lock:  # every writer changes the table and clears the cache under this lock
                 if self._table.find(name) is entry:
                     self._fast[name] = obj
@@ -217,6 +194,10 @@ class Registry(Generic[T]):
     # ------------------------------------------------------------- listing
     def list(self, *, tags: Any = None, resolve: bool = False, include_deprecated: bool = False) -> builtins.list[str]:
         """Sorted names; ``resolve=True`` runs hook plugins first."""
+        if self._source is None and tags is None and not resolve:
+            names = self._plain_listing()
+            if names is not None:
+                return names
         self._ensure_scanned()
         if resolve:
             self.source.run_hooks(self)
@@ -224,6 +205,23 @@ class Registry(Generic[T]):
         with self._lock:  # one picture: a lookup may be building an entry point's Entry
             picture = self._table.picture()
         return picture.names(wanted, include_deprecated)
+
+    def _plain_listing(self) -> builtins.list[str] | None:
+        """Before the first scan, with nothing registered and no allow/deny rule: the index's names
+        (None when a row of the group needs a look, a hook, a rejected name, a collision: the scan decides)."""
+        from . import _epindex
+
+        settings = self._read_settings()
+        # Plugin files may register here: their pass runs first, unless no pass ran in this process
+        # (its state was never loaded) and there is no folder to import from now.
+        if f"{__package__}._dirstate" in sys.modules or _settings.plugin_roots(settings):
+            from . import _dirstate
+
+            _dirstate.ensure_discovered()
+        if (self._source is not None or not self._table.pristine() or settings.allow or settings.disable
+                or settings.auto_refresh):
+            return None
+        return _epindex.plain_names(self.entry_point_group) if self.entry_point_group else []
 
     def __iter__(self) -> Iterator[str]:
         return iter(self.list())
@@ -254,7 +252,7 @@ class Registry(Generic[T]):
 
     def metadata(self, name: str) -> dict[str, Any]:
         entry = self.entry(name)
-        return _registering.metadata_of(entry, self.kind, self.source.failures.get(normalise(entry.name)))
+        return _registering.metadata_of(entry, self.kind, self.source.failures.get(_names.normalise(entry.name)))
 
     def entry(self, name: str) -> Entry:
         """The raw entry (provenance, target, load state) without loading it."""
@@ -265,8 +263,12 @@ class Registry(Generic[T]):
 
     # ----------------------------------------------------------- discovery
     def _ensure_scanned(self) -> None:
-        if not self.source.scan_once.done or self.source.auto_refresh():
-            _world.ensure_scanned(self)
+        """First access: plugin folders, then this registry's entry points (once); auto-refresh after."""
+        source = self.source
+        if not source.scan_once.done:
+            source.first_scan(self)
+        elif source.auto_refresh() and source.stale():
+            self.refresh()
 
     def discover(self, force: bool = False, strict: bool | None = None) -> DiscoveryReport:
         """``init_<kind>_plugins()``: scan and run every hook once per process; ``strict=`` wins over the environment."""

@@ -8,10 +8,23 @@ from ._names import normalise
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Sequence
+    from typing import ClassVar
 
     from ._entry import Entry
 
 EXACT, PREFIX, SUBSTRING, TEXT, FUZZY = 5, 4, 3, 2, 1
+
+
+class Bare(tuple):  # type: ignore[type-arg]
+    """An entry point seen only by name, for ``search()``: no Entry is built for it."""
+
+    __slots__ = ()
+    aliases: tuple[str, ...] = ()
+    metadata: ClassVar[dict[str, object]] = {}  # read only: no description, no tags
+
+    @property
+    def name(self) -> str:
+        return str(self[0])
 
 
 def rank(query: str, entries: Sequence[Entry], limit: int | None = None) -> list[str]:

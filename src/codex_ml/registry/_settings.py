@@ -92,14 +92,21 @@ class Settings:
 
     def warn(self) -> None:
         """Warn once per problem (a settings object is built once per reset)."""
-        import warnings
-
         for problem in self.problems:
+            import warnings  # only when there is something to say
+
             warnings.warn(f"codex_ml settings: {problem}", SettingsWarning, stacklevel=4)
 
 
 def _rules(value: str) -> tuple[str, ...]:
     return tuple(p.strip() for p in value.replace(";", ",").split(",") if p.strip())
+
+
+def plugin_roots(settings: Settings) -> list[str]:
+    """The plugin folders to import from: CODEX_ML_PLUGIN_PATH, else ./plugins if it exists."""
+    if settings.plugin_path is not None:
+        return list(settings.plugin_path)
+    return ["plugins"] if os.path.isdir("plugins") else []
 
 
 _current: Settings | None = None

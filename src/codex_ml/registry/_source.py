@@ -8,21 +8,54 @@ target on first use and records every failure instead of raising it.
 
 from __future__ import annotations
 
-from . import _epview, _index, _settings
-from ._entry import NOT_LOADED, Entry
-from ._names import normalise, validate_name
-from ._once import Once
-from ._report import DiscoveryReport, PluginFailure
+import _thread
+
+from . import LazyModule, _epindex, _settings
+from ._table import hook_group
 
 TYPE_CHECKING = False  # typing itself costs milliseconds to import
 if TYPE_CHECKING:
     from collections.abc import Callable
     from typing import Any
 
-    from . import _context, _epindex
+    from . import _dirstate, _entry, _names, _report
+    from ._entry import Entry
     from ._errors import RegistryLoadError
     from ._precedence import Outcome
+    from ._report import DiscoveryReport, PluginFailure
     from ._table import Table
+else:  # what only a lookup, a failure or a report needs, imported then: a listing never does
+    _entry, _report, _dirstate, _names = (LazyModule(m, globals()) for m in ("_entry", "_report", "_dirstate",
+                                                                            "_names"))
+
+
+class Once:
+    """Run a function once; other threads wait for it, a re-entrant call returns.
+
+    Double-checked: after the first run, ``run`` costs one attribute read. A
+    plugin that calls back into discovery from its own import (same thread)
+    returns at once instead of deadlocking or recursing.
+    """
+
+    def __init__(self) -> None:
+        self.lock = _thread.RLock()
+        self.done = False
+        self.owner: int | None = None
+        self.runs = 0
+
+    def run(self, fn: Callable[[], object]) -> None:
+        if self.done:
+            return
+        with self.lock:
+            if self.done or self.owner == _thread.get_ident():
+                return
+            self.owner = _thread.get_ident()
+            try:
+                self.runs += 1
+                fn()
+                self.done = True
+            finally:
+                self.owner = None
 
 
 class Source:
@@ -45,9 +78,16 @@ class Source:
         self.hooks: list[_epindex.EPRecord] = []
         self.hooks_ran: set[_epindex.EPRecord] = set()
         self.failures: dict[str, PluginFailure] = {}
-        self.report = DiscoveryReport(self.kind)
+        self._report: DiscoveryReport | None = None
         self.inited = False
         self.seen_index: object = None
+
+    @property
+    def report(self) -> DiscoveryReport:
+        """What discovery found so far (made at first use: a plain listing has nothing to report)."""
+        if self._report is None:
+            self._report = _report.DiscoveryReport(self.kind)
+        return self._report
 
     def strict_now(self) -> bool:
         import _thread
@@ -56,6 +96,16 @@ class Source:
         return self.settings().strict if given is None else given
 
     # ------------------------------------------------------------ scanning
+    def first_scan(self, registry: Any) -> None:
+        """First access: the plugin folders (once per process), then this group's entry points (once)."""
+        _dirstate.ensure_discovered()
+        self.scan_once.run(lambda: self._scan_live(registry))
+
+    def _scan_live(self, registry: Any) -> None:
+        with registry._lock:
+            self.scan(registry._table)
+            registry._fast.clear()
+
     def scan(self, table: Table, live: Table | None = None) -> None:
         """Give ``table`` a view of the group's entry points; reuse ``live``'s unchanged entries.
 
@@ -64,7 +114,7 @@ class Source:
         registered already; every other name waits for a lookup (``materialise``).
         """
         self.scan_count += 1
-        self.seen_index = _index.current()
+        self.seen_index = _epindex.current()
         if not self.group:
             return
         settings = self.settings()
@@ -72,13 +122,14 @@ class Source:
         rules = _rules(policy) if any(policy) else None
         known = _by_entry_point(live) if live is not None else {}
         self.hooks = []
-        view = _index.view(self.group, rules)
+        view = _epindex.view(self.group, rules)
         table.view, table.taken = view, set()
-        self.report.disabled.extend(view.disabled)
+        if view.disabled:
+            self.report.disabled.extend(view.disabled)
         for key in [k for k in (*table.entries, *table.aliases) if k in view]:
             self.materialise(table, key, known)  # a clash with what is registered: precedence decides now
         for rec in view.set_apart():  # hooks, rejected names, collisions: each one looked at
-            self.materialise(table, normalise(rec.name), known)
+            self.materialise(table, _names.normalise(rec.name), known)
             self._add_record(table, rec, policy, known)
         if self.pending() and self.hooks_once.done:
             self.hooks_once = Once()  # a new hook appeared: it runs on demand
@@ -89,7 +140,7 @@ class Source:
         if view is None or key in table.taken or key not in view:
             return
         table.taken.add(key)
-        rec = _index.record(view, key)
+        rec = _epindex.record(view, key)
         if rec is not None:  # None: its distribution changed and no longer has it
             self._add_record(table, rec, None, known or {})
 
@@ -107,20 +158,20 @@ class Source:
         if why:
             self.report.disabled.append(f"{rec.group}:{rec.name} ({rec.distribution}): {why}")
             return
-        if _epview.hook_group(rec.group) and _discovery.is_hook_target(rec.value):
+        if hook_group(rec.group) and _discovery.is_hook_target(rec.value):
             self.hooks.append(rec)
             return
         provenance = _discovery.provenance_of(rec)
         entry = known.get((provenance.entry_point, provenance.dist_version))
         if entry is None:
             try:
-                name = validate_name(rec.name, self.label)
+                name = _names.validate_name(rec.name, self.label)
             except (ValueError, TypeError) as exc:
-                self.record_failure(PluginFailure(self.kind, rec.name, provenance, exc))
+                self.record_failure(_report.PluginFailure(self.kind, rec.name, provenance, exc))
                 return
             meta = {"version": rec.version, "author": None, "description": None, "tags": ()}
-            entry = Entry(name, NOT_LOADED, provenance, self.factory, rec.value, meta)
-        key = normalise(entry.name)
+            entry = _entry.Entry(name, _entry.NOT_LOADED, provenance, self.factory, rec.value, meta)
+        key = _names.normalise(entry.name)
         if table.entries.get(key) is entry:
             return  # kept from the live table: unchanged since the last scan
         if key in table.entries or key in table.aliases:
@@ -135,7 +186,7 @@ class Source:
         group = self.group
         if not group:
             return lambda entry: True
-        installed = {(f"{r.group}:{r.name} = {r.value}", r.version) for r in _index.records(group)}
+        installed = {(f"{r.group}:{r.name} = {r.value}", r.version) for r in _epindex.records(group)}
         prefix = f"{group}:"
 
         def keep(entry: Entry) -> bool:
@@ -148,7 +199,7 @@ class Source:
     def record_failure(self, failure: PluginFailure) -> PluginFailure:
         from ._errors import warn_once
 
-        self.failures[normalise(failure.name)] = failure
+        self.failures[_names.normalise(failure.name)] = failure
         self.report.failed.append(failure)
         warn_once(f"Skipped broken {self.label} plugin {failure}", key=f"fail:{self.kind}:{failure}")
         if self.strict_now():
@@ -179,50 +230,14 @@ class Source:
 
         rep = self.report
         failed = rep.failed + [f for f in BUNDLES.failures if f not in rep.failed]
-        return DiscoveryReport(self.kind, rep.loaded, failed, rep.disabled, rep.shadowed, rep.collisions)
+        return _report.DiscoveryReport(self.kind, rep.loaded, failed, rep.disabled, rep.shadowed, rep.collisions)
 
     # ------------------------------------------------------------- loading
     def load(self, entry: Entry, registry: Any) -> Any:
         """Import a lazy entry's target (once); a failure is recorded and raised as RegistryLoadError."""
-        from . import _context, _discovery
+        from . import _discovery
 
-        failure = self.failures.get(normalise(entry.name))
-        if failure is not None:
-            raise self.load_error(failure) from failure.error
-        try:
-            with _context.loading(entry.provenance, self.kind) as frame:
-                obj = _context.import_target(entry.target)
-            self._refusals(frame, entry)
-            if _may_hook(entry) and _discovery.takes_register_fn(obj):
-                return self._load_hook_entry(entry, obj, registry)
-            if isinstance(obj, type) and registry.interface is not None:
-                registry.interface.check_class(obj, source=str(entry.provenance))
-        except KeyboardInterrupt:
-            raise
-        except BaseException as exc:  # SystemExit too: a plugin never ends the app
-            failure = self.record_failure(PluginFailure(self.kind, entry.name, entry.provenance, exc))
-            raise self.load_error(failure) from exc
-        return obj
-
-    def _load_hook_entry(self, entry: Entry, hook: Any, registry: Any) -> Any:
-        """A factory-looking entry point that is a hook: run it, then look again."""
-        from . import _context, _discovery
-
-        with registry._lock:
-            registry._table.entries.pop(normalise(entry.name), None)
-        with _context.loading(entry.provenance, self.kind):
-            _discovery.call_hook(hook, registry.register)
-        again = registry._table.find(entry.name)
-        if again is None:
-            raise LookupError(f"hook {entry.provenance} did not register {entry.name!r}")
-        return again.obj if again.obj is not NOT_LOADED else self.load(again, registry)
-
-    def _refusals(self, frame: _context.LoadFrame, entry: Entry) -> None:
-        from ._errors import RegistryLoadError
-
-        for refused, why in frame.refused:  # the import tried to register into another kind
-            refusal = RegistryLoadError(refused, self.label, str(entry.provenance), why)
-            self.report.failed.append(PluginFailure(self.kind, refused, entry.provenance, refusal))
+        return _discovery.load(self, entry, registry)
 
     def run_hooks(self, registry: Any) -> None:
         """Run the pending hook entry points once (other threads wait; re-entrance returns)."""
@@ -246,9 +261,7 @@ class Source:
 
     def stale(self) -> bool:
         """Auto-refresh: the installed distributions or the plugin files changed."""
-        from . import _dirstate
-
-        return self.seen_index is not _index.latest() or _dirstate.changed()
+        return self.seen_index is not _epindex.latest() or _dirstate.changed()
 
     def auto_refresh(self) -> bool:
         return self.settings().auto_refresh
@@ -266,8 +279,3 @@ def _by_entry_point(table: Table) -> dict[tuple[str, str], Entry]:
     return {(e.provenance.entry_point, e.provenance.dist_version): e
             for e in table.entries.values() if e.target and e.provenance.entry_point}
 
-
-def _may_hook(entry: Entry) -> bool:
-    """Only our own groups (``codex_ml.*``) have hooks: elsewhere a target is the component itself."""
-    ep = entry.provenance.entry_point
-    return not ep or _epview.hook_group(ep)

@@ -5,22 +5,26 @@ it, so a reader that took ``registry._table`` once sees the old table or the
 new one, never one half rebuilt (docs/index.md, "Architecture").
 
 The entry points of the registry's group are not entries until a name is
-looked up: ``view`` lists them as plain strings (``_epview``), and ``taken``
-holds the keys of the view that have an Entry now (or were dropped), so a
-listing of thousands of installed names builds no object per name.
+looked up: ``view`` (a ``GroupView`` of the group's ``Listing``) lists them
+as plain strings, and ``taken`` holds the keys of the view that have an
+Entry now (or were dropped), so a listing of thousands of installed names
+builds no object per name (``_epview``).
 """
 
 from __future__ import annotations
 
-from ._names import normalise
+from . import LazyModule
 
 TYPE_CHECKING = False  # typing itself costs milliseconds to import
 if TYPE_CHECKING:
     from collections.abc import Callable
     from typing import Any
 
+    from . import _names
     from ._entry import Entry
     from ._epview import GroupView
+else:
+    _names = LazyModule("_names", globals())  # keys are normalised by lookups, not listings
 
 
 class Table:
@@ -50,6 +54,10 @@ class Table:
         table.view, table.taken = self.view, set(self.taken)
         return table
 
+    def pristine(self) -> bool:
+        """Nothing registered, aliased or deprecated."""
+        return not (self.entries or self.aliases or self.deprecated)
+
     def pending(self, key: str) -> bool:
         """True when the view lists ``key`` and no Entry was built for it yet."""
         view = self.view
@@ -65,7 +73,7 @@ class Table:
         stripped = name.strip()  # as registration strips it: '0\xa0' finds '0'
         if not stripped.isascii():  # names are ASCII; '\u212a'.lower() must not find 'k'
             return None
-        key = normalise(stripped)
+        key = _names.normalise(stripped)
         if key in self.entries:
             return key
         return self.aliases.get(key)
@@ -107,14 +115,91 @@ class Picture:
         view = self.view if not wanted else None
         if not names:
             return list(view.names(self.taken)) if view is not None else []  # the view is sorted already
-        pairs = [(normalise(n), n) for n in names]
+        pairs = [(_names.normalise(n), n) for n in names]
         if view is not None:
             pairs += view.pairs(self.taken)
         return [n for _, n in sorted(pairs)]
 
     def searchable(self) -> list[Any]:
         """Entries, and each entry point not yet built as a bare name (no Entry is built to search)."""
-        from ._epview import Bare
+        from ._search import Bare
 
         listed = self.view.names(self.taken) if self.view is not None else []
         return [*self.entries, *(Bare((n,)) for n in listed)]
+
+
+def hook_group(group: str) -> bool:
+    """Only our own groups (``codex_ml.*``) have hooks; elsewhere a module target is the component itself."""
+    return group.startswith("codex_ml.")
+
+
+class Listing:
+    """One group as a registry lists it: sorted names and keys, their row numbers, and rows set apart.
+
+    The names a registry lists are the valid ones that are not hooks, first of
+    each normalised key on ``sys.path``, sorted as ``Registry.list()`` sorts;
+    hooks, names our rules reject and later rows that collide are set apart
+    (each one needs a look). The index keeps one per group (``_epscan``
+    derives it) and, for the ``codex_ml*`` groups, stores it in its cache.
+
+    From the cache, only the names (and the few rows set apart) are read at
+    first; keys and row numbers are another block, read by ``more()`` when a
+    name is looked up or tested, which returns the complete listing.
+    """
+
+    __slots__ = ("_by_key", "_keys", "_more", "_rows", "dupes", "hooks", "invalid", "names")
+
+    def __init__(self, names: list[str], keys: list[str] | None, rows: list[str] | None, hooks: tuple[int, ...],
+                 invalid: tuple[int, ...], dupes: tuple[int, ...], more: Callable[[], Listing] | None = None) -> None:
+        self.names = names
+        self._keys, self._rows, self._more = keys, rows, more
+        self.hooks, self.invalid, self.dupes = hooks, invalid, dupes
+        self._by_key: dict[str, int] | None = None
+
+    @property
+    def keys(self) -> list[str]:
+        if self._keys is None:
+            self._complete()
+        return self._keys  # type: ignore[return-value]
+
+    def _complete(self) -> None:
+        more, self._more = self._more, None
+        if more is None:
+            raise ValueError("a listing without keys and nothing to read them from")
+        full = more()
+        self.names, self._keys, self._rows = full.names, full._keys, full._rows
+        self.hooks, self.invalid, self.dupes = full.hooks, full.invalid, full.dupes
+
+    @classmethod
+    def decode(cls, text: str, more: Callable[[], Listing]) -> Listing:
+        """The names block (checksummed); keys and rows wait for ``more()``."""
+        parts = text.split("\n", 3)
+        if len(parts) != 4 or not parts[3].endswith("\n") or "\n" in parts[3][:-1]:
+            raise ValueError("damaged listing")
+        hooks, invalid, dupes = (tuple(map(int, line.split("\t"))) if line else () for line in parts[:3])
+        return cls(parts[3][:-1].split("\t") if len(parts[3]) > 1 else [], None, None, hooks, invalid, dupes, more)
+
+    def with_columns(self, text: str) -> Listing:
+        """This listing completed by its keys-and-rows block; ValueError if the block does not fit."""
+        lines = text.split("\n")
+        count = len(self.names)
+        keys = lines[0].split("\t") if count else []
+        rows = lines[1].split("\t") if count and len(lines) > 1 else []
+        if len(lines) != 3 or lines[2] or len(keys) != count or len(rows) != count:
+            raise ValueError("damaged listing")
+        return Listing(self.names, keys, rows, self.hooks, self.invalid, self.dupes)
+
+    def position(self, key: str) -> int | None:
+        if self._by_key is None:
+            self._by_key = dict(zip(self.keys, range(len(self.keys))))
+        return self._by_key.get(key)
+
+    @property
+    def rows(self) -> list[str]:
+        """Each listed name's row number in the group (as text, as stored)."""
+        if self._rows is None:
+            self._complete()
+        return self._rows  # type: ignore[return-value]
+
+    def row(self, position: int) -> int:
+        return int(self.rows[position])

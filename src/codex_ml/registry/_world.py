@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 
-from . import _dirstate, _index, _settings
+from . import _dirstate, _epindex, _settings
 from ._entry import PLUGIN_FILE
 
 TYPE_CHECKING = False  # typing itself costs milliseconds to import
@@ -30,20 +30,6 @@ def registries() -> list[Any]:
 
 
 # ------------------------------------------------------------ plugin folders
-def ensure_discovered() -> None:
-    """Auto-discovery of plugin folders on first access (cheap when done or disabled).
-
-    Other threads wait for a pass in progress; a plugin file that calls back
-    into the registry from its own import returns at once.
-    """
-    import _thread
-
-    state = _dirstate.STATE
-    if state.ran or not state.auto or state.owner == _thread.get_ident():
-        return
-    discover_plugins()
-
-
 def discover_plugins(paths: Sequence[str | os.PathLike[str]] | None = None, force: bool = False) -> DirReport:
     """Import every plugin file under ``paths`` (default: CODEX_ML_PLUGIN_PATH, else ./plugins)."""
     state = _dirstate.STATE
@@ -73,23 +59,6 @@ def _drop_stale_files(report: DirReport, old: dict[int, Any]) -> None:
         with reg._lock:
             if any(stale(e) for e in list(reg._table.entries.values())):
                 swap(reg, reg._table.copy(lambda e: not stale(e)))
-
-
-def ensure_scanned(reg: Any) -> None:
-    """First access: plugin folders, then this registry's entry points (once); auto-refresh after."""
-    source: Source = reg.source
-    if source.scan_once.done:
-        if source.auto_refresh() and source.stale():
-            reg.refresh()
-        return
-    ensure_discovered()
-    source.scan_once.run(lambda: _scan_live(reg))
-
-
-def _scan_live(reg: Any) -> None:
-    with reg._lock:
-        reg.source.scan(reg._table)
-        reg._fast.clear()
 
 
 def forget(reg: Any, keep: Any = None) -> None:
@@ -172,7 +141,7 @@ def refresh(reg: Any) -> None:
     """Scan again and swap the new table in whole; what did not change stays, loaded."""
     import importlib
 
-    _index.invalidate()
+    _epindex.invalidate()
     importlib.invalidate_caches()
     if _dirstate.changed():
         discover_plugins(force=True)
@@ -201,7 +170,7 @@ def reset_discovery() -> None:
     """Forget what discovery found: the next access discovers again, as a first access does."""
     _settings.reset()
     _dirstate.reset_discovery()
-    _index.invalidate()
+    _epindex.invalidate()
     from ._discovery import BUNDLES
 
     BUNDLES.reset()

@@ -15,7 +15,7 @@ from __future__ import annotations
 import os
 import sys
 
-from . import _context, _dirstate, _discovery, _epindex, _errors, _index, _settings
+from . import _context, _dirstate, _discovery, _epindex, _errors, _settings
 from ._directory import all_registries, registries
 from ._entry import BUILTIN
 
@@ -99,7 +99,7 @@ def _fresh_globals() -> None:
     dirs.auto, dirs.ran, dirs.report, dirs.stamps = True, False, _dirstate.DirReport(), {}
     _errors.WARNED.clear()
     _discovery.BUNDLES.reset()
-    _index.invalidate()
+    _epindex.invalidate()
     _settings.reset()
     _context.OWNERS.clear()
 

@@ -27,7 +27,8 @@ import socket
 import struct
 import sys
 
-PIDFILE = "CODEX_ML_TEST_PREWARM_PIDFILE"
+PIDFILE = "TESTS_PREWARM_PIDFILE"
+SWITCH = "TESTS_PREWARM"  # "0": every command in a new interpreter (slower, the same results)
 # Third-party libraries whose import is env-independent and costly; codex_ml is
 # not among them (each command imports it afresh, reading its own settings).
 PRELOAD = ("torch", "torch.optim", "torch._dynamo", "numpy", "safetensors.torch", "omegaconf", "hydra",
@@ -261,14 +262,31 @@ def _script(path: str, args: list[str]) -> int:
 _SERVER: dict[str, object] = {}
 
 
-def socket_path() -> str:
-    """Start this test process's server on first use; return its socket path."""
+def socket_path() -> str | None:
+    """Start this test process's server on first use; return its socket path.
+
+    None when ``TESTS_PREWARM=0`` or the server cannot start (said once, as a warning):
+    the commands then run in new interpreters, slower but the same.
+    """
+    if os.environ.get(SWITCH, "1") == "0" or "failed" in _SERVER:
+        return None
+    if "path" in _SERVER and _SERVER["proc"].poll() is None:  # type: ignore[attr-defined]
+        return str(_SERVER["path"])
+    try:
+        return _start()
+    except (OSError, RuntimeError) as exc:
+        import warnings
+
+        _SERVER["failed"] = str(exc)
+        warnings.warn(f"prewarmed commands are off, each runs in a new interpreter: {exc}", stacklevel=2)
+        return None
+
+
+def _start() -> str:
     import atexit
     import subprocess
     import tempfile
 
-    if "path" in _SERVER and _SERVER["proc"].poll() is None:  # type: ignore[attr-defined]
-        return str(_SERVER["path"])
     folder = tempfile.mkdtemp(prefix="codex-prewarm-")
     path = os.path.join(folder, "sock")
     log = open(os.path.join(folder, "server.log"), "w+")  # noqa: SIM115 - the server's stderr, for its life
@@ -278,7 +296,7 @@ def socket_path() -> str:
     line = proc.stdout.readline() if proc.stdout else ""
     if line.strip() != "ready":
         log.seek(0)
-        raise RuntimeError(f"prewarm server did not start: {line!r}\n{log.read()}")
+        raise RuntimeError(f"the prewarm server did not start: {line!r}\n{log.read()[-2000:]}")
     atexit.register(proc.kill)
     _SERVER.update(path=path, proc=proc, log=log)
     return path
@@ -286,7 +304,11 @@ def socket_path() -> str:
 
 def argv(*args: str) -> list[str]:
     """The command line that runs ``codex-ml ARGS`` through this process's prewarmed server."""
-    return [sys.executable, "-S", "-E", __file__, socket_path(), *args]
+    path = socket_path()
+    if path is None:
+        return [sys.executable, *args[1:]] if args[:1] == ("--script",) else [
+            sys.executable, "-m", "codex_ml.cli", *args]
+    return [sys.executable, "-S", "-E", __file__, path, *args]
 
 
 def script_argv(path: str, *args: str) -> list[str]:
@@ -295,13 +317,18 @@ def script_argv(path: str, *args: str) -> list[str]:
 
 
 def shim_dir() -> str:
-    """A folder holding a ``codex-ml`` executable that runs through the prewarmed server."""
-    folder = os.path.join(os.path.dirname(socket_path()), "bin")
+    """A folder whose ``codex-ml`` runs through the prewarmed server (else the installed script's)."""
+    import sysconfig
+
+    path = socket_path()
+    if path is None:
+        return sysconfig.get_path("scripts")
+    folder = os.path.join(os.path.dirname(path), "bin")
     script = os.path.join(folder, "codex-ml")
     if not os.path.exists(script):
         os.makedirs(folder, exist_ok=True)
         with open(script, "w") as fh:
-            fh.write(f'#!/bin/sh\nexec "{sys.executable}" -S -E "{__file__}" "{socket_path()}" "$@"\n')
+            fh.write(f'#!/bin/sh\nexec "{sys.executable}" -S -E "{__file__}" "{path}" "$@"\n')
         os.chmod(script, 0o755)
     return folder
 

@@ -79,6 +79,7 @@ def _kill_after_first_checkpoint(cwd: Path) -> int:
 
     The run is forked from the prewarmed server (tests/_prewarm.py), which writes the pid of
     the process running ``codex-ml train`` to a file; its client ends by the same signal.
+    (With ``TESTS_PREWARM=0`` the run is the started process itself.)
     """
     pidfile = cwd / "train.pid"
     proc = subprocess.Popen(_prewarm.argv("train", *RUN, "training.run_name=killed"), cwd=cwd,
@@ -87,7 +88,7 @@ def _kill_after_first_checkpoint(cwd: Path) -> int:
     assert proc.stdout is not None
     for line in proc.stdout:
         if line.startswith("checkpoint step 10"):
-            os.kill(int(pidfile.read_text()), signal.SIGKILL)
+            os.kill(int(pidfile.read_text()) if pidfile.exists() else proc.pid, signal.SIGKILL)
             break
     proc.stdout.close()
     return proc.wait(timeout=120)

@@ -29,6 +29,12 @@ sys.exit(int(sys.argv[1]))
 """
 
 
+@pytest.fixture(autouse=True)
+def _server_on() -> None:
+    if _prewarm.socket_path() is None:
+        pytest.skip("prewarmed commands are off (TESTS_PREWARM=0, or the server could not start)")
+
+
 def both(script: Path, *args: str, cwd: Path, env: dict[str, str]) -> list[subprocess.CompletedProcess[str]]:
     """The same script run by a new interpreter and by the prewarmed server."""
     return [subprocess.run(argv, cwd=cwd, env=env, capture_output=True, text=True, timeout=120, check=False)

@@ -43,10 +43,9 @@ def run_argv(argv: list[str], env: dict[str, str] | None, cwd: Path | str) -> su
 TORCH_COMMANDS = ("train", "evaluate", "generate", "export", "plot")
 
 
-def codex_ml(*args: str, cwd: Path | str, env: dict[str, str] | None = None,
-             real: bool = False) -> subprocess.CompletedProcess[str]:
+def codex_ml(*args: str, cwd: Path | str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     """The installed ``codex-ml`` console script, run by this interpreter (torch commands prewarmed)."""
-    if args[:1] and args[0] in TORCH_COMMANDS and not real:
+    if args[:1] and args[0] in TORCH_COMMANDS:
         return run_argv(_prewarm.argv(*args), env, cwd)
     argv = [sys.executable, str(SCRIPT)] if SCRIPT.is_file() else [sys.executable, "-m", "codex_ml.cli.app"]
     return run_argv(argv + list(args), env, cwd)

@@ -166,7 +166,7 @@ def test_mistakes_get_one_paragraph_and_the_right_exit_code(
 
 
 def test_a_mistake_in_a_real_process_exits_1_without_traceback(workdir: Path) -> None:
-    result = cli(["train", "training.max_stpes=5"], workdir)
+    result = cli(["train", "training.max_stpes=5"], workdir, real=True)  # a new interpreter, start to end
     assert result.returncode == 1 and "Traceback" not in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1  # one paragraph
     assert "Did you mean 'max_steps'" in result.stderr

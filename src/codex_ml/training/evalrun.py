@@ -82,7 +82,7 @@ def output_path(run_dir: Path | None, output_dir: str, output: str | None) -> Pa
     ``<training.output_dir>/eval-<time>.json`` without a run); never an existing file."""
     if output:
         return Path(output)
-    # Microseconds, and "_NN" after a clash ("_" sorts after "."): the names sort in the
+    # Microseconds, and "_NNN" after a clash ("_" sorts after "."): the names sort in the
     # order the evaluations ran, which is how readers of evals/ (the report) order them.
     now = time.time()
     stamp = time.strftime("%Y%m%d-%H%M%S", time.localtime(now)) + f"-{int(now % 1 * 1e6):06d}"

@@ -20,7 +20,9 @@ from codex_ml.training.atomic import atomic_path, atomic_write_text
 from codex_ml.training.errors import CheckpointError
 
 RUN = ["training.max_steps=60", "training.checkpoint_interval=10", "training.log_interval=5",
-       "training.eval_interval=20", "evaluate.num_samples=1", "evaluate.max_new_tokens=4"]
+       "training.eval_interval=20", "evaluate.num_samples=1", "evaluate.max_new_tokens=4",
+       # a small decoder: what is checked (resumed weights equal uninterrupted ones) does not need the main job's
+       "model.kwargs.d_model=32", "model.kwargs.n_layers=1", "model.kwargs.n_heads=2", "training.block_size=32"]
 
 
 def _save(root: Path, step: int, model: torch.nn.Module, keep: int = 2) -> Path:

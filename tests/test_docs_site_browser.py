@@ -7,14 +7,14 @@ Skipped, with the reason, only when no browser or driver can be found; CI
 from __future__ import annotations
 
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
+import _prewarm
 import pytest
-from test_cli_app_support import SCRIPT, clean_env, codex_ml
+from test_cli_app_support import clean_env, codex_ml
 from test_docs_site_support import (
     NO_BROWSER,
     build_demo_site,
@@ -146,9 +146,8 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
     common = ["training.max_steps=8", "training.eval_interval=4", "training.log_interval=2",
               "training.eval_batches=2", "model.kwargs.d_model=32", "model.kwargs.n_layers=1",
               "evaluate.num_samples=2", f"training.output_dir={root}"]
-    argv = [sys.executable, str(SCRIPT)] if SCRIPT.is_file() else [sys.executable, "-m", "codex_ml.cli.app"]
-    procs = [subprocess.Popen([*argv, "train", f"training.learning_rate={lr}", f"training.run_name=lr{lr}",
-                               *common], env=clean_env(), cwd=root, stdout=subprocess.PIPE,
+    procs = [subprocess.Popen(_prewarm.argv("train", f"training.learning_rate={lr}", f"training.run_name=lr{lr}",
+                                            *common), env=clean_env(), cwd=root, stdout=subprocess.PIPE,
                               stderr=subprocess.STDOUT, text=True) for lr in ("0.002", "0.008")]
     for proc in procs:
         out, _ = proc.communicate(timeout=600)

@@ -11,6 +11,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from codex_ml.registry import (
     data_loader_registry,
     metric_registry,
@@ -36,6 +38,14 @@ FILE_FIXTURES: dict[str, tuple[str, Any, str]] = {
     "scripted_agent": ("CODEX_ML_SCRIPTED_AGENT_PATH", rl_agent_registry, "offline:scripted"),
 }
 EXAMPLES = REPO / "examples" / "plugins"
+
+
+def needs(*modules: str) -> pytest.MarkDecorator:
+    """Skip unless every module is installed, without importing any (collection stays cheap)."""
+    from importlib.util import find_spec
+
+    missing = [m for m in modules if find_spec(m) is None]
+    return pytest.mark.skipif(bool(missing), reason=f"needs {', '.join(missing)} (pip install -e '.[all]')")
 
 
 def pip_install(source: Path, target: Path, *more: Path) -> Path:

@@ -4,11 +4,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from _support import needs
 from test_training_support import cli, ok
 
 torch = pytest.importorskip("torch")
-pytest.importorskip("transformers")
-pytest.importorskip("peft")
+pytestmark = [needs("transformers", "peft")]
 
 QUICK = ["training.max_steps=4", "training.eval_interval=2", "training.log_interval=2",
          "training.checkpoint_interval=2", "training.block_size=32", "training.batch_size=4",

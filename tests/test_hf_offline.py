@@ -9,9 +9,10 @@ import shutil
 from pathlib import Path
 
 import pytest
+from _support import needs
 
 torch = pytest.importorskip("torch")
-pytest.importorskip("transformers")
+pytestmark = [needs("transformers")]
 
 from codex_ml.catalogue import integrity
 from codex_ml.models.hf_offline import (
@@ -37,7 +38,7 @@ def checkpoints(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
-pytestmark = pytest.mark.usefixtures("clean_env")  # conftest: no catalogue variable, empty CWD
+pytestmark.append(pytest.mark.usefixtures("clean_env"))  # conftest: no catalogue variable, empty CWD
 
 
 def copy_ckpt(src: Path, dest: Path) -> Path:

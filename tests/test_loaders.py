@@ -9,10 +9,10 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
+from _support import needs
 
 torch = pytest.importorskip("torch")
-pytest.importorskip("transformers")
-pytest.importorskip("peft")
+pytestmark = [needs("transformers", "peft")]
 
 from codex_ml.catalogue import paths
 from codex_ml.modeling.codex_model_loader import load_model_with_optional_lora

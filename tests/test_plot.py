@@ -55,7 +55,8 @@ def test_without_matplotlib_a_one_line_note(tmp_path: Path, monkeypatch: pytest.
 
     from codex_ml.training import plot
 
-    monkeypatch.setitem(sys.modules, "matplotlib", None)  # as if it were not installed
+    for name in ["matplotlib", *[m for m in sys.modules if m.startswith("matplotlib.")]]:
+        monkeypatch.setitem(sys.modules, name, None)  # as if it were not installed (even if imported before)
     notes: list[str] = []
     assert plot.plot_run(fake_run(tmp_path, "r", 1.0), notes.append) is None
     assert notes == [plot.MISSING] and not (tmp_path / "r" / "loss.png").exists()

@@ -68,8 +68,9 @@ def wheel_of(project: Path) -> Path | None:
     import base64
     import hashlib
     import re
-    import tomllib
     import zipfile
+
+    import tomllib
 
     config = tomllib.loads((project / "pyproject.toml").read_text())
     meta, tool = config.get("project", {}), config.get("tool", {}).get("setuptools", {})

@@ -192,9 +192,10 @@ def _become(request: dict[str, object]) -> None:
     import signal
     import warnings
 
-    for sig in (signal.SIGCHLD, signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGPIPE):
-        signal.signal(sig, signal.SIG_DFL if sig != signal.SIGINT else signal.default_int_handler)
-    signal.signal(signal.SIGPIPE, signal.SIG_IGN)  # as CPython sets it at start-up
+    for sig in (signal.SIGCHLD, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.default_int_handler)  # as CPython sets these two at start-up
+    signal.signal(signal.SIGPIPE, signal.SIG_IGN)
     env = request["env"]
     assert isinstance(env, dict)
     os.environ.clear()

@@ -9,7 +9,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable
     from typing import IO, Any
 
-from . import _interfaces, _settings, _tools
+from . import _interfaces, _registering, _settings, _tools
 from ._directory import all_registries, registries
 from ._entry import BUILTIN, Entry, Provenance
 from ._interfaces import Checks
@@ -22,7 +22,7 @@ def _kind(kind: str, label: str, *, factory: bool = True, **kw: Any) -> Registry
     provenance = Provenance(BUILTIN, module=__name__, qualname=f"{kind}", distribution="codex-ml")
     meta = {"version": None, "author": "codex_ml", "description": f"registry of {kind}",
             "tags": ("registry",), "entry_point_group": reg.entry_point_group}
-    registries._insert(Entry(kind, reg, provenance, False, metadata=meta), override=False)
+    _registering.insert(registries, Entry(kind, reg, provenance, False, metadata=meta), override=False)
     return reg
 
 

@@ -53,7 +53,7 @@ def register(reg: Any, name: Any, obj: Any, override: bool, factory: bool | None
     if frame is not None and refused(reg, frame, display, provenance):
         return obj
     check(reg, entry)
-    reg._insert(entry, override)
+    insert(reg, entry, override)
     if frame is not None:
         frame.registered.append((reg.kind, display))
     return obj

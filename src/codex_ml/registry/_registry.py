@@ -103,10 +103,8 @@ class Registry(Generic[T]):
     def register_lazy(self, name: str, target: str, *, builtin: bool = False, override: bool = False,
                       factory: bool | None = None, aliases: Sequence[str] = (), **metadata: Any) -> None:
         """Register ``"module:attr"`` without importing it; ``builtin=True`` counts only for codex_ml's own code."""
-        self._insert(_registering.lazy_entry(self, name, target, builtin, factory, aliases, metadata), override)
-
-    def _insert(self, entry: Entry, override: bool) -> None:
-        _registering.insert(self, entry, override)
+        _registering.insert(self, _registering.lazy_entry(self, name, target, builtin, factory, aliases, metadata),
+                            override)
 
     def deprecate(self, old: str, new: str, message: str | None = None) -> None:
         """Make ``old`` resolve to ``new`` with a DeprecationWarning; hide it from list()."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from . import _lookup
 from ._entry import Entry, Provenance, object_provenance
 from ._names import normalise, validate_name
 
@@ -235,7 +236,7 @@ def lazy_entry(reg: Any, name: str, target: str, builtin: bool, factory: bool | 
 def build(reg: Any, name: str, kwargs: dict[str, Any]) -> Any:
     """``registry.create``: call a class or factory; a plain value comes back as is."""
     obj = reg[name]
-    entry = reg._find(name)
+    entry = _lookup.find(reg, name)
     if entry is None or not entry.factory:
         if kwargs and callable(obj):
             import functools

@@ -4,6 +4,8 @@ A registry owns a ``Table`` (the hot path reads it and a cache of loaded
 objects) and is given its collaborators: a ``Source`` (entry-point discovery
 of its group), an ``Interface`` (methods its classes need) and ``Checks``
 (what a kind checks at registration and access, e.g. tool schemas).
+The class holds the public surface and the hot path (a dict of loaded
+objects); a miss goes through ``_lookup``.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Iterator, Sequence
     from typing import Any, Generic, TypeVar
 
-    from . import _names, _registering, _world
+    from . import _lookup, _names, _registering, _world
     from ._entry import Entry
     from ._epindex import EPRecord
     from ._interfaces import Checks, Interface
@@ -40,6 +42,7 @@ else:
     _registering = LazyModule("_registering", globals())
     _world = LazyModule("_world", globals())  # refresh, discover(), forget
     _names = LazyModule("_names", globals())  # names are checked and normalised by lookups, not listings
+    _lookup = LazyModule("_lookup", globals())  # the slow path of a look-up
 
 
 class Registry(Generic[T]):
@@ -119,17 +122,17 @@ class Registry(Generic[T]):
         try:
             return self._fast[name]
         except (KeyError, TypeError):
-            entry = self._find(name)
-            return default if entry is None else self._access(name, entry)
+            entry = _lookup.find(self, name)
+            return default if entry is None else _lookup.access(self, name, entry)
 
     def __getitem__(self, name: str) -> T:
         try:
             return self._fast[name]  # type: ignore[no-any-return]
         except (KeyError, TypeError):
-            entry = self._find(name)
+            entry = _lookup.find(self, name)
             if entry is None:
                 raise _registering.unknown(self, name) from None
-            return self._access(name, entry)  # type: ignore[no-any-return]
+            return _lookup.access(self, name, entry)  # type: ignore[no-any-return]
 
     def create(self, name: str, /, **kwargs: Any) -> Any:
         """Build the component: call the class or factory with ``kwargs``."""
@@ -139,87 +142,26 @@ class Registry(Generic[T]):
 
     def __contains__(self, name: object) -> bool:
         if isinstance(name, str) and name.isascii():
-            self._ensure_scanned()
+            _lookup.ensure_scanned(self)
             key, table = _names.normalise(name), self._table
             if table.pending(key) and key not in table.deprecated:
                 return True  # listed by the index: no Entry needed to answer
-        return isinstance(name, str) and self._find(name) is not None
-
-    def _find(self, name: str) -> Entry | None:
-        _registering.require_str(name, self.label)
-        self._ensure_scanned()
-        key = _names.normalise(name)
-        deprecated = self._table.deprecated.get(key)
-        if deprecated is not None:
-            import warnings
-
-            warnings.warn(deprecated[2], DeprecationWarning, stacklevel=4)
-            name = deprecated[1]
-        entry = self._lookup(name)  # one table: a refresh swaps it whole
-        if entry is None and not self.source.hooks_once.done:
-            self.source.run_hooks(self)
-            entry = self._lookup(name)
-        failure = self.source.failures.get(key) if entry is None else None
-        if failure is not None:  # a broken hook of that very name
-            raise self.source.load_error(failure) from failure.error
-        return entry
-
-    def _lookup(self, name: str) -> Entry | None:
-        """The entry of ``name``; an entry point the view lists gets its Entry now."""
-        entry = self._table.find(name)
-        if entry is None and self._table.view is not None and name.isascii():
-            with self._lock:  # another thread may be building it: wait, then look again
-                table = self._table
-                self.source.materialise(table, _names.normalise(name))
-                entry = table.find(name)
-        return entry
-
-    def _access(self, name: str, entry: Entry) -> Any:
-        if not entry.loaded:
-            obj = self.source.load(entry, self)
-            with self._lock:
-                if not entry.loaded:
-                    entry.obj = obj
-        obj = entry.obj
-        if self.checks is not None and self.checks.on_access(entry):
-            return obj  # checked on every access: never cached
-        if _names.normalise(name) not in self._table.deprecated and not self.source.auto_refresh():
-            with self._lock:  # every writer changes the table and clears the cache under this lock
-                if self._table.find(name) is entry:
-                    self._fast[name] = obj
-        return obj
+        return isinstance(name, str) and _lookup.find(self, name) is not None
 
     # ------------------------------------------------------------- listing
     def list(self, *, tags: Any = None, resolve: bool = False, include_deprecated: bool = False) -> builtins.list[str]:
         """Sorted names; ``resolve=True`` runs hook plugins first."""
         if self._source is None and tags is None and not resolve:
-            names = self._plain_listing()
+            names = plain_listing(self)
             if names is not None:
                 return names
-        self._ensure_scanned()
+        _lookup.ensure_scanned(self)
         if resolve:
             self.source.run_hooks(self)
         wanted = set(_registering.tags_of(tags, "list()")) if tags is not None else set()
         with self._lock:  # one picture: a lookup may be building an entry point's Entry
             picture = self._table.picture()
         return picture.names(wanted, include_deprecated)
-
-    def _plain_listing(self) -> builtins.list[str] | None:
-        """Before the first scan, with nothing registered and no allow/deny rule: the index's names
-        (None when a row of the group needs a look, a hook, a rejected name, a collision: the scan decides)."""
-        from . import _epindex
-
-        settings = self._read_settings()
-        # Plugin files may register here: their pass runs first, unless no pass ran in this process
-        # (its state was never loaded) and there is no folder to import from now.
-        if f"{__package__}._dirstate" in sys.modules or _settings.plugin_roots(settings):
-            from . import _dirstate
-
-            _dirstate.ensure_discovered()
-        if (self._source is not None or not self._table.pristine() or settings.allow or settings.disable
-                or settings.auto_refresh):
-            return None
-        return _epindex.plain_names(self.entry_point_group) if self.entry_point_group else []
 
     def __iter__(self) -> Iterator[str]:
         return iter(self.list())
@@ -241,7 +183,7 @@ class Registry(Generic[T]):
     def search(self, query: str, *, limit: int | None = None) -> builtins.list[str]:
         """Names ranked exact > prefix > substring > fuzzy over name, aliases, description, tags."""
         _registering.require_str(query, f"{self.label} search query")
-        self._ensure_scanned()
+        _lookup.ensure_scanned(self)
         with self._lock:
             picture = self._table.picture()
         from . import _search
@@ -254,20 +196,12 @@ class Registry(Generic[T]):
 
     def entry(self, name: str) -> Entry:
         """The raw entry (provenance, target, load state) without loading it."""
-        entry = self._find(name)
+        entry = _lookup.find(self, name)
         if entry is None:
             raise _registering.unknown(self, name)
         return entry
 
     # ----------------------------------------------------------- discovery
-    def _ensure_scanned(self) -> None:
-        """First access: plugin folders, then this registry's entry points (once); auto-refresh after."""
-        source = self.source
-        if not source.scan_once.done:
-            source.first_scan(self)
-        elif source.auto_refresh() and source.stale():
-            self.refresh()
-
     def discover(self, force: bool = False, strict: bool | None = None) -> DiscoveryReport:
         """``init_<kind>_plugins()``: scan and run every hook once per process; ``strict=`` wins over the environment."""
         return _world.discover(self, force, strict)
@@ -280,7 +214,7 @@ class Registry(Generic[T]):
 
     def pending_hooks(self) -> builtins.list[EPRecord]:
         """Hook entry points of this kind's group that may load (they run on demand)."""
-        self._ensure_scanned()
+        _lookup.ensure_scanned(self)
         return builtins.list(self.source.hooks)
 
     def refresh(self) -> None:
@@ -296,3 +230,21 @@ class Registry(Generic[T]):
         from ._snapshot import Snapshot
 
         return Snapshot(self)
+
+
+def plain_listing(reg: Registry[Any]) -> list[str] | None:
+    """Before the first scan, with nothing registered and no allow/deny rule: the index's names
+    (None when a row of the group needs a look, a hook, a rejected name, a collision: the scan decides)."""
+    from . import _epindex
+
+    settings = reg._read_settings()
+    # Plugin files may register here: their pass runs first, unless no pass ran in this process
+    # (its state was never loaded) and there is no folder to import from now.
+    if f"{__package__}._dirstate" in sys.modules or _settings.plugin_roots(settings):
+        from . import _dirstate
+
+        _dirstate.ensure_discovered()
+    if (reg._source is not None or not reg._table.pristine() or settings.allow or settings.disable
+            or settings.auto_refresh):
+        return None
+    return _epindex.plain_names(reg.entry_point_group) if reg.entry_point_group else []

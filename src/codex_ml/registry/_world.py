@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 
-from . import _dirstate, _epindex, _settings
+from . import _dirstate, _epindex, _lookup, _settings
 from ._entry import PLUGIN_FILE
 
 TYPE_CHECKING = False  # typing itself costs milliseconds to import
@@ -115,7 +115,7 @@ def _discover_now(reg: Any, force: bool) -> None:
         refresh(reg)
         source.hooks_ran = set()  # force=True runs every hook again
         source.hooks_once = type(source.hooks_once)()
-    reg._ensure_scanned()
+    _lookup.ensure_scanned(reg)
     if not source.inited or force:
         source.inited = True
         source.run_hooks(reg)

@@ -27,7 +27,7 @@ MISSING = ("matplotlib is not installed, so no loss.png was drawn; pip install "
            "'codex-ml[plot]' to get one (the numbers are in metrics.jsonl).")
 
 
-def _figure(layout: str | None = "constrained", **options: Any) -> Any:
+def _figure(layout: Any = "constrained", **options: Any) -> Any:
     """A figure with its own Agg canvas (``ImportError`` without matplotlib)."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure

@@ -1,0 +1,71 @@
+"""The slow path of a registry look-up: scan first, follow a deprecated name, run hooks,
+build an entry point's Entry, load it once and remember it for the hot path."""
+
+from __future__ import annotations
+
+from . import _names, _registering
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+    from ._entry import Entry
+    from ._registry import Registry
+
+
+def find(reg: Registry[Any], name: str) -> Entry | None:
+    """The entry of ``name`` (an old name warns and gives the new one's), running hooks if needed."""
+    _registering.require_str(name, reg.label)
+    ensure_scanned(reg)
+    key = _names.normalise(name)
+    deprecated = reg._table.deprecated.get(key)
+    if deprecated is not None:
+        import warnings
+
+        warnings.warn(deprecated[2], DeprecationWarning, stacklevel=4)
+        name = deprecated[1]
+    entry = _entry_of(reg, name)  # one table: a refresh swaps it whole
+    if entry is None and not reg.source.hooks_once.done:
+        reg.source.run_hooks(reg)
+        entry = _entry_of(reg, name)
+    failure = reg.source.failures.get(key) if entry is None else None
+    if failure is not None:  # a broken hook of that very name
+        raise reg.source.load_error(failure) from failure.error
+    return entry
+
+
+def _entry_of(reg: Registry[Any], name: str) -> Entry | None:
+    """The entry of ``name``; an entry point the view lists gets its Entry now."""
+    entry = reg._table.find(name)
+    if entry is None and reg._table.view is not None and name.isascii():
+        with reg._lock:  # another thread may be building it: wait, then look again
+            table = reg._table
+            reg.source.materialise(table, _names.normalise(name))
+            entry = table.find(name)
+    return entry
+
+
+def access(reg: Registry[Any], name: str, entry: Entry) -> Any:
+    """The entry's object, loaded once; remembered for the hot path unless it must be checked again."""
+    if not entry.loaded:
+        obj = reg.source.load(entry, reg)
+        with reg._lock:
+            if not entry.loaded:
+                entry.obj = obj
+    obj = entry.obj
+    if reg.checks is not None and reg.checks.on_access(entry):
+        return obj  # checked on every access: never cached
+    if _names.normalise(name) not in reg._table.deprecated and not reg.source.auto_refresh():
+        with reg._lock:  # every writer changes the table and clears the cache under this lock
+            if reg._table.find(name) is entry:
+                reg._fast[name] = obj
+    return obj
+
+
+def ensure_scanned(reg: Registry[Any]) -> None:
+    """First access: plugin folders, then this registry's entry points (once); auto-refresh after."""
+    source = reg.source
+    if not source.scan_once.done:
+        source.first_scan(reg)
+    elif source.auto_refresh() and source.stale():
+        reg.refresh()

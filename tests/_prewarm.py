@@ -13,8 +13,10 @@ its status, so each command still starts from a clean ``codex_ml`` state.
 The client is this file run as a script (``python -S -E _prewarm.py SOCKET
 ARGS...``): a few milliseconds instead of seconds. :func:`argv` gives the
 command line for ``subprocess``; :func:`shim_dir` gives a folder holding a
-``codex-ml`` executable for shell-level tests (the docs examples), and
-:func:`script_argv` runs a Python script the same way (``python SCRIPT``).
+``codex-ml`` executable for shell-level tests (the docs examples), with a
+``python`` that forks ``python -m codex_ml...`` and runs anything else in the
+real interpreter, and :func:`script_argv` runs a Python script the same way
+(``python SCRIPT``).
 
 Tests about processes themselves (signals, kill trials, what a command
 imports, the console script, torchrun) do not use this.
@@ -26,6 +28,10 @@ import os
 import socket
 import struct
 import sys
+TYPE_CHECKING = False  # the client starts with every command: no typing import
+if TYPE_CHECKING:
+    import subprocess
+    from typing import IO
 
 PIDFILE = "TESTS_PREWARM_PIDFILE"
 SWITCH = "TESTS_PREWARM"  # "0": every command in a new interpreter (slower, the same results)
@@ -224,7 +230,12 @@ def _run(request: dict[str, object]) -> int:
     argv = list(request["argv"])  # type: ignore[call-overload]
     _become(request)
     try:
-        status = _script(argv[1], argv[2:]) if argv[:1] == ["--script"] else _codex_ml(argv)
+        if argv[:1] == ["--script"]:
+            status = _script(argv[1], argv[2:])
+        elif argv[:1] == ["--module"]:
+            status = _module(argv[1], argv[2:])
+        else:
+            status = _codex_ml(argv)
     except SystemExit as exc:
         status = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
         if exc.code is not None and not isinstance(exc.code, int):
@@ -256,6 +267,16 @@ def _script(path: str, args: list[str]) -> int:
     sys.argv = [path, *args]
     sys.path.insert(0, os.path.dirname(os.path.abspath(path)))
     runpy.run_path(path, run_name="__main__")
+    return 0
+
+
+def _module(name: str, args: list[str]) -> int:
+    """``python -m NAME ARGS``: the working directory first on sys.path, NAME run as ``__main__``."""
+    import runpy
+
+    sys.argv = [name, *args]  # runpy puts the module's file in sys.argv[0], as -m does
+    sys.path.insert(0, os.getcwd())
+    runpy.run_module(name, run_name="__main__", alter_sys=True)
     return 0
 
 
@@ -298,16 +319,29 @@ def _start() -> str:
     if line.strip() != "ready":
         log.seek(0)
         raise RuntimeError(f"the prewarm server did not start: {line!r}\n{log.read()[-2000:]}")
-    atexit.register(proc.kill)
+    atexit.register(_stop, proc, log, folder)
     _SERVER.update(path=path, proc=proc, log=log)
     return path
+
+
+def _stop(proc: subprocess.Popen[str], log: IO[str], folder: str) -> None:
+    """At exit: the server, its pipe and log, and its folder (socket, shims) go."""
+    import shutil
+
+    proc.kill()
+    proc.wait()
+    if proc.stdout is not None:
+        proc.stdout.close()
+    log.close()
+    shutil.rmtree(folder, ignore_errors=True)
 
 
 def argv(*args: str) -> list[str]:
     """The command line that runs ``codex-ml ARGS`` through this process's prewarmed server."""
     path = socket_path()
     if path is None:
-        return [sys.executable, *args[1:]] if args[:1] == ("--script",) else [
+        new = {"--script": [sys.executable], "--module": [sys.executable, "-m"]}
+        return [*new[args[0]], *args[1:]] if args[:1] and args[0] in new else [
             sys.executable, "-m", "codex_ml.cli", *args]
     return [sys.executable, "-S", "-E", __file__, path, *args]
 
@@ -318,19 +352,26 @@ def script_argv(path: str, *args: str) -> list[str]:
 
 
 def shim_dir() -> str:
-    """A folder whose ``codex-ml`` runs through the prewarmed server (else the installed script's)."""
+    """A folder whose ``codex-ml`` and ``python -m codex_ml...`` run through the prewarmed server
+    (else the installed script's folder)."""
     import sysconfig
 
     path = socket_path()
     if path is None:
         return sysconfig.get_path("scripts")
     folder = os.path.join(os.path.dirname(path), "bin")
-    script = os.path.join(folder, "codex-ml")
-    if not os.path.exists(script):
-        os.makedirs(folder, exist_ok=True)
-        with open(script, "w") as fh:
-            fh.write(f'#!/bin/sh\nexec "{sys.executable}" -S -E "{__file__}" "{path}" "$@"\n')
-        os.chmod(script, 0o755)
+    client = f'"{sys.executable}" -S -E "{__file__}" "{path}"'
+    shims = {"codex-ml": f'exec {client} "$@"\n',
+             # `python -m codex_ml...` forked too; any other use of python is the real interpreter
+             "python": f'case "$1 $2" in "-m codex_ml"*) shift; exec {client} --module "$@";; esac\n'
+                       f'exec "{sys.executable}" "$@"\n'}
+    if not os.path.isdir(folder):
+        os.makedirs(folder + ".new")
+        for name, body in shims.items():
+            with open(os.path.join(folder + ".new", name), "w") as fh:
+                fh.write("#!/bin/sh\n" + body)
+            os.chmod(os.path.join(folder + ".new", name), 0o755)
+        os.rename(folder + ".new", folder)
     return folder
 
 

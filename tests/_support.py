@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -54,13 +55,57 @@ def pip_install(source: Path, target: Path, *more: Path) -> Path:
     A project written by :func:`make_package` is first packed into a wheel by :func:`wheel_of`
     (pip's build step runs setuptools in three subprocesses: a second per install); pip then
     installs that wheel as it would any other. Other projects are built by pip itself. ``more``
-    projects are installed by the same pip command.
+    projects are installed by the same pip command. The same wheels installed again into an
+    empty folder are copied from the tree pip made of them the first time in this process
+    (files written afresh, as pip writes them): many tests set up one plugin in a new folder.
     """
-    wanted = [str(wheel_of(project) or project) for project in (source, *more)]
+    projects = (source, *more)
+    wheels = [wheel_of(project) for project in projects]
+    key = _wheels_key(wheels) if all(wheels) and not (target.exists() and any(target.iterdir())) else None
+    if key is not None and key in _PIP_TREES:
+        for folder, _, names in os.walk(_PIP_TREES[key]):  # new folders and files, as pip makes them
+            out = target / Path(folder).relative_to(_PIP_TREES[key])
+            out.mkdir(parents=True, exist_ok=True)
+            for name in names:
+                shutil.copyfile(os.path.join(folder, name), out / name)
+        return target
     cmd = [sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--no-build-isolation",
-           "--no-index", "--disable-pip-version-check", "--target", str(target), *wanted]
+           "--no-index", "--disable-pip-version-check", "--target", str(target),
+           *(str(wheel or project) for wheel, project in zip(wheels, projects))]
     subprocess.run(cmd, check=True, capture_output=True, text=True, cwd=source)
+    if key is not None:
+        _PIP_TREES[key] = _keep_tree(target)
     return target
+
+
+_PIP_TREES: dict[str, Path] = {}  # what pip installed from these exact wheel contents
+_TREES_HOME: list[Path] = []
+
+
+def _wheels_key(wheels: list[Path | None]) -> str:
+    """The wheels' names and member contents (not the zip's timestamps)."""
+    import hashlib
+    import zipfile
+
+    digest = hashlib.sha256()
+    for wheel in wheels:
+        assert wheel is not None
+        digest.update(wheel.name.encode() + b"\0")
+        with zipfile.ZipFile(wheel) as archive:
+            for member in sorted(archive.namelist()):
+                digest.update(member.encode() + b"\0" + archive.read(member) + b"\0")
+    return digest.hexdigest()
+
+
+def _keep_tree(target: Path) -> Path:
+    """A copy of what pip just installed in ``target``, in a folder removed at exit."""
+    import atexit
+    import tempfile
+
+    if not _TREES_HOME:
+        _TREES_HOME.append(Path(tempfile.mkdtemp(prefix="pip-trees-")))
+        atexit.register(shutil.rmtree, _TREES_HOME[0], ignore_errors=True)
+    return Path(shutil.copytree(target, _TREES_HOME[0] / str(len(_PIP_TREES))))
 
 
 def wheel_of(project: Path) -> Path | None:

@@ -26,10 +26,9 @@ BROKEN = {"broken_logger.py": "raise ImportError('the tracking server client is 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("loggers")
-    target = pip_install(EXAMPLES / "toy_logger", root / "site")
     project = make_package(root, "bad-loggers", {"codex_ml.loggers": {
         "broken": "broken_logger:Broken", "flaky": "flaky_logger:Flaky"}}, BROKEN)
-    return pip_install(project, target)
+    return pip_install(EXAMPLES / "toy_logger", root / "site", project)
 
 
 def env_for(site: Path) -> dict[str, str]:

@@ -76,8 +76,7 @@ def hostile_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
                              "alias-hook": "alias_mod:register"},
         "codex_ml.models": {"threaded": "threader:Model", "factory-smuggler": "smuggler:build"},
     }, SNEAKY)
-    pip_install(impostor, site)
-    return pip_install(sneaky, site)
+    return pip_install(impostor, site, sneaky)
 
 
 def _quiet() -> warnings.catch_warnings:  # type: ignore[type-arg]

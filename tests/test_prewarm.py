@@ -79,3 +79,36 @@ def test_codex_ml_commands_give_their_exit_status(tmp_path: Path) -> None:
                                                                    ["train", "training.max_stpes=1"])]
     assert [r.returncode for r in runs] == [0, 2, 1]
     assert runs[0].stdout.startswith("codex-ml ") and "Did you mean 'max_steps'" in runs[2].stderr
+
+
+MODULE = r"""
+import os, sys
+print("argv", [os.path.basename(sys.argv[0]), *sys.argv[1:]])
+print("main", __name__, os.path.basename(__file__))
+print("path0", sys.path[0] == os.getcwd())
+print("fresh", "codex_ml" not in sys.modules)
+"""
+
+
+def test_a_module_run_with_dash_m_sees_what_python_dash_m_gives_it(tmp_path: Path) -> None:
+    (tmp_path / "probe_mod.py").write_text(MODULE)
+    fresh, warm = [subprocess.run(argv, cwd=tmp_path, env=dict(os.environ), capture_output=True, text=True,
+                                  timeout=120, check=False)
+                   for argv in ([sys.executable, "-m", "probe_mod", "a", "b"], _prewarm.argv("--module", "probe_mod", "a", "b"))]
+    assert (warm.returncode, warm.stdout, warm.stderr) == (fresh.returncode, fresh.stdout, fresh.stderr)
+    assert "argv ['probe_mod.py', 'a', 'b']" in warm.stdout and "path0 True" in warm.stdout
+
+
+def test_the_shell_shim_forks_only_python_dash_m_codex_ml(tmp_path: Path) -> None:
+    env = {**os.environ, "PATH": os.pathsep.join([_prewarm.shim_dir(), os.environ["PATH"]])}
+    pidfile = tmp_path / "pid"
+
+    def shell(command: str) -> subprocess.CompletedProcess[str]:
+        pidfile.unlink(missing_ok=True)
+        return subprocess.run(["sh", "-c", command], cwd=tmp_path, env={**env, _prewarm.PIDFILE: str(pidfile)},
+                              capture_output=True, text=True, timeout=120, check=False)
+
+    forked = shell("python -m codex_ml.cli --version")
+    assert forked.returncode == 0 and forked.stdout.startswith("codex-ml ") and pidfile.exists()
+    real = shell("python -c 'import sys; print(sys.executable)'")
+    assert real.stdout.strip() == sys.executable and not pidfile.exists()

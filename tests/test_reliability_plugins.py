@@ -218,11 +218,9 @@ def matrix_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
         "matrix_bundle_broken.py": "raise RuntimeError('bundle exploded on import')\n",
         "matrix_bundle_good.py": GOOD_BUNDLE,
     })
-    pip_install(project, site)
     rival = make_package(root, "rival-plugins", {"codex_ml.metrics": {"good": "rival_mod:score"}},
                          {"rival_mod.py": "def score(predictions, targets=None):\n    return 99.0\n"})
-    pip_install(rival, site)
-    return site
+    return pip_install(project, site, rival)
 
 
 PROBE = """

@@ -15,7 +15,8 @@
 
 To stay fast on two cores, one "fork server" process imports torch and
 codex_ml once and runs every training run in a forked child (a child only
-pays for its training steps: ~0.3 s).
+pays for its training steps: ~0.3 s); that process is itself started from
+the CLI tests' prewarmed server (tests/_prewarm.py).
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import _prewarm
 import pytest
 from _support import env_with
 
@@ -228,7 +230,11 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     pytest.importorskip("hydra")
     root = tmp_path_factory.mktemp("training")
     started = time.monotonic()
-    proc = subprocess.run([sys.executable, "-c", FORK_SERVER, str(root), str(TRIALS), "6", str(MAX_STEPS)],
+    script = root / "fork_server.py"
+    script.write_text(FORK_SERVER)
+    # The fork server is itself forked from the CLI tests' prewarmed server (torch, Hydra and
+    # matplotlib already imported; codex_ml imported afresh), or a new interpreter without it.
+    proc = subprocess.run(_prewarm.script_argv(str(script), str(root), str(TRIALS), "6", str(MAX_STEPS)),
                           env=env_with(PREWARM_DIR=str(Path(__file__).parent)), cwd=root, capture_output=True, text=True, timeout=240, check=False)
     assert proc.returncode == 0, proc.stderr[-3000:]
     out: dict[str, Any] = json.loads(proc.stdout.strip().splitlines()[-1])

@@ -64,9 +64,7 @@ def choose_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
         "beta_bundle.py": _marking("beta_bundle", "from codex_ml.registry import register_metric\n"
                                                   "register_metric('beta-bundle-metric', lambda p, t=None: 2.0)\n"),
     })
-    for project in (alpha, beta):
-        pip_install(project, site)
-    return site
+    return pip_install(alpha, site, beta)
 
 
 PLUGIN_NAMES = {"alpha-metric", "alpha-hook-metric", "alpha-model", "beta-metric", "beta-bundle-metric"}

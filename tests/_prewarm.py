@@ -28,6 +28,7 @@ import os
 import socket
 import struct
 import sys
+
 TYPE_CHECKING = False  # the client starts with every command: no typing import
 if TYPE_CHECKING:
     import subprocess

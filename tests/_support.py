@@ -55,57 +55,62 @@ def pip_install(source: Path, target: Path, *more: Path) -> Path:
     A project written by :func:`make_package` is first packed into a wheel by :func:`wheel_of`
     (pip's build step runs setuptools in three subprocesses: a second per install); pip then
     installs that wheel as it would any other. Other projects are built by pip itself. ``more``
-    projects are installed by the same pip command. The same wheels installed again into an
-    empty folder are copied from the tree pip made of them the first time in this process
-    (files written afresh, as pip writes them): many tests set up one plugin in a new folder.
+    projects are installed by the same pip command.
+
+    Projects with the same files installed again into an empty folder are copied from the
+    tree pip made of them the first time in this test run, by any pytest worker (new files
+    and folders with pip's modes, as pip writes them): many tests set up one plugin in a new
+    folder, and each worker installs the example plugins.
     """
     projects = (source, *more)
-    wheels = [wheel_of(project) for project in projects]
-    key = _wheels_key(wheels) if all(wheels) and not (target.exists() and any(target.iterdir())) else None
-    if key is not None and key in _PIP_TREES:
-        for folder, _, names in os.walk(_PIP_TREES[key]):  # new folders and files, as pip makes them
-            out = target / Path(folder).relative_to(_PIP_TREES[key])
-            out.mkdir(parents=True, exist_ok=True)
-            for name in names:
-                shutil.copyfile(os.path.join(folder, name), out / name)
+    empty = not (target.exists() and any(target.iterdir()))
+    tree = PIP_TREES / _projects_key(projects) if empty and PIP_TREES.is_dir() else None
+    if tree is not None and tree.is_dir():
+        _copy_afresh(tree, target)
         return target
     cmd = [sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--no-build-isolation",
            "--no-index", "--disable-pip-version-check", "--target", str(target),
-           *(str(wheel or project) for wheel, project in zip(wheels, projects))]
+           *(str(wheel_of(project) or project) for project in projects)]
     subprocess.run(cmd, check=True, capture_output=True, text=True, cwd=source)
-    if key is not None:
-        _PIP_TREES[key] = _keep_tree(target)
+    if tree is not None:
+        _publish(target, tree)
     return target
 
 
-_PIP_TREES: dict[str, Path] = {}  # what pip installed from these exact wheel contents
-_TREES_HOME: list[Path] = []
+# Set by tests/conftest.py in the first pytest process (workers inherit it); removed at its exit.
+PIP_TREES = Path(os.environ.get("TESTS_PIP_TREES", "/nonexistent"))
+_BUILT = ("build", "dist", "__pycache__")  # what building a project leaves in it
 
 
-def _wheels_key(wheels: list[Path | None]) -> str:
-    """The wheels' names and member contents (not the zip's timestamps)."""
+def _projects_key(projects: tuple[Path, ...]) -> str:
+    """Every file of the projects (names and bytes), not what a build left there."""
     import hashlib
-    import zipfile
 
     digest = hashlib.sha256()
-    for wheel in wheels:
-        assert wheel is not None
-        digest.update(wheel.name.encode() + b"\0")
-        with zipfile.ZipFile(wheel) as archive:
-            for member in sorted(archive.namelist()):
-                digest.update(member.encode() + b"\0" + archive.read(member) + b"\0")
+    for project in projects:
+        digest.update(project.name.encode() + b"\0")
+        for path in sorted(project.rglob("*")):
+            rel = path.relative_to(project)
+            if path.is_file() and not any(p in _BUILT or p.endswith(".egg-info") for p in rel.parts):
+                digest.update(rel.as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
     return digest.hexdigest()
 
 
-def _keep_tree(target: Path) -> Path:
-    """A copy of what pip just installed in ``target``, in a folder removed at exit."""
-    import atexit
-    import tempfile
+def _copy_afresh(tree: Path, target: Path) -> None:
+    for folder, _, names in os.walk(tree):
+        out = target / Path(folder).relative_to(tree)
+        out.mkdir(parents=True, exist_ok=True)
+        for name in names:
+            shutil.copy(os.path.join(folder, name), out / name)  # contents and mode, new times
 
-    if not _TREES_HOME:
-        _TREES_HOME.append(Path(tempfile.mkdtemp(prefix="pip-trees-")))
-        atexit.register(shutil.rmtree, _TREES_HOME[0], ignore_errors=True)
-    return Path(shutil.copytree(target, _TREES_HOME[0] / str(len(_PIP_TREES))))
+
+def _publish(target: Path, tree: Path) -> None:
+    """Keep what pip made in ``target`` as ``tree``; the first worker to finish wins."""
+    staging = Path(shutil.copytree(target, tree.with_name(f"{tree.name}.{os.getpid()}")))
+    try:
+        staging.rename(tree)
+    except OSError:  # another worker published the same projects meanwhile
+        shutil.rmtree(staging, ignore_errors=True)
 
 
 def wheel_of(project: Path) -> Path | None:

@@ -38,6 +38,16 @@ if getattr(_netblock, "NetworkBlockedError", None) is None:  # another sitecusto
     spec.loader.exec_module(_mod)
 
 
+# What pip installed, kept for the whole run and shared by every pytest worker (they inherit
+# this variable from the first process): tests/_support.py's pip_install copies it again.
+if "TESTS_PIP_TREES" not in os.environ:
+    import atexit
+    import shutil
+    import tempfile
+
+    os.environ["TESTS_PIP_TREES"] = tempfile.mkdtemp(prefix="codex-pip-trees-")
+    atexit.register(shutil.rmtree, os.environ["TESTS_PIP_TREES"], ignore_errors=True)
+
 import pytest
 from _support import EXAMPLES, pip_install
 

@@ -27,7 +27,8 @@ def test_seed_command_bare_group_path(workdir: Path) -> None:
 
 
 def test_a_run_with_reward_model_and_agent(workdir: Path) -> None:
-    ok(cli(["train", *QUICK, "training.run_name=r"], workdir))
+    # The whole held-out split at each evaluation, as `codex-ml evaluate` reads by default.
+    ok(cli(["train", *QUICK, "training.eval_batches=0", "training.run_name=r"], workdir))
     result = ok(cli(["evaluate", "run_dir=runs/r", "reward_model.plugin=offline:length",
                      "rl_agent.plugin=offline:scripted", "evaluate.num_samples=3"], workdir))
     report = written(result.stdout, workdir)

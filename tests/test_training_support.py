@@ -21,9 +21,11 @@ import pytest
 
 from codex_ml.catalogue import paths
 
-# Small, fast overrides for runs that only need to prove a path works.
+# Small, fast overrides for runs that only need to prove a path works (small batches: a
+# quarter of the time of the main job's sizes, the same code paths).
 QUICK = ["training.max_steps=4", "training.eval_interval=2", "training.log_interval=2",
-         "training.checkpoint_interval=0", "evaluate.num_samples=1", "evaluate.max_new_tokens=4"]
+         "training.checkpoint_interval=0", "evaluate.num_samples=1", "evaluate.max_new_tokens=4",
+         "training.batch_size=4", "training.block_size=32"]
 
 
 def clean_env(**extra: str) -> dict[str, str]:

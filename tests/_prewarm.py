@@ -71,8 +71,9 @@ def client(path: str, args: list[str]) -> int:
         return 1
     pid = _STATUS.unpack(pid_bytes)[0]
     if os.environ.get(PIDFILE):  # for tests that signal the command itself (SIGKILL cannot be relayed)
-        with open(os.environ[PIDFILE], "w") as fh:
+        with open(os.environ[PIDFILE] + ".tmp", "w") as fh:
             fh.write(str(pid))
+        os.replace(os.environ[PIDFILE] + ".tmp", os.environ[PIDFILE])  # whole, or not there yet
     for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         signal.signal(sig, lambda signum, frame: os.kill(pid, signum))
     status = _recv_exact(conn, _STATUS.size)
@@ -345,6 +346,24 @@ def argv(*args: str) -> list[str]:
         return [*new[args[0]], *args[1:]] if args[:1] and args[0] in new else [
             sys.executable, "-m", "codex_ml.cli", *args]
     return [sys.executable, "-S", "-E", __file__, path, *args]
+
+
+def command_pid(pidfile: str | os.PathLike[str], timeout: float = 60) -> int | None:
+    """The pid of the command whose client writes ``pidfile`` (see PIDFILE); None without a server.
+
+    The command may already be running when its client writes the file: wait for it.
+    """
+    import time
+
+    if socket_path() is None:
+        return None
+    deadline = time.monotonic() + timeout
+    while not os.path.exists(pidfile):
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"no pid in {pidfile} after {timeout} s")
+        time.sleep(0.005)
+    with open(pidfile) as fh:
+        return int(fh.read())
 
 
 def script_argv(path: str, *args: str) -> list[str]:

@@ -90,7 +90,7 @@ def _kill_after_first_checkpoint(cwd: Path) -> int:
     assert proc.stdout is not None
     for line in proc.stdout:
         if line.startswith("checkpoint step 10"):
-            os.kill(int(pidfile.read_text()) if pidfile.exists() else proc.pid, signal.SIGKILL)
+            os.kill(_prewarm.command_pid(pidfile) or proc.pid, signal.SIGKILL)
             break
     proc.stdout.close()
     return proc.wait(timeout=120)

@@ -68,7 +68,9 @@ def test_a_command_ended_by_a_signal_ends_its_client_by_the_same_signal(tmp_path
     proc = subprocess.Popen(_prewarm.script_argv(str(script)), env={**os.environ, _prewarm.PIDFILE: str(pidfile)},
                             stdout=subprocess.PIPE, text=True)
     assert proc.stdout is not None and proc.stdout.readline() == "started\n"
-    os.kill(int(pidfile.read_text()), sig)
+    pid = _prewarm.command_pid(pidfile)
+    assert pid is not None
+    os.kill(pid, sig)
     assert proc.wait(timeout=30) == -sig
 
 

@@ -32,10 +32,11 @@ import sys
 TYPE_CHECKING = False  # the client starts with every command: no typing import
 if TYPE_CHECKING:
     import subprocess
-    from typing import IO
 
 PIDFILE = "TESTS_PREWARM_PIDFILE"
 SWITCH = "TESTS_PREWARM"  # "0": every command in a new interpreter (slower, the same results)
+# Set by share() in the first pytest process: its workers use one server, which ends with that process.
+HOME, OWNER = "TESTS_PREWARM_HOME", "TESTS_PREWARM_OWNER"
 # Third-party libraries whose import is env-independent and costly; codex_ml is
 # not among them (each command imports it afresh, reading its own settings).
 PRELOAD = ("torch", "torch.optim", "torch._dynamo", "numpy", "safetensors.torch", "omegaconf", "hydra",
@@ -96,9 +97,10 @@ def _exit_like(wait_status: int) -> int:
 
 
 # ---------------------------------------------------------------- server
-def serve(path: str) -> None:
-    """Import PRELOAD, then fork a child per connection (never returns)."""
+def serve(path: str, owner: int | None = None) -> None:
+    """Import PRELOAD, then fork a child per connection until its parent (or ``owner``) ends."""
     import importlib
+    import select
     import signal
 
     for name in PRELOAD:
@@ -110,13 +112,17 @@ def serve(path: str) -> None:
     threads = os.listdir("/proc/self/task") if os.path.isdir("/proc/self/task") else ["1"]
     if len(threads) != 1:  # forking a process with threads is not safe: refuse rather than flake
         raise SystemExit(f"prewarm server: {len(threads)} threads after preloading; cannot fork safely")
-    _die_with_parent()
+    if owner is None:
+        _die_with_parent()
+    ended = [os.pidfd_open(owner)] if owner is not None else []  # readable once the owner has ended
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # children are reaped by the kernel
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     listener.bind(path)
     listener.listen(64)
     print("ready", flush=True)
     while True:
+        if ended and ended[0] in select.select([listener, *ended], [], [])[0]:
+            os._exit(0)
         conn, _ = listener.accept()
         if os.fork() == 0:
             listener.close()
@@ -287,54 +293,109 @@ _SERVER: dict[str, object] = {}
 
 
 def socket_path() -> str | None:
-    """Start this test process's server on first use; return its socket path.
+    """Start the server on first use (one per pytest run, see share); return its socket path.
 
     None when ``TESTS_PREWARM=0`` or the server cannot start (said once, as a warning):
     the commands then run in new interpreters, slower but the same.
     """
     if os.environ.get(SWITCH, "1") == "0" or "failed" in _SERVER:
         return None
-    if "path" in _SERVER and _SERVER["proc"].poll() is None:  # type: ignore[attr-defined]
+    if "path" in _SERVER and _alive(int(_SERVER["pid"])):  # type: ignore[call-overload]
         return str(_SERVER["path"])
     try:
-        return _start()
+        path, pid = _shared(os.environ[HOME]) if os.environ.get(HOME) else _own()
     except (OSError, RuntimeError) as exc:
         import warnings
 
         _SERVER["failed"] = str(exc)
         warnings.warn(f"prewarmed commands are off, each runs in a new interpreter: {exc}", stacklevel=2)
         return None
-
-
-def _start() -> str:
-    import atexit
-    import subprocess
-    import tempfile
-
-    folder = tempfile.mkdtemp(prefix="codex-prewarm-")
-    path = os.path.join(folder, "sock")
-    log = open(os.path.join(folder, "server.log"), "w+")  # noqa: SIM115 - the server's stderr, for its life
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONWARNINGS"}
-    proc = subprocess.Popen([sys.executable, __file__, "serve", path], stdout=subprocess.PIPE,
-                            stderr=log, stdin=subprocess.DEVNULL, text=True, env=env)
-    line = proc.stdout.readline() if proc.stdout else ""
-    if line.strip() != "ready":
-        log.seek(0)
-        raise RuntimeError(f"the prewarm server did not start: {line!r}\n{log.read()[-2000:]}")
-    atexit.register(_stop, proc, log, folder)
-    _SERVER.update(path=path, proc=proc, log=log)
+    _SERVER.update(path=path, pid=pid)
     return path
 
 
-def _stop(proc: subprocess.Popen[str], log: IO[str], folder: str) -> None:
-    """At exit: the server, its pipe and log, and its folder (socket, shims) go."""
+def share() -> None:
+    """In the first pytest process: its workers (which inherit these variables) share one server."""
+    import atexit
+    import tempfile
+
+    if os.environ.get(SWITCH, "1") != "0" and not os.environ.get(HOME):
+        os.environ[HOME] = tempfile.mkdtemp(prefix="codex-prewarm-")
+        os.environ[OWNER] = str(os.getpid())
+        atexit.register(_end_shared, os.environ[HOME])
+
+
+def _shared(home: str) -> tuple[str, int]:
+    """The run's server: the first worker to need it starts it, the others wait and use it."""
+    import fcntl
+
+    path, pidfile = os.path.join(home, "sock"), os.path.join(home, "server.pid")
+    with open(os.path.join(home, "lock"), "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        pid = int(open(pidfile).read()) if os.path.exists(pidfile) else 0  # noqa: SIM115
+        if not _alive(pid):
+            if os.path.exists(path):
+                os.unlink(path)
+            pid = _launch(path, home, os.environ.get(OWNER)).pid
+            with open(pidfile, "w") as fh:
+                fh.write(str(pid))
+    return path, pid
+
+
+def _end_shared(home: str) -> None:
+    import shutil
+    import signal
+
+    try:
+        with open(os.path.join(home, "server.pid")) as fh:
+            os.kill(int(fh.read()), signal.SIGKILL)
+    except (OSError, ValueError):
+        pass  # never started, or already gone
+    shutil.rmtree(home, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    """Whether process ``pid`` runs (a dead child not yet reaped does not)."""
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            return pid > 0 and fh.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def _own() -> tuple[str, int]:
+    """A server for this process alone (no shared one was set up), stopped at its exit."""
+    import atexit
+    import tempfile
+
+    folder = tempfile.mkdtemp(prefix="codex-prewarm-")
+    proc = _launch(os.path.join(folder, "sock"), folder, None)
+    atexit.register(_stop, proc, folder)
+    return os.path.join(folder, "sock"), proc.pid
+
+
+def _launch(path: str, folder: str, owner: str | None) -> subprocess.Popen[str]:
+    import subprocess
+
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONWARNINGS"}
+    with open(os.path.join(folder, "server.log"), "w+") as log:  # the server's stderr
+        proc = subprocess.Popen([sys.executable, __file__, "serve", path, *([owner] if owner else [])],
+                                stdout=subprocess.PIPE, stderr=log, stdin=subprocess.DEVNULL, text=True, env=env)
+        line = proc.stdout.readline() if proc.stdout else ""
+        if proc.stdout is not None:
+            proc.stdout.close()
+        if line.strip() != "ready":
+            log.seek(0)
+            raise RuntimeError(f"the prewarm server did not start: {line!r}\n{log.read()[-2000:]}")
+    return proc
+
+
+def _stop(proc: subprocess.Popen[str], folder: str) -> None:
+    """At exit: the server and its folder (socket, shims, log) go."""
     import shutil
 
     proc.kill()
     proc.wait()
-    if proc.stdout is not None:
-        proc.stdout.close()
-    log.close()
     shutil.rmtree(folder, ignore_errors=True)
 
 
@@ -385,18 +446,24 @@ def shim_dir() -> str:
              # `python -m codex_ml...` forked too; any other use of python is the real interpreter
              "python": f'case "$1 $2" in "-m codex_ml"*) shift; exec {client} --module "$@";; esac\n'
                        f'exec "{sys.executable}" "$@"\n'}
-    if not os.path.isdir(folder):
-        os.makedirs(folder + ".new")
+    if not os.path.isdir(folder):  # written whole, then renamed: both workers may get here
+        staging = f"{folder}.{os.getpid()}"
+        os.makedirs(staging)
         for name, body in shims.items():
-            with open(os.path.join(folder + ".new", name), "w") as fh:
+            with open(os.path.join(staging, name), "w") as fh:
                 fh.write("#!/bin/sh\n" + body)
-            os.chmod(os.path.join(folder + ".new", name), 0o755)
-        os.rename(folder + ".new", folder)
+            os.chmod(os.path.join(staging, name), 0o755)
+        try:
+            os.rename(staging, folder)
+        except OSError:  # the other worker's are there
+            import shutil
+
+            shutil.rmtree(staging)
     return folder
 
 
 if __name__ == "__main__":
     if sys.argv[1] == "serve":
-        serve(sys.argv[2])
+        serve(sys.argv[2], int(sys.argv[3]) if len(sys.argv) > 3 else None)
     else:
         sys.exit(client(sys.argv[1], sys.argv[2:]))

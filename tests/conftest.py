@@ -48,8 +48,11 @@ if "TESTS_PIP_TREES" not in os.environ:
     os.environ["TESTS_PIP_TREES"] = tempfile.mkdtemp(prefix="codex-pip-trees-")
     atexit.register(shutil.rmtree, os.environ["TESTS_PIP_TREES"], ignore_errors=True)
 
+import _prewarm
 import pytest
 from _support import EXAMPLES, pip_install
+
+_prewarm.share()  # one prewarmed command server for every worker of this run
 
 
 @pytest.fixture(scope="session")

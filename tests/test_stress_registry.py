@@ -29,7 +29,7 @@ from codex_ml.registry.testing import isolated
 pytestmark = pytest.mark.slow  # kill trials, fuzzers, stress: `-m "not slow"` skips them locally
 
 THREADS = 16
-OPS = 5_000  # per thread: every operation still interleaves with the others thousands of times
+OPS = 10_000  # per thread, as docs/reliability.md states
 
 # The worker, shared by both tests (the second runs it in a fresh interpreter).
 STRESS = '''
@@ -41,9 +41,9 @@ def stress(reg, threads, ops, stable, plugin_names=(), p_refresh=0.005):
     barrier = threading.Barrier(threads)
     lock = threading.Lock()
 
-    def check(cond, what):
-        if not cond:
-            raise AssertionError(what)
+    def check(cond, what, *args):
+        if not cond:  # the message is formatted only then: 160,000 operations
+            raise AssertionError(what % args)
 
     def worker(t):
         rng = random.Random(t)
@@ -76,43 +76,43 @@ def stress(reg, threads, ops, stable, plugin_names=(), p_refresh=0.005):
                         reg.unregister(slot)
                         mine[slot] = None
                         tally["unregister"] += 1
-                        check(slot not in reg, "unregistered %s still visible" % slot)
+                        check(slot not in reg, "unregistered %s still visible", slot)
                 elif roll < 0.60:
                     expected = mine.get(slot)
                     got = reg.get(slot)
-                    check(got is expected, "own %s: expected %r, got %r" % (slot, expected, got))
-                    check((slot in reg) is (expected is not None), "`in` disagrees with get for " + slot)
+                    check(got is expected, "own %s: expected %r, got %r", slot, expected, got)
+                    check((slot in reg) is (expected is not None), "`in` disagrees with get for %s", slot)
                     tally["get" if expected is not None else "miss"] += 1
                 elif roll < 0.75:
                     other = rng.randrange(threads)
                     name = "t%d-%d" % (other, rng.randrange(48))
                     got = reg.get(name)
                     check(got is None or (isinstance(got, tuple) and got[0] == other),
-                          "%s answered with someone else's object %r" % (name, got))
+                          "%s answered with someone else's object %r", name, got)
                     pname = "p%d-%d" % (other, 100 * rng.randrange(ops // 100))
                     got = reg.get(pname)
                     check(got is None or got == ("perm",) + tuple(map(int, pname[1:].split("-"))),
-                          "%s answered %r" % (pname, got))
+                          "%s answered %r", pname, got)
                     tally["other"] += 1
                 elif roll < 0.85:
                     name = rng.choice(stable)
-                    check(reg.create(name, x=t) == {"built": name, "x": t}, "create(%s) wrong" % name)
-                    check(reg.metadata(name)["name"] == name, "metadata(%s) wrong" % name)
+                    check(reg.create(name, x=t) == {"built": name, "x": t}, "create(%s) wrong", name)
+                    check(reg.metadata(name)["name"] == name, "metadata(%s) wrong", name)
                     tally["create"] += 1
                 elif roll < 0.99 - p_refresh:
                     for name in plugin_names:
-                        check(reg.get(name) is not None, "plugin %s missing during the run" % name)
+                        check(reg.get(name) is not None, "plugin %s missing during the run", name)
                     tally["plugin"] += 1
                     name = rng.choice(stable)
-                    check(name in reg, "stable %s missing" % name)
+                    check(name in reg, "stable %s missing", name)
                     tally["stable"] += 1
                 elif roll < 0.99:
                     reg.refresh()
                     tally["refresh"] += 1
                 else:
                     names = reg.list()
-                    check(names == sorted(set(names), key=lambda n: (n.lower().replace("-", "_"), n)),
-                          "list() not sorted or has duplicates")
+                    keys = [(n.lower().replace("-", "_"), n) for n in names]
+                    check(all(a < b for a, b in zip(keys, keys[1:])), "list() not sorted or has duplicates")
                     check(set(stable) <= set(names), "a stable name vanished from list()")
                     check(set(perm) <= set(names), "a permanent name vanished from list()")
                     tally["list"] += 1
@@ -275,6 +275,6 @@ def test_registry_with_entry_point_plugins_under_16_threads(installed_examples: 
 
 
 def test_plugins_stay_visible_while_another_thread_refreshes(installed_examples: Path) -> None:
-    out = plugin_stress(installed_examples, p_refresh=0.005)  # 400 full rescans among the lookups
+    out = plugin_stress(installed_examples, p_refresh=0.01)  # 1,600 full rescans among the lookups
     assert out["n_errors"] == 0, "\n".join(out["errors"])  # type: ignore[arg-type]
     assert out["problems"] == [] and out["counts"]["refresh"] > 0  # type: ignore[index]

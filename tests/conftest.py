@@ -94,14 +94,18 @@ def _settings_follow_the_environment() -> Iterator[None]:
     reload_settings()
 
 
-# Known long tests (each runs many real commands): started first, so that with several
-# workers (pytest-xdist, `-n auto` in pyproject.toml) none of them is left to run alone at the end.
-LONG = ("test_docs_examples.py::test_every_code_block_of_the_page_runs", "test_checkpoint_resume.py",
-        "test_export.py", "test_distributed_torchrun.py", "test_generate.py", "test_run_folders.py")
+# The longest test files, longest first (measured with --durations=0): with one worker per
+# core and each file on one worker (pyproject.toml), a file starts when a worker is free, so
+# starting the long ones first leaves only short ones for the end and the workers finish together.
+LONG = ("test_docs_examples.py", "test_stress_registry.py", "test_fuzz_inputs.py", "test_hydra_cli.py",
+        "test_cli_train.py", "test_reliability_training.py", "test_distributed_torchrun.py",
+        "test_run_folders.py", "test_cli_app.py", "test_training_main_job.py", "test_docs_site_browser.py",
+        "test_epindex_cache.py", "test_export.py", "test_fuzz_registry.py", "test_cli_plugins.py",
+        "test_reliability_plugins.py", "test_checkpoint_resume.py", "test_no_network.py")
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    def first(item: pytest.Item) -> int:
-        return 0 if item.get_closest_marker("slow") or any(part in item.nodeid for part in LONG) else 1
+    def rank(item: pytest.Item) -> int:
+        return LONG.index(item.path.name) if item.path.name in LONG else len(LONG)
 
-    items.sort(key=first)  # stable: the rest keep their order
+    items.sort(key=rank)  # stable: a file's tests, and the other files, keep their order

@@ -97,8 +97,8 @@ def _exit_like(wait_status: int) -> int:
 
 
 # ---------------------------------------------------------------- server
-def serve(path: str, owner: int | None = None) -> None:
-    """Import PRELOAD, then fork a child per connection until its parent (or ``owner``) ends."""
+def serve(path: str, owner: int) -> None:
+    """Import PRELOAD, then fork a child per connection until process ``owner`` ends."""
     import importlib
     import select
     import signal
@@ -112,36 +112,20 @@ def serve(path: str, owner: int | None = None) -> None:
     threads = os.listdir("/proc/self/task") if os.path.isdir("/proc/self/task") else ["1"]
     if len(threads) != 1:  # forking a process with threads is not safe: refuse rather than flake
         raise SystemExit(f"prewarm server: {len(threads)} threads after preloading; cannot fork safely")
-    if owner is None:
-        _die_with_parent()
-    ended = [os.pidfd_open(owner)] if owner is not None else []  # readable once the owner has ended
+    ended = os.pidfd_open(owner)  # readable once the owner has ended, even if it was killed
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # children are reaped by the kernel
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     listener.bind(path)
     listener.listen(64)
     print("ready", flush=True)
     while True:
-        if ended and ended[0] in select.select([listener, *ended], [], [])[0]:
+        if ended in select.select([listener, ended], [], [])[0]:
             os._exit(0)
         conn, _ = listener.accept()
         if os.fork() == 0:
             listener.close()
             _waiter(conn)
         conn.close()
-
-
-def _die_with_parent() -> None:
-    """End the server when the test process that started it ends, even if it is killed."""
-    import ctypes
-    import signal
-
-    parent = os.getppid()
-    try:
-        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG (Linux)
-    except (OSError, AttributeError):
-        return
-    if os.getppid() != parent:  # the parent died before the call
-        raise SystemExit(0)
 
 
 def _draw_once() -> None:
@@ -303,7 +287,8 @@ def socket_path() -> str | None:
     if "path" in _SERVER and _alive(int(_SERVER["pid"])):  # type: ignore[call-overload]
         return str(_SERVER["path"])
     try:
-        path, pid = _shared(os.environ[HOME]) if os.environ.get(HOME) else _own()
+        share()  # outside pytest's conftest: this process owns the server
+        path, pid = _shared(os.environ[HOME])
     except (OSError, RuntimeError) as exc:
         import warnings
 
@@ -332,26 +317,31 @@ def _shared(home: str) -> tuple[str, int]:
     path, pidfile = os.path.join(home, "sock"), os.path.join(home, "server.pid")
     with open(os.path.join(home, "lock"), "a") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        pid = int(open(pidfile).read()) if os.path.exists(pidfile) else 0  # noqa: SIM115
-        if not _alive(pid):
+        if not _alive(_read_pid(pidfile)):
             if os.path.exists(path):
                 os.unlink(path)
-            pid = _launch(path, home, os.environ.get(OWNER)).pid
             with open(pidfile, "w") as fh:
-                fh.write(str(pid))
-    return path, pid
+                fh.write(str(_launch(path, home, os.environ[OWNER]).pid))
+        return path, _read_pid(pidfile)
 
 
 def _end_shared(home: str) -> None:
     import shutil
     import signal
 
-    try:
-        with open(os.path.join(home, "server.pid")) as fh:
-            os.kill(int(fh.read()), signal.SIGKILL)
-    except (OSError, ValueError):
-        pass  # never started, or already gone
+    pid = _read_pid(os.path.join(home, "server.pid"))
+    if _alive(pid):
+        os.kill(pid, signal.SIGKILL)
     shutil.rmtree(home, ignore_errors=True)
+
+
+def _read_pid(pidfile: str) -> int:
+    """The pid in ``pidfile``; 0 when there is none."""
+    try:
+        with open(pidfile) as fh:
+            return int(fh.read())
+    except (OSError, ValueError):
+        return 0
 
 
 def _alive(pid: int) -> bool:
@@ -363,23 +353,12 @@ def _alive(pid: int) -> bool:
         return False
 
 
-def _own() -> tuple[str, int]:
-    """A server for this process alone (no shared one was set up), stopped at its exit."""
-    import atexit
-    import tempfile
-
-    folder = tempfile.mkdtemp(prefix="codex-prewarm-")
-    proc = _launch(os.path.join(folder, "sock"), folder, None)
-    atexit.register(_stop, proc, folder)
-    return os.path.join(folder, "sock"), proc.pid
-
-
-def _launch(path: str, folder: str, owner: str | None) -> subprocess.Popen[str]:
+def _launch(path: str, folder: str, owner: str) -> subprocess.Popen[str]:
     import subprocess
 
     env = {k: v for k, v in os.environ.items() if k != "PYTHONWARNINGS"}
     with open(os.path.join(folder, "server.log"), "w+") as log:  # the server's stderr
-        proc = subprocess.Popen([sys.executable, __file__, "serve", path, *([owner] if owner else [])],
+        proc = subprocess.Popen([sys.executable, __file__, "serve", path, owner],
                                 stdout=subprocess.PIPE, stderr=log, stdin=subprocess.DEVNULL, text=True, env=env)
         line = proc.stdout.readline() if proc.stdout else ""
         if proc.stdout is not None:
@@ -388,15 +367,6 @@ def _launch(path: str, folder: str, owner: str | None) -> subprocess.Popen[str]:
             log.seek(0)
             raise RuntimeError(f"the prewarm server did not start: {line!r}\n{log.read()[-2000:]}")
     return proc
-
-
-def _stop(proc: subprocess.Popen[str], folder: str) -> None:
-    """At exit: the server and its folder (socket, shims, log) go."""
-    import shutil
-
-    proc.kill()
-    proc.wait()
-    shutil.rmtree(folder, ignore_errors=True)
 
 
 def argv(*args: str) -> list[str]:
@@ -464,6 +434,6 @@ def shim_dir() -> str:
 
 if __name__ == "__main__":
     if sys.argv[1] == "serve":
-        serve(sys.argv[2], int(sys.argv[3]) if len(sys.argv) > 3 else None)
+        serve(sys.argv[2], int(sys.argv[3]))
     else:
         sys.exit(client(sys.argv[1], sys.argv[2:]))

@@ -1,4 +1,4 @@
-"""``python -m codex_ml.cli train``: every command line of SPEC section 5 and seed 002, as written.
+"""``python -m codex_ml.cli train``: the documented command lines (docs/guides/training.md, docs/guides/cli.md), as written.
 
 Runs are real subprocesses; GPT-2 is a tiny random checkpoint built by the
 ``gpt2_dir`` fixture and found through ``CODEX_ML_GPT2_PATH``. Mistakes are

@@ -1,4 +1,4 @@
-"""Directory plugins (seed 003), each scenario in a fresh interpreter."""
+"""Directory plugins (docs/guides/directory_plugins.md), each scenario in a fresh interpreter."""
 
 from __future__ import annotations
 

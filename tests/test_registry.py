@@ -1,4 +1,4 @@
-"""The Registry contract of SPEC section 2, on private registries."""
+"""The Registry contract (docs/guides/registries.md), on private registries."""
 
 from __future__ import annotations
 
@@ -145,7 +145,7 @@ def test_seed_003_plugin_types_register() -> None:
                 return idx
 
         from codex_ml.registry import get_model, get_model_metadata
-        model_cls = get_model("my-model")  # seed 003: the class comes back
+        model_cls = get_model("my-model")  # the class comes back (docs/compatibility.md)
         assert model_cls is MyModel and model_cls({"a": 1})(3) == 6
         assert get_model_metadata("my-model")["author"] == "you"
         assert pipeline_registry.create("my-pipe").run() == "ran"
@@ -187,7 +187,7 @@ def test_factory_products_are_checked_at_create() -> None:
         model_registry.register("fac", lambda **kw: NoForward())
         with pytest.raises(TypeError, match=r"Model class NoForward .*must implement forward\(\) method"):
             model_registry.create("fac")
-        # seed 000: factories may return (model, tokenizer) pairs; the model is checked
+        # factories may return (model, tokenizer) pairs (docs/compatibility.md); the model is checked
         model_registry.register("pair", lambda **kw: (NoForward(), "tok"))
         with pytest.raises(TypeError, match="NoForward"):
             model_registry.create("pair")

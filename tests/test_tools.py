@@ -1,4 +1,4 @@
-"""Tools and their schemas (seed 004's checksum validation)."""
+"""Tools and their schemas, kept at registration and checked for drift (docs/compatibility.md)."""
 
 from __future__ import annotations
 

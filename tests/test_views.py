@@ -1,4 +1,4 @@
-"""Every alternative import path of SPEC section 1 is the same object."""
+"""Every alternative import path (docs/guides/registries.md) is the same object."""
 
 from __future__ import annotations
 

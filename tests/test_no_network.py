@@ -125,7 +125,10 @@ def strace_prefix(log: Path) -> list[str]:
     probe = subprocess.run([strace, "-f", "-qq", "-o", os.devnull, "true"], capture_output=True, check=False)
     if probe.returncode != 0:  # ptrace not permitted in this container
         return []
-    return [strace, "-f", "-qq", "-e", "trace=connect,sendto,sendmsg", "-e", "signal=none", "-o", str(log)]
+    # --seccomp-bpf: the kernel stops the process only at the traced calls, not at every one
+    # (strace goes on without it where seccomp is unavailable).
+    return [strace, "-f", "--seccomp-bpf", "-qq", "-e", "trace=connect,sendto,sendmsg", "-e", "signal=none",
+            "-o", str(log)]
 
 
 def inet_syscalls(log: Path) -> list[str]:

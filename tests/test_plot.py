@@ -35,6 +35,13 @@ def test_training_writes_the_loss_png(tmp_path: Path) -> None:
     assert width > 1000 and height > 400
 
 
+def test_plot_false_leaves_the_picture_out(tmp_path: Path) -> None:
+    result = ok(cli(["train", "training.max_steps=2", "training.eval_interval=2", "training.checkpoint_interval=0",
+                     "evaluate.num_samples=1", "training.run_name=q", "training.plot=false"], tmp_path))
+    assert "loss curves" not in result.stdout + result.stderr
+    assert (tmp_path / "runs" / "q" / "metrics.jsonl").exists() and not (tmp_path / "runs" / "q" / "loss.png").exists()
+
+
 def test_plot_overlays_runs(tmp_path: Path) -> None:
     a, b = fake_run(tmp_path, "small-lr", 1.0), fake_run(tmp_path, "big-lr", 0.5)
     ok(cli(["plot", str(a), str(b), "--out", "cmp.png", "--metric", "val_perplexity"], tmp_path))

@@ -55,7 +55,8 @@ OVERRIDES = [f"training.max_steps={MAX_STEPS}", "training.checkpoint_interval=1"
              "training.eval_interval=1000", "training.log_interval=1", "training.batch_size=2",
              "training.block_size=16", "training.eval_batches=1", "training.keep_checkpoints=2",
              "training.device=cpu", "model.kwargs.d_model=16", "model.kwargs.n_layers=1",
-             "model.kwargs.n_heads=1", "evaluate.num_samples=1", "evaluate.max_new_tokens=1"]
+             "model.kwargs.n_heads=1", "evaluate.num_samples=1", "evaluate.max_new_tokens=1",
+             "training.plot=false"]  # loss.png is tests/test_plot.py's; here it only costs time
 
 from hydra import compose, initialize_config_module
 from omegaconf import OmegaConf
@@ -66,9 +67,6 @@ with initialize_config_module("codex_ml.configs", version_base=None):
 import torch  # imported before any fork; no tensor operation runs in this process
 import torch._dynamo  # noqa: F401  AdamW imports it lazily: 2 s in every child otherwise
 import safetensors.torch  # noqa: F401
-sys.path.insert(0, os.environ["PREWARM_DIR"])
-import _prewarm  # the CLI tests' prewarmed server: its one drawing loads matplotlib's fonts
-_prewarm._draw_once()
 from codex_ml.training import checkpoint, jobs, rundir
 
 
@@ -235,7 +233,7 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     # The fork server is itself forked from the CLI tests' prewarmed server (torch, Hydra and
     # matplotlib already imported; codex_ml imported afresh), or a new interpreter without it.
     proc = subprocess.run(_prewarm.script_argv(str(script), str(root), str(TRIALS), "6", str(MAX_STEPS)),
-                          env=env_with(PREWARM_DIR=str(Path(__file__).parent)), cwd=root, capture_output=True, text=True, timeout=240, check=False)
+                          env=env_with(), cwd=root, capture_output=True, text=True, timeout=240, check=False)
     assert proc.returncode == 0, proc.stderr[-3000:]
     out: dict[str, Any] = json.loads(proc.stdout.strip().splitlines()[-1])
     out["wall_seconds"] = time.monotonic() - started

@@ -9,9 +9,9 @@ stable names registered before the threads start must be visible to every
 lookup at every moment. Afterwards ``list()`` must agree with ``get()``
 entry by entry.
 
-Run twice: on a private ``Registry``, and in a fresh interpreter on the real
-metrics registry with entry-point plugins installed (a factory entry point
-and a hook), where ``refresh()`` drops and re-scans the plugins while other
+Run twice: on a private ``Registry``, and on the real metrics registry (in an
+isolated world) with entry-point plugins installed (a factory entry point and
+a hook), where ``refresh()`` drops and re-scans the plugins while other
 threads look them up.
 """
 
@@ -265,16 +265,12 @@ def plugin_stress(site: Path, p_refresh: float) -> dict[str, object]:
     return json.loads(json.dumps(namespace["out"]))  # type: ignore[no-any-return]
 
 
-def test_registry_with_entry_point_plugins_under_16_threads(installed_examples: Path) -> None:
-    """The real metrics registry with a factory entry point and a hook installed."""
-    out = plugin_stress(installed_examples, p_refresh=0.0)
+def test_registry_with_entry_point_plugins_under_16_threads_while_one_percent_refresh(
+        installed_examples: Path) -> None:
+    """The real metrics registry with a factory entry point and a hook installed, 1,600 full rescans
+    among the lookups: the invariants hold and the plugins stay visible to every lookup throughout."""
+    out = plugin_stress(installed_examples, p_refresh=0.01)
     assert out["n_errors"] == 0, "\n".join(out["errors"])  # type: ignore[arg-type]
     assert out["problems"] == [] and out["plugins_after"] == [True, True, True]
     assert out["permanent"] == THREADS * OPS // 100
-    assert out["counts"]["plugin"] > 0, out["counts"]  # type: ignore[index]
-
-
-def test_plugins_stay_visible_while_another_thread_refreshes(installed_examples: Path) -> None:
-    out = plugin_stress(installed_examples, p_refresh=0.01)  # 1,600 full rescans among the lookups
-    assert out["n_errors"] == 0, "\n".join(out["errors"])  # type: ignore[arg-type]
-    assert out["problems"] == [] and out["counts"]["refresh"] > 0  # type: ignore[index]
+    assert out["counts"]["plugin"] > 0 and out["counts"]["refresh"] > 0, out["counts"]  # type: ignore[index]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
+import pytest
 from codex_ml.registry.testing import isolated
 
 
@@ -64,3 +65,24 @@ def test_concurrent_register_and_lookup() -> None:
     [t.start() for t in threads]
     [t.join() for t in threads]
     assert errors == [] and len(reg.list()) == 16 * 200
+
+
+def test_a_change_made_while_a_lookup_loads_is_never_hidden_by_the_hot_path(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The hot path remembers an object without a lock: a writer that changes the table while
+    a lookup is loading (here, the import of the component itself) must win afterwards."""
+    import sys
+    import types
+
+    from codex_ml.registry import Registry
+
+    reg = Registry("hot", publish=False, factory=False)
+    (tmp_path / "hot_target.py").write_text(
+        "import sys\nsys.modules['hot_holder'].reg.unregister('racy')\nVALUE = ('loaded',)\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setitem(sys.modules, "hot_holder", types.SimpleNamespace(reg=reg))
+    reg.register_lazy("racy", "hot_target:VALUE")
+    assert reg.get("racy") == ("loaded",)  # this lookup began before the unregister
+    assert reg.get("racy") is None and "racy" not in reg  # the next one sees it
+    with pytest.raises(KeyError, match="racy"):
+        reg["racy"]

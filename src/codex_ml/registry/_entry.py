@@ -31,6 +31,8 @@ class _NotLoaded:
 NOT_LOADED: Any = _NotLoaded()
 
 _PROVENANCE_FIELDS = ("source", "module", "qualname", "file", "line", "distribution", "dist_version", "entry_point")
+# Where two fields sit in the tuple, for loops over every entry that cannot afford a property call.
+DIST_VERSION_AT, ENTRY_POINT_AT = _PROVENANCE_FIELDS.index("dist_version"), _PROVENANCE_FIELDS.index("entry_point")
 
 
 class Provenance(tuple):  # type: ignore[type-arg]

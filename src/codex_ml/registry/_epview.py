@@ -11,6 +11,8 @@ from __future__ import annotations
 
 TYPE_CHECKING = False  # typing itself costs milliseconds to import
 if TYPE_CHECKING:
+    from collections.abc import Iterable
+
     from ._epindex import EPRecord, Index
 
 
@@ -39,6 +41,11 @@ class GroupView:
 
     def __contains__(self, key: str) -> bool:
         return self.listing.position(key) is not None and key not in self.hidden
+
+    def among(self, keys: Iterable[str]) -> list[str]:
+        """The keys of ``keys`` this view lists, in their order (a refresh checks every registered key)."""
+        listed, hidden = self.listing.by_key(), self.hidden
+        return [k for k in keys if k in listed and k not in hidden]
 
     def record(self, key: str) -> EPRecord | None:
         """The entry point listed under ``key``, checked fresh first; None if a rescan found it gone."""

@@ -36,8 +36,10 @@ def find(reg: Registry[Any], name: str) -> Entry | None:
 
 def _entry_of(reg: Registry[Any], name: str) -> Entry | None:
     """The entry of ``name``; an entry point the view lists gets its Entry now."""
-    entry = reg._table.find(name)
-    if entry is None and reg._table.view is not None and name.isascii():
+    table = reg._table
+    entry = table.find(name)
+    # A name the group does not list is absent without taking the lock (misses are common).
+    if entry is None and table.view is not None and name.isascii() and _names.normalise(name) in table.view:
         with reg._lock:  # another thread may be building it: wait, then look again
             table = reg._table
             reg.source.materialise(table, _names.normalise(name))
@@ -45,8 +47,16 @@ def _entry_of(reg: Registry[Any], name: str) -> Entry | None:
     return entry
 
 
-def access(reg: Registry[Any], name: str, entry: Entry) -> Any:
-    """The entry's object, loaded once; remembered for the hot path unless it must be checked again."""
+def access(reg: Registry[Any], name: str, entry: Entry, fast: dict[str, Any]) -> Any:
+    """The entry's object, loaded once; remembered for the hot path unless it must be checked again.
+
+    ``fast`` is the registry's hot-path dict as it was before ``entry`` was
+    looked up. Every writer changes the table first and then replaces that
+    dict with a new one, so the object is remembered without a lock: if a
+    writer changed the table since, either the dict is no longer the
+    registry's (nothing is stored) or the writer replaces it before it
+    returns (what was stored is dropped with it).
+    """
     if not entry.loaded:
         obj = reg.source.load(entry, reg)
         with reg._lock:
@@ -55,10 +65,8 @@ def access(reg: Registry[Any], name: str, entry: Entry) -> Any:
     obj = entry.obj
     if reg.checks is not None and reg.checks.on_access(entry):
         return obj  # checked on every access: never cached
-    if _names.normalise(name) not in reg._table.deprecated and not reg.source.auto_refresh():
-        with reg._lock:  # every writer changes the table and clears the cache under this lock
-            if reg._table.find(name) is entry:
-                reg._fast[name] = obj
+    if reg._fast is fast and _names.normalise(name) not in reg._table.deprecated and not reg.source.auto_refresh():
+        fast[name] = obj
     return obj
 
 

@@ -69,7 +69,7 @@ def insert(reg: Any, entry: Entry, override: bool) -> None:
                 reg.source.materialise(table, normalise(name))
         outcome = place(table, entry, override, reg.label)
         reg.source.failures.pop(normalise(entry.name), None)
-        reg._fast.clear()
+        reg._fast = {}  # after the table changed: see _lookup.access
     reg.source.note(outcome, entry.name)
 
 
@@ -78,7 +78,7 @@ def deprecate(reg: Any, old: str, new: str, message: str | None) -> None:
     note = message or f"{reg.label} {old!r} is deprecated; use {new!r} instead"
     with reg._lock:
         reg._table.deprecated[normalise(old)] = (old, new, note)
-        reg._fast.clear()
+        reg._fast = {}  # after the table changed: see _lookup.access
 
 
 def unregister(reg: Any, name: str) -> None:
@@ -88,7 +88,7 @@ def unregister(reg: Any, name: str) -> None:
         if key is None:
             raise unknown(reg, name)
         reg._table.remove(key)
-        reg._fast.clear()
+        reg._fast = {}  # after the table changed: see _lookup.access
 
 
 def require_str(name: object, what: str) -> None:

@@ -69,7 +69,7 @@ class Registry(Generic[T]):
         self._source = source  # made at first use: a listing from a warm index may never need it
         self._lock = _thread.RLock()
         self._table = Table()
-        self._fast: dict[str, Any] = {}  # hot path: exact name asked for -> loaded object, cleared on change
+        self._fast: dict[str, Any] = {}  # hot path: exact name asked for -> loaded object, replaced on change
         if publish:
             from ._directory import publish as publish_to
 
@@ -122,17 +122,19 @@ class Registry(Generic[T]):
         try:
             return self._fast[name]
         except (KeyError, TypeError):
+            fast = self._fast  # before the table is read (_lookup.access)
             entry = _lookup.find(self, name)
-            return default if entry is None else _lookup.access(self, name, entry)
+            return default if entry is None else _lookup.access(self, name, entry, fast)
 
     def __getitem__(self, name: str) -> T:
         try:
             return self._fast[name]  # type: ignore[no-any-return]
         except (KeyError, TypeError):
+            fast = self._fast  # before the table is read (_lookup.access)
             entry = _lookup.find(self, name)
             if entry is None:
                 raise _registering.unknown(self, name) from None
-            return _lookup.access(self, name, entry)  # type: ignore[no-any-return]
+            return _lookup.access(self, name, entry, fast)  # type: ignore[no-any-return]
 
     def create(self, name: str, /, **kwargs: Any) -> Any:
         """Build the component: call the class or factory with ``kwargs``."""

@@ -104,7 +104,7 @@ class Source:
     def _scan_live(self, registry: Any) -> None:
         with registry._lock:
             self.scan(registry._table)
-            registry._fast.clear()
+            registry._fast = {}  # after the table changed: see _lookup.access
 
     def scan(self, table: Table, live: Table | None = None) -> None:
         """Give ``table`` a view of the group's entry points; reuse ``live``'s unchanged entries.
@@ -126,7 +126,7 @@ class Source:
         table.view, table.taken = view, set()
         if view.disabled:
             self.report.disabled.extend(view.disabled)
-        for key in [k for k in (*table.entries, *table.aliases) if k in view]:
+        for key in view.among((*table.entries, *table.aliases)):
             self.materialise(table, key, known)  # a clash with what is registered: precedence decides now
         for rec in view.set_apart():  # hooks, rejected names, collisions: each one looked at
             self.materialise(table, _names.normalise(rec.name), known)
@@ -187,11 +187,11 @@ class Source:
         if not group:
             return lambda entry: True
         installed = {(f"{r.group}:{r.name} = {r.value}", r.version) for r in _epindex.records(group)}
-        prefix = f"{group}:"
+        prefix, ep_at, version_at = f"{group}:", _entry.ENTRY_POINT_AT, _entry.DIST_VERSION_AT
 
-        def keep(entry: Entry) -> bool:
-            ep = entry.provenance.entry_point
-            return not ep.startswith(prefix) or (ep, entry.provenance.dist_version) in installed
+        def keep(entry: Entry) -> bool:  # called for every entry of every refresh: no property calls
+            ep = entry.provenance[ep_at]
+            return not ep.startswith(prefix) or (ep, entry.provenance[version_at]) in installed
 
         return keep
 

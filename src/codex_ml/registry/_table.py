@@ -90,8 +90,8 @@ class Table:
 
     def picture(self) -> Picture:
         """What a listing reads, copied as one (the registry's lock is held)."""
-        deprecated = [v[0] for v in self.deprecated.values()]
-        return Picture(list(self.entries.values()), deprecated, self.view, set(self.taken))
+        deprecated = [(key, v[0]) for key, v in self.deprecated.items()]
+        return Picture(list(self.entries.items()), deprecated, self.view, set(self.taken))
 
     def names(self) -> list[str]:
         """Display names and aliases of every entry (for "did you mean")."""
@@ -100,32 +100,40 @@ class Table:
 
 
 class Picture:
-    """Entries, deprecated names and the entry points not yet built, at one moment."""
+    """(key, entry) pairs, deprecated (key, name) pairs and the entry points not yet built, at one moment.
 
-    __slots__ = ("deprecated", "entries", "taken", "view")
+    The keys are the table's own (each name normalised once, when it was
+    registered), so a listing sorts without normalising every name again.
+    """
 
-    def __init__(self, entries: list[Entry], deprecated: list[str], view: GroupView | None, taken: set[str]) -> None:
-        self.entries, self.deprecated, self.view, self.taken = entries, deprecated, view, taken
+    __slots__ = ("deprecated", "items", "taken", "view")
+
+    def __init__(self, items: list[tuple[str, Entry]], deprecated: list[tuple[str, str]],
+                 view: GroupView | None, taken: set[str]) -> None:
+        self.items, self.deprecated, self.view, self.taken = items, deprecated, view, taken
 
     def names(self, wanted: set[str], include_deprecated: bool) -> list[str]:
         """Sorted by (key, name); entry points carry no tags, so a tag filter lists entries only."""
-        names = [e.name for e in self.entries if wanted <= set(e.metadata.get("tags") or ())]
+        if wanted:
+            pairs = [(k, e.name) for k, e in self.items if wanted <= set(e.metadata.get("tags") or ())]
+        else:
+            pairs = [(k, e.name) for k, e in self.items]
         if include_deprecated:
-            names += self.deprecated
+            pairs += self.deprecated
         view = self.view if not wanted else None
-        if not names:
+        if not pairs:
             return list(view.names(self.taken)) if view is not None else []  # the view is sorted already
-        pairs = [(_names.normalise(n), n) for n in names]
         if view is not None:
             pairs += view.pairs(self.taken)
-        return [n for _, n in sorted(pairs)]
+        pairs.sort()
+        return [n for _, n in pairs]
 
     def searchable(self) -> list[Any]:
         """Entries, and each entry point not yet built as a bare name (no Entry is built to search)."""
         from ._search import Bare
 
         listed = self.view.names(self.taken) if self.view is not None else []
-        return [*self.entries, *(Bare((n,)) for n in listed)]
+        return [*(e for _, e in self.items), *(Bare((n,)) for n in listed)]
 
 
 def hook_group(group: str) -> bool:
@@ -190,9 +198,13 @@ class Listing:
         return Listing(self.names, keys, rows, self.hooks, self.invalid, self.dupes)
 
     def position(self, key: str) -> int | None:
+        return self.by_key().get(key)
+
+    def by_key(self) -> dict[str, int]:
+        """Each listed key's position."""
         if self._by_key is None:
             self._by_key = dict(zip(self.keys, range(len(self.keys))))
-        return self._by_key.get(key)
+        return self._by_key
 
     @property
     def rows(self) -> list[str]:

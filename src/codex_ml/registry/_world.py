@@ -76,7 +76,7 @@ def swap(reg: Any, table: Any) -> None:
     """Publish ``table`` in one assignment: readers see the old table or this one."""
     with reg._lock:
         reg._table = table
-        reg._fast.clear()
+        reg._fast = {}  # after the table changed: see _lookup.access
 
 
 # ----------------------------------------------------------------- discover

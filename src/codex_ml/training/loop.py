@@ -99,7 +99,7 @@ def _train(parts: Parts, ctx: DistContext) -> dict[str, Any]:
         progress.close()  # also on Ctrl-C: give the terminal back
     summary = finish(parts, run, raw_model, history, meter, es, ctx, start)
     sink.finish(summary)  # samples to the loggers, then close them
-    if ctx.is_main:
+    if ctx.is_main and s.plot:
         plot_run(run.path, progress.note)  # <run>/loss.png (docs/guides/after_training.md)
     return summary
 

@@ -31,7 +31,7 @@ CHECKPOINTS, LATEST, METRICS, CONFIG, SUMMARY = "checkpoints", "latest", "metric
 SAFE_KEYS = ("training.max_steps", "training.resume", "training.run_name", "training.output_dir",
              "training.device", "training.log_interval", "training.eval_interval",
              "training.eval_batches", "training.checkpoint_interval", "training.keep_checkpoints",
-             "evaluate", "reward_model", "rl_agent", "run_dir", "checkpoint", "interfaces")
+             "training.plot", "evaluate", "reward_model", "rl_agent", "run_dir", "checkpoint", "interfaces")
 
 
 def _timestamp() -> str:

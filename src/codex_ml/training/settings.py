@@ -54,6 +54,7 @@ class TrainSettings:
     output_dir: str = "runs"
     run_name: str | None = None
     resume: bool = False
+    plot: bool = True  # <run>/loss.png at the end; a sweep of many short jobs may skip it
     # The tiny non-torch sequence model: n-gram order and add-k smoothing of its fit.
     order: int = 2
     smoothing: float = 0.1
@@ -138,7 +139,7 @@ RULES: dict[str, str] = {
     "log_interval": "an integer >= 1", "checkpoint_interval": "an integer >= 0 (0: only the final one)",
     "keep_checkpoints": "an integer >= 0", "device": "a device name: auto, cpu, cuda or cuda:N",
     "output_dir": "a folder path", "run_name": "a folder name, or null for a timestamp",
-    "resume": "true or false", "order": "an integer >= 1", "smoothing": "a number >= 0",
+    "resume": "true or false", "plot": "true or false", "order": "an integer >= 1", "smoothing": "a number >= 0",
 }
 
 

@@ -12,7 +12,7 @@ pytestmark = [needs("transformers", "peft")]
 
 QUICK = ["training.max_steps=4", "training.eval_interval=2", "training.log_interval=2",
          "training.checkpoint_interval=2", "training.block_size=32", "training.batch_size=4",
-         "evaluate.num_samples=1", "evaluate.max_new_tokens=4", "training.eval_batches=2"]
+         "evaluate.num_samples=1", "evaluate.max_new_tokens=4", "training.eval_batches=2", "training.plot=false"]
 LORA = ["model.lora.r=4", "model.lora.alpha=8", "model.lora.target_modules=[c_attn]"]
 
 

@@ -11,7 +11,7 @@ torch = pytest.importorskip("torch")
 
 TRAIN = ["training.max_steps=6", "training.eval_interval=2", "training.log_interval=2",
          "training.checkpoint_interval=2", "training.keep_checkpoints=3",
-         "evaluate.num_samples=1", "evaluate.max_new_tokens=4", "training.run_name=r"]
+         "evaluate.num_samples=1", "evaluate.max_new_tokens=4", "training.run_name=r", "training.plot=false"]
 
 
 @pytest.fixture(scope="module")

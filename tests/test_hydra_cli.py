@@ -17,11 +17,11 @@ from test_training_support import clean_env, ok, workdir  # noqa: F401
 pytest.importorskip("torch")
 REPO = Path(__file__).resolve().parents[1]
 CODEX_ML = str(Path(sys.executable).with_name("codex-ml"))
-# A model and run small enough to train in a second or two.
+# A model and run small enough to train in a second or two (loss.png is tests/test_plot.py's).
 TINY = ["training.max_steps=2", "training.eval_interval=2", "training.log_interval=1",
         "training.checkpoint_interval=0", "training.block_size=16", "training.batch_size=4",
         "training.eval_batches=2", "model.kwargs.d_model=32", "model.kwargs.n_layers=1",
-        "model.kwargs.n_heads=2", "evaluate.num_samples=1", "evaluate.max_new_tokens=2"]
+        "model.kwargs.n_heads=2", "evaluate.num_samples=1", "evaluate.max_new_tokens=2", "training.plot=false"]
 
 
 def codex(args: list[str], cwd: Path, env: dict[str, str] | None = None,
@@ -101,7 +101,7 @@ def test_config_dir_holding_one_group_option_adds_it_to_the_packaged_groups(work
     mine.mkdir(parents=True)
     (mine / "mine.yaml").write_text("name: minilm\nvocab_size: tokenizer\npath: null\n"
                                     "kwargs:\n  max_seq_len: ${training.block_size}\n  d_model: 24\n")
-    ok(codex(["train", "-cd", "conf", "model=mine", *TINY[:-5], "hydra.run.dir=r"], workdir))
+    ok(codex(["train", "-cd", "conf", "model=mine", *[a for a in TINY if a.startswith("training.")], "hydra.run.dir=r"], workdir))
     assert "d_model: 24" in (workdir / "r" / "config.yaml").read_text()
     wrong = codex(["train", "-cd", "conf", "model=mien"], workdir)
     assert wrong.returncode == 1 and "Did you mean 'mine'" in wrong.stderr

@@ -13,7 +13,7 @@ pytest.importorskip("torch")
 
 QUICK = ["training.max_steps=6", "training.eval_interval=3", "training.log_interval=2",
          "training.checkpoint_interval=0", "evaluate.num_samples=2", "evaluate.max_new_tokens=4",
-         "training.batch_size=4", "training.block_size=32", "training.eval_batches=2"]
+         "training.batch_size=4", "training.block_size=32", "training.eval_batches=2", "training.plot=false"]
 BROKEN = {"broken_logger.py": "raise ImportError('the tracking server client is missing')\n",
           "flaky_logger.py": """
               from codex_ml.loggers import Logger

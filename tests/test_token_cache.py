@@ -14,7 +14,7 @@ torch = pytest.importorskip("torch")
 
 QUICK = ["data=lines", "training.max_steps=4", "training.eval_interval=2", "training.log_interval=2",
          "training.checkpoint_interval=0", "evaluate.num_samples=2", "evaluate.max_new_tokens=4",
-         "training.batch_size=4", "training.block_size=32", "training.eval_batches=2"]
+         "training.batch_size=4", "training.block_size=32", "training.eval_batches=2", "training.plot=false"]
 WORDS = ["the", "cat", "sat", "on", "a", "mat", "while", "dogs", "ran", "far", "away", "from", "home", "and", "birds", "sang"]
 
 

@@ -25,7 +25,8 @@ from codex_ml.catalogue import paths
 # quarter of the time of the main job's sizes, the same code paths).
 QUICK = ["training.max_steps=4", "training.eval_interval=2", "training.log_interval=2",
          "training.checkpoint_interval=0", "evaluate.num_samples=1", "evaluate.max_new_tokens=4",
-         "training.batch_size=4", "training.block_size=32"]
+         "training.batch_size=4", "training.block_size=32",
+         "training.plot=false"]  # loss.png is tests/test_plot.py's; drawing it costs a few tenths of a second
 
 
 def clean_env(**extra: str) -> dict[str, str]:

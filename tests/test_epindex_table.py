@@ -144,3 +144,37 @@ def test_a_first_listing_imports_the_plugin_folder_before_it_lists(tmp_path: Pat
         "registries.get('gears_plugged').register('plugged-in', object(), factory=False)\n")
     out = run_json(PLUGGED, env=env_with(tmp_path / "site", CODEX_ML_CACHE="0"), cwd=tmp_path / "cwd")
     assert out["names"] == ["gear-a", "plugged-in"]
+
+
+def test_two_threads_needing_a_cached_listings_keys_both_get_them() -> None:
+    """A listing read from the cache reads its keys when first asked; lookups ask without the
+    registry's lock, so a second thread must wait for the first one's read, not find nothing."""
+    from codex_ml.registry._table import Listing
+
+    reading, release = threading.Event(), threading.Event()
+    full = Listing(["a", "b"], ["a", "b"], ["0", "1"], (), (), ())
+
+    def more() -> Listing:
+        reading.set()
+        release.wait(10)
+        return full
+
+    listing = Listing(["a", "b"], None, None, (), (), (), more)
+    results: list[object] = []
+
+    def ask(question: str) -> None:
+        try:
+            results.append(listing.keys if question == "keys" else listing.position("b"))
+        except Exception as exc:  # noqa: BLE001 - collected and asserted below
+            results.append(exc)
+
+    first = threading.Thread(target=ask, args=("keys",))
+    first.start()
+    assert reading.wait(10)
+    second = threading.Thread(target=ask, args=("position",))
+    second.start()
+    second.join(0.2)  # it waits for the first read (with the race, it failed here at once)
+    release.set()
+    first.join(10)
+    second.join(10)
+    assert sorted(map(repr, results)) == ["1", "['a', 'b']"]

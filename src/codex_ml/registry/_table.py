@@ -13,6 +13,8 @@ builds no object per name (``_epview``).
 
 from __future__ import annotations
 
+import _thread
+
 from . import LazyModule
 
 TYPE_CHECKING = False  # typing itself costs milliseconds to import
@@ -136,6 +138,9 @@ class Picture:
         return [*(e for _, e in self.items), *(Bare((n,)) for n in listed)]
 
 
+_lock = _thread.RLock()  # completing a listing read from the cache (Listing._complete)
+
+
 def hook_group(group: str) -> bool:
     """Only our own groups (``codex_ml.*``) have hooks; elsewhere a module target is the component itself."""
     return group.startswith("codex_ml.")
@@ -171,12 +176,17 @@ class Listing:
         return self._keys  # type: ignore[return-value]
 
     def _complete(self) -> None:
-        more, self._more = self._more, None
-        if more is None:
-            raise ValueError("a listing without keys and nothing to read them from")
-        full = more()
-        self.names, self._keys, self._rows = full.names, full._keys, full._rows
-        self.hooks, self.invalid, self.dupes = full.hooks, full.invalid, full.dupes
+        # Lookups test names against a view without the registry's lock: the first two threads
+        # to need the keys must not both read them (the second would find nothing left to read).
+        with _lock:
+            if self._keys is not None and self._rows is not None:
+                return  # another thread completed it while this one waited
+            more, self._more = self._more, None
+            if more is None:
+                raise ValueError("a listing without keys and nothing to read them from")
+            full = more()
+            self.hooks, self.invalid, self.dupes = full.hooks, full.invalid, full.dupes
+            self.names, self._rows, self._keys = full.names, full._rows, full._keys  # keys last: see keys
 
     @classmethod
     def decode(cls, text: str, more: Callable[[], Listing]) -> Listing:

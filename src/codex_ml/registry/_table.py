@@ -13,8 +13,6 @@ builds no object per name (``_epview``).
 
 from __future__ import annotations
 
-import _thread
-
 from . import LazyModule
 
 TYPE_CHECKING = False  # typing itself costs milliseconds to import
@@ -138,9 +136,6 @@ class Picture:
         return [*(e for _, e in self.items), *(Bare((n,)) for n in listed)]
 
 
-_lock = _thread.RLock()  # completing a listing read from the cache (Listing._complete)
-
-
 def hook_group(group: str) -> bool:
     """Only our own groups (``codex_ml.*``) have hooks; elsewhere a module target is the component itself."""
     return group.startswith("codex_ml.")
@@ -177,7 +172,10 @@ class Listing:
 
     def _complete(self) -> None:
         # Lookups test names against a view without the registry's lock: the first two threads
-        # to need the keys must not both read them (the second would find nothing left to read).
+        # to need the keys must not both read them (the second would find nothing left to read),
+        # and the read may rescan the index, so it holds the index's own lock.
+        from ._epindex import _lock
+
         with _lock:
             if self._keys is not None and self._rows is not None:
                 return  # another thread completed it while this one waited

@@ -10,7 +10,8 @@ run: every round times each implementation once, so a busy machine slows
 them alike. Each process is timed twice: wall clock, and CPU (user + system,
 from ``wait4``), which a busy machine barely moves. ``per name`` is
 (time - ``python -c pass``) / N: what listing costs above the interpreter,
-per listed name. ``--baseline REV`` adds
+per listed name; it and ``x floor`` are medians over rounds of each round's
+own difference and ratio. ``--baseline REV`` adds
 codex_ml at git revision REV (e.g. ``main``) as rows of the same run.
 
     python benchmarks/discovery_scale.py                # N = 0, 100, 1000, 5000
@@ -21,6 +22,7 @@ codex_ml at git revision REV (e.g. ``main``) as rows of the same run.
 from __future__ import annotations
 
 import argparse
+import math
 import shutil
 import statistics
 import subprocess
@@ -165,16 +167,27 @@ def measure(work: Path, n: int, repeat: int, plugins: int | None,
 
 
 def _row(n: int, r: Impl, interpreter: Impl, floor: Impl, cwd: Path) -> list[object]:
-    """Wall and CPU medians; ratio to the floor and cost per listed name above the interpreter, each both ways."""
+    """Wall and CPU medians; ratio to the floor and cost per listed name above the interpreter, each both ways.
+
+    The ratio and the cost per name are medians over rounds of what one round
+    measured (its own floor and interpreter runs, a few milliseconds apart),
+    so a machine that changes speed between rounds moves both sides alike.
+    """
     med = statistics.median
     wall, cpu = med(r.times), med(r.cpu)
-    ratio = f"{wall / med(floor.times):.2f}x / {cpu / med(floor.cpu):.2f}x"
+    ratio = f"{med(map(_ratio, r.times, floor.times)):.2f}x / {med(map(_ratio, r.cpu, floor.cpu)):.2f}x"
     per_name = ""
     if n and r is not interpreter:
-        per_name = f"{(wall - med(interpreter.times)) / n * 1e6:.1f} / {(cpu - med(interpreter.cpu)) / n * 1e6:.1f} us"
+        above = [med(map(float.__sub__, mine, base)) / n * 1e6
+                 for mine, base in ((r.times, interpreter.times), (r.cpu, interpreter.cpu))]
+        per_name = f"{above[0]:.1f} / {above[1]:.1f} us"
     load = ms(med(r.load_times)) if r.load_times else ""
     hot = ns(n, r.hot, r.env, cwd) if r.hot else ""
     return [n, r.label, ms(wall), ms(cpu), ratio, per_name, load, hot]
+
+
+def _ratio(mine: float, base: float) -> float:
+    return mine / base
 
 
 def ns(n: int, code: str, env: dict[str, str], cwd: Path) -> str:
@@ -185,7 +198,7 @@ def ns(n: int, code: str, env: dict[str, str], cwd: Path) -> str:
 
 
 def ms(seconds: float) -> str:
-    return "" if seconds != seconds else f"{seconds * 1000:.1f} ms"  # NaN: not measured
+    return "" if math.isnan(seconds) else f"{seconds * 1000:.1f} ms"  # NaN: not measured
 
 
 def checkout(rev: str, work: Path) -> Path:

@@ -27,6 +27,7 @@ import shutil
 import statistics
 import subprocess
 from collections.abc import Callable
+from operator import sub, truediv
 from pathlib import Path
 
 from _common import (
@@ -175,19 +176,15 @@ def _row(n: int, r: Impl, interpreter: Impl, floor: Impl, cwd: Path) -> list[obj
     """
     med = statistics.median
     wall, cpu = med(r.times), med(r.cpu)
-    ratio = f"{med(map(_ratio, r.times, floor.times)):.2f}x / {med(map(_ratio, r.cpu, floor.cpu)):.2f}x"
+    ratio = f"{med(map(truediv, r.times, floor.times)):.2f}x / {med(map(truediv, r.cpu, floor.cpu)):.2f}x"
     per_name = ""
     if n and r is not interpreter:
-        above = [med(map(float.__sub__, mine, base)) / n * 1e6
+        above = [med(map(sub, mine, base)) / n * 1e6
                  for mine, base in ((r.times, interpreter.times), (r.cpu, interpreter.cpu))]
         per_name = f"{above[0]:.1f} / {above[1]:.1f} us"
     load = ms(med(r.load_times)) if r.load_times else ""
     hot = ns(n, r.hot, r.env, cwd) if r.hot else ""
     return [n, r.label, ms(wall), ms(cpu), ratio, per_name, load, hot]
-
-
-def _ratio(mine: float, base: float) -> float:
-    return mine / base
 
 
 def ns(n: int, code: str, env: dict[str, str], cwd: Path) -> str:

@@ -38,12 +38,13 @@ def _entry_of(reg: Registry[Any], name: str) -> Entry | None:
     """The entry of ``name``; an entry point the view lists gets its Entry now."""
     table = reg._table
     entry = table.find(name)
-    # A name the group does not list is absent without taking the lock (misses are common).
-    if entry is None and table.view is not None and name.isascii() and _names.normalise(name) in table.view:
-        with reg._lock:  # another thread may be building it: wait, then look again
-            table = reg._table
-            reg.source.materialise(table, _names.normalise(name))
-            entry = table.find(name)
+    if entry is None and table.view is not None and name.isascii():
+        key = _names.normalise(name)
+        if key in table.view:  # a name the group does not list is absent without the lock
+            with reg._lock:  # another thread may be building it: wait, then look again
+                table = reg._table
+                reg.source.materialise(table, key)
+                entry = table.find(name)
     return entry
 
 

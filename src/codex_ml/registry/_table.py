@@ -114,10 +114,7 @@ class Picture:
 
     def names(self, wanted: set[str], include_deprecated: bool) -> list[str]:
         """Sorted by (key, name); entry points carry no tags, so a tag filter lists entries only."""
-        if wanted:
-            pairs = [(k, e.name) for k, e in self.items if wanted <= set(e.metadata.get("tags") or ())]
-        else:
-            pairs = [(k, e.name) for k, e in self.items]
+        pairs = [(k, e.name) for k, e in self.items if not wanted or wanted <= set(e.metadata.get("tags") or ())]
         if include_deprecated:
             pairs += self.deprecated
         view = self.view if not wanted else None
@@ -206,7 +203,8 @@ class Listing:
         return Listing(self.names, keys, rows, self.hooks, self.invalid, self.dupes)
 
     def position(self, key: str) -> int | None:
-        return self.by_key().get(key)
+        by_key = self._by_key  # read directly: membership tests of every lookup come here
+        return (by_key if by_key is not None else self.by_key()).get(key)
 
     def by_key(self) -> dict[str, int]:
         """Each listed key's position."""

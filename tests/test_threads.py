@@ -87,3 +87,34 @@ def test_a_change_made_while_a_lookup_loads_is_never_hidden_by_the_hot_path(
     assert reg.get("racy") is None and "racy" not in reg  # the next one sees it
     with pytest.raises(KeyError, match="racy"):
         reg["racy"]
+
+
+def test_refresh_survives_another_thread_invalidating_the_import_caches_at_the_same_time(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """CPython's path finder deletes stale ``sys.path_importer_cache`` entries while walking a
+    copy of it: a second thread doing the same deletes an entry first and the walk raises
+    ``KeyError`` (seen in the 16-thread stress run). Here a finder plays that thread, once."""
+    import sys
+
+    from codex_ml.registry import Registry
+
+    later = "/nonexistent/codex-ml-stale-entry"
+    after = "/nonexistent/codex-ml-after-it"
+    calls: list[str] = []
+
+    class OtherThread:  # a finder whose invalidation runs just as the other thread's would
+        def invalidate_caches(self) -> None:
+            calls.append("racer")
+            sys.path_importer_cache.pop(later, None)
+
+    class Witness:
+        def invalidate_caches(self) -> None:
+            calls.append("witness")
+
+    monkeypatch.setitem(sys.path_importer_cache, "/nonexistent/codex-ml-racer", OtherThread())
+    monkeypatch.setitem(sys.path_importer_cache, later, None)
+    monkeypatch.setitem(sys.path_importer_cache, after, Witness())
+    reg = Registry("racing", entry_point_group="codex_ml.test_racing", publish=False)
+    reg.refresh()
+    assert later not in sys.path_importer_cache
+    assert calls[-1] == "witness"  # the walk went on past the entry that vanished under it

@@ -8,6 +8,7 @@ that are gone or no longer register them are dropped.
 
 from __future__ import annotations
 
+import _thread
 import os
 
 from . import _dirstate, _epindex, _lookup, _settings
@@ -139,10 +140,8 @@ def _try_load(reg: Any, entry: Any) -> None:
 # ------------------------------------------------------------------ refresh
 def refresh(reg: Any) -> None:
     """Scan again and swap the new table in whole; what did not change stays, loaded."""
-    import importlib
-
     _epindex.invalidate()
-    importlib.invalidate_caches()
+    invalidate_import_caches()
     if _dirstate.changed():
         discover_plugins(force=True)
     source: Source = reg.source
@@ -154,6 +153,30 @@ def refresh(reg: Any) -> None:
         swap(reg, table)
     if source.pending() and source.inited:
         source.run_hooks(reg)  # new hooks of a discovered registry: outside the lock (hooks register)
+
+
+_IMPORT_CACHES = _thread.allocate_lock()
+
+
+def invalidate_import_caches(tries: int = 8) -> None:
+    """``importlib.invalidate_caches()``, safe when other threads call it too.
+
+    CPython's path finder walks a copy of ``sys.path_importer_cache`` and
+    deletes its stale entries: two threads doing so at once may delete the
+    same entry, and one of them gets a ``KeyError`` halfway through. Our own
+    calls take turns; a call that races somebody else's is made again (each
+    try starts from the cache as it is then, and invalidating twice is harmless).
+    """
+    import importlib
+
+    with _IMPORT_CACHES:
+        for _ in range(tries - 1):
+            try:
+                importlib.invalidate_caches()
+                return
+            except KeyError:
+                continue
+        importlib.invalidate_caches()
 
 
 # ---------------------------------------------------------------- the rest

@@ -83,10 +83,10 @@ class LazyModule:
 
     def __getattr__(self, attr: str) -> object:
         full = f"{__name__}.{self._name}"
-        module = sys.modules.get(full)
-        if module is None:
-            __import__(full)
-            module = sys.modules[full]
+        # Always through the import system: a module another thread is still running is in
+        # sys.modules already, half built, and __import__ waits until it is done.
+        __import__(full)
+        module = sys.modules[full]
         self._home[self._name] = module
         return getattr(module, attr)
 

@@ -82,18 +82,25 @@ def reset_discovery() -> None:
 
 def discover_plugins(paths: Sequence[str | os.PathLike[str]] | None = None, force: bool = False) -> DirReport:
     """Import every plugin file under ``paths`` (default roots when None)."""
-    with STATE.lock:
+    from ._locks import wait_for
+
+    if not wait_for(STATE.lock, lambda: STATE.owner):
+        return STATE.report  # the pass waits for an import this thread is running: see _locks
+    try:
         if STATE.owner is not None or (STATE.ran and not force and paths is None):
             return STATE.report
         STATE.owner = _thread.get_ident()
         try:
             roots = [os.fspath(p) for p in paths] if paths is not None else default_roots()
+            before = snapshot_stamps(roots)
             report = _scan(roots)
+            STATE.stamps = _as_before(before, snapshot_stamps(roots))  # before `ran`: changed() reads both
             STATE.report, STATE.ran, STATE.runs = report, True, STATE.runs + 1
-            STATE.stamps = snapshot_stamps(roots)
             return report
         finally:
             STATE.owner = None
+    finally:
+        STATE.lock.release()
 
 
 def _scan(roots: list[str]) -> DirReport:
@@ -116,6 +123,13 @@ def snapshot_stamps(roots: Iterable[str]) -> dict[str, int]:
                 except OSError:
                     pass
     return stamps
+
+
+def _as_before(before: dict[str, int], after: dict[str, int]) -> dict[str, int]:
+    """The stamps to keep after a pass: a ``.py`` file edited or added while the pass ran keeps
+    its stamp from before it (or none), so the next check sees the edit; folders keep their
+    new stamp, so a plugin that writes files beside itself does not cause a pass every time."""
+    return {p: (before.get(p, -1) if p.endswith(".py") else t) for p, t in after.items()}
 
 
 def changed() -> bool:

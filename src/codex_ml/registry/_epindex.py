@@ -140,10 +140,9 @@ class Index:
 
     def _block(self, name: str) -> str | None:
         """A block of the cache file; a damaged one turns this index into a fresh scan."""
-        if self._file is None:
-            return None
+        file = self._file  # read once: a rescan in another thread may drop it meanwhile
         try:
-            return self._file.block(name)
+            return None if file is None else file.block(name)
         except ValueError:
             self._rescan()
             return None

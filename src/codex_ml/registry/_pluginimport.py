@@ -17,6 +17,7 @@ docs/guides/directory_plugins.md, "Sharing code between plugin files".
 
 from __future__ import annotations
 
+import _thread
 import os
 import sys
 from importlib.abc import Loader
@@ -41,22 +42,29 @@ class Hook:
     def __init__(self) -> None:
         self.roots: tuple[str, ...] = ()
         self.modules: dict[str, ModuleType] = {}
-        self.served: set[str] = set()  # names this hook put in sys.modules
+        self.served: dict[str, ModuleType] = {}  # what this hook put in sys.modules, by name
+        # Helpers are imported from any thread while a pass starts: the two dicts change under it.
+        self.lock = _thread.allocate_lock()
         self.trust = _fsafe.Trust() if _fsafe.CHECKED else None
         self.warn: Callable[[str, str], None] = lambda message, key: None
 
     def start(self, roots: list[str], trust: _fsafe.Trust, warn: Callable[[str, str], None]) -> None:
         """A new discovery pass: forget what ran, claim these roots' folders from now on."""
-        for name in self.served:
-            sys.modules.pop(name, None)
-        self.served.clear()
-        self.modules.clear()
+        with self.lock:
+            served, self.served, self.modules = self.served, {}, {}
+        for name, module in served.items():
+            # Only our own module, and not while another thread is still importing it
+            # (the import system takes it out of sys.modules itself when it is done).
+            spec = getattr(module, "__spec__", None)
+            if sys.modules.get(name) is module and not getattr(spec, "_initializing", False):
+                sys.modules.pop(name, None)
         self.roots, self.trust, self.warn = tuple(roots), trust, warn
         if roots and self not in sys.path_hooks:  # installed only once there are plugin folders
             sys.path_hooks.insert(0, self)
         for entry in list(sys.path_importer_cache):  # folders Python's own finder already claimed
             if self._claims(entry):
-                del sys.path_importer_cache[entry]
+                # pop: importlib.invalidate_caches() in another thread may delete it first
+                sys.path_importer_cache.pop(entry, None)
 
     def _claims(self, entry: str) -> bool:
         try:
@@ -124,22 +132,27 @@ class _Loader(Loader):
         self.hook, self.real, self.source = hook, real, source
 
     def create_module(self, spec: ModuleSpec) -> ModuleType | None:
-        known = self.hook.modules.get(self.real)  # imported already (as a plugin file): the same module
-        if known is not None:
-            self.hook.served.add(spec.name)
+        hook = self.hook
+        with hook.lock:
+            known = hook.modules.get(self.real)  # imported already (as a plugin file): the same module
+            if known is not None:
+                hook.served[spec.name] = known
         return known
 
     def exec_module(self, module: ModuleType) -> None:
-        if self.hook.modules.get(self.real) is module:
-            return
-        self.hook.modules[self.real] = module
-        self.hook.served.add(module.__name__)
+        hook = self.hook
+        with hook.lock:  # never held while plugin code runs: that code imports helpers too
+            if hook.modules.get(self.real) is module:
+                return
+            hook.modules[self.real] = hook.served[module.__name__] = module
         code = compile(self.source, module.__spec__.origin or self.real, "exec", dont_inherit=True)  # type: ignore[union-attr]
         try:
             with loading(Provenance(PLUGIN_FILE, module=module.__name__, file=self.real)):
                 exec(code, module.__dict__)  # noqa: S102 - running plugin code is the point
         except BaseException:
-            self.hook.modules.pop(self.real, None)
+            with hook.lock:
+                if hook.modules.get(self.real) is module:
+                    del hook.modules[self.real]
             raise
 
 

@@ -10,6 +10,7 @@ variables are listed in docs/guides/registries.md.
 
 from __future__ import annotations
 
+import _thread
 import os
 
 TYPE_CHECKING = False  # typing itself costs milliseconds to import
@@ -110,12 +111,13 @@ def plugin_roots(settings: Settings) -> list[str]:
 
 
 _current: Settings | None = None
+_thread_choice = _thread._local()  # ``chosen``: the innermost ``overridden`` block of this thread
 
 
 def current() -> Settings:
-    """The settings of this process, built from ``os.environ`` at first use."""
+    """This thread's ``overridden`` settings, else the process's, built from ``os.environ`` at first use."""
     global _current
-    settings = _current
+    settings = getattr(_thread_choice, "chosen", None) or _current
     if settings is None:
         settings = _current = Settings(os.environ)
         settings.warn()
@@ -131,7 +133,9 @@ def reset() -> None:
 class overridden:  # noqa: N801 - used like a function: ``with overridden(strict=False): ...``
     """Settings with some values chosen by the caller while the block runs (a command's own choice).
 
-    The environment is not touched: the caller's choice is passed down as settings.
+    The environment is not touched: the caller's choice is passed down as
+    settings, to this thread only (another thread's registries, and its own
+    blocks, are not the caller's to change).
     """
 
     def __init__(self, **values: object) -> None:
@@ -139,18 +143,16 @@ class overridden:  # noqa: N801 - used like a function: ``with overridden(strict
         self.saved: Settings | None = None
 
     def __enter__(self) -> Settings:
-        global _current
-        self.saved = _current
+        self.saved = getattr(_thread_choice, "chosen", None)
         base = current()
         chosen = Settings.__new__(Settings)
         for slot in Settings.__slots__:
             setattr(chosen, slot, self.values.get(slot, getattr(base, slot)))
-        _current = chosen
+        _thread_choice.chosen = chosen
         return chosen
 
     def __exit__(self, *exc: object) -> None:
-        global _current
-        _current = self.saved
+        _thread_choice.chosen = self.saved
 
 
 def current_or_none() -> Settings | None:

@@ -46,7 +46,11 @@ class Once:
     def run(self, fn: Callable[[], object]) -> None:
         if self.done:
             return
-        with self.lock:
+        from ._locks import wait_for
+
+        if not wait_for(self.lock, lambda: self.owner):
+            return  # the run waits for an import this thread is running: as if re-entrant
+        try:
             if self.done or self.owner == _thread.get_ident():
                 return
             self.owner = _thread.get_ident()
@@ -56,6 +60,8 @@ class Once:
                 self.done = True
             finally:
                 self.owner = None
+        finally:
+            self.lock.release()
 
 
 class Source:
@@ -66,7 +72,7 @@ class Source:
         self.kind, self.label, self.group, self.factory = kind, label, group, factory
         self.settings = settings  # the settings of this process (rebuilt on reset), given, not looked up
         self.scan_count = 0  # how often entry points were scanned (tests, benchmarks)
-        self.discovering: int | None = None  # the thread inside discover()
+        self.discovering: set[int] = set()  # the threads inside discover()
         # An explicit strict= of a discover() running now, by thread: it reaches the failures that
         # discover() records in its own thread and never another thread's.
         self.strict: dict[int, bool] = {}
@@ -74,12 +80,12 @@ class Source:
 
     def forget(self) -> None:
         """Back to the state before any discovery."""
-        self.scan_once, self.hooks_once = Once(), Once()
+        # init_once: the first discover() (hooks, then loading): a second thread waits for it
+        self.scan_once, self.hooks_once, self.init_once = Once(), Once(), Once()
         self.hooks: list[_epindex.EPRecord] = []
         self.hooks_ran: set[_epindex.EPRecord] = set()
         self.failures: dict[str, PluginFailure] = {}
         self._report: DiscoveryReport | None = None
-        self.inited = False
         self.seen_index: object = None
 
     @property

@@ -176,10 +176,10 @@ class Listing:
         with _lock:
             if self._keys is not None and self._rows is not None:
                 return  # another thread completed it while this one waited
-            more, self._more = self._more, None
-            if more is None:
+            if self._more is None:
                 raise ValueError("a listing without keys and nothing to read them from")
-            full = more()
+            full = self._more()  # forgotten only once it returned: Ctrl-C here leaves it to try again
+            self._more = None
             self.hooks, self.invalid, self.dupes = full.hooks, full.invalid, full.dupes
             self.names, self._rows, self._keys = full.names, full._rows, full._keys  # keys last: see keys
 

@@ -91,9 +91,9 @@ def discover(reg: Any, force: bool, strict: bool | None) -> DiscoveryReport:
 
     source: Source = reg.source
     me = _thread.get_ident()
-    if source.discovering == me:
+    if me in source.discovering:
         return source.result()
-    source.discovering = me
+    source.discovering.add(me)
     if strict is not None:
         source.strict[me] = bool(strict)
     try:
@@ -106,7 +106,7 @@ def discover(reg: Any, force: bool, strict: bool | None) -> DiscoveryReport:
                 [str(f) for f in report.failed] + report.collisions))
         return report
     finally:
-        source.discovering = None
+        source.discovering.discard(me)
         source.strict.pop(me, None)
 
 
@@ -116,15 +116,20 @@ def _discover_now(reg: Any, force: bool) -> None:
         refresh(reg)
         source.hooks_ran = set()  # force=True runs every hook again
         source.hooks_once = type(source.hooks_once)()
+        source.init_once = type(source.init_once)()
     _lookup.ensure_scanned(reg)
-    if not source.inited or force:
-        source.inited = True
-        source.run_hooks(reg)
-        with reg._lock:
-            source.materialise_all(reg._table)
-        for entry in list(reg._table.entries.values()):
-            if entry.provenance.is_plugin and entry.target and not entry.loaded:
-                _try_load(reg, entry)
+    # Once: a second thread's discover() waits for the first one's hooks and loading, so
+    # its report (and strict=True) sees their failures too.
+    source.init_once.run(lambda: _first_discovery(reg, source))
+
+
+def _first_discovery(reg: Any, source: Source) -> None:
+    source.run_hooks(reg)
+    with reg._lock:
+        source.materialise_all(reg._table)
+    for entry in list(reg._table.entries.values()):
+        if entry.provenance.is_plugin and entry.target and not entry.loaded:
+            _try_load(reg, entry)
 
 
 def _try_load(reg: Any, entry: Any) -> None:
@@ -151,7 +156,7 @@ def refresh(reg: Any) -> None:
         table = reg._table.copy(source.survivor())
         source.scan(table, live=reg._table)
         swap(reg, table)
-    if source.pending() and source.inited:
+    if source.pending() and source.init_once.runs:  # discover() began: new hooks run now
         source.run_hooks(reg)  # new hooks of a discovered registry: outside the lock (hooks register)
 
 

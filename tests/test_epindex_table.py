@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 import threading
 from collections.abc import Iterator
@@ -178,3 +179,29 @@ def test_two_threads_needing_a_cached_listings_keys_both_get_them() -> None:
     first.join(10)
     second.join(10)
     assert sorted(map(repr, results)) == ["1", "['a', 'b']"]
+
+
+def test_two_registries_on_one_group_load_the_right_entry_point_after_one_of_them_rescans(
+        tmp_path: Path) -> None:
+    """A distribution's entry_points.txt rewritten in place moves its rows; the registry whose
+    lookup noticed rescans the shared index. The other registry must not read the new rows
+    with its old row numbers (that gave it another entry point than the name it asked for)."""
+    from codex_ml.registry import Registry
+    from codex_ml.registry.testing import isolated
+
+    site = tmp_path / "site"
+    info = site / "shift_plug-1.0.dist-info"
+    info.mkdir(parents=True)
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: shift-plug\nVersion: 1.0\n")
+    points = info / "entry_points.txt"
+    points.write_text("[codex_ml.test_shift]\nalpha = shift_mod:ALPHA\nbeta = shift_mod:BETA\n")
+    (site / "shift_mod.py").write_text("ALPHA, BETA, FIRST = 'alpha', 'beta', 'first'\n")
+    with isolated(sys_path=[str(site)]):
+        one, two = (Registry(f"shift {n}", entry_point_group="codex_ml.test_shift", factory=False,
+                             publish=False) for n in ("one", "two"))
+        assert "alpha" in one and "beta" in two  # each has its view of the group now
+        points.write_text("[codex_ml.test_shift]\nfirst = shift_mod:FIRST\nalpha = shift_mod:ALPHA\n"
+                          "beta = shift_mod:BETA\n")
+        os.utime(points, ns=(1, 10**18))  # surely another stamp than the one scanned
+        assert one.get("alpha") == "alpha"  # noticed the change: the index is rescanned
+        assert two.get("beta") == "beta"

@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from collections.abc import Iterable
 
     from ._epindex import EPRecord, Index
+    from ._table import Listing
 
 
 class GroupView:
@@ -47,9 +48,16 @@ class GroupView:
         listed, hidden = self.listing.by_key(), self.hidden
         return [k for k in keys if k in listed and k not in hidden]
 
+    def _synced(self) -> Listing:
+        """The index's listing of the group now: a rescan through another view moves its rows."""
+        listing = self.index.listing(self.group)
+        if listing is not self.listing:
+            self.listing = listing
+        return listing
+
     def record(self, key: str) -> EPRecord | None:
         """The entry point listed under ``key``, checked fresh first; None if a rescan found it gone."""
-        position = self.listing.position(key)
+        position = self._synced().position(key)
         if position is None:
             return None
         row = self.index.rows(self.group)[self.listing.row(position)]
@@ -67,7 +75,7 @@ class GroupView:
 
     def set_apart(self) -> list[EPRecord]:
         """Hooks, names our rules reject and colliding rows: a registry looks at each one."""
-        lst = self.listing
+        lst = self._synced()
         return [self._record(r) for r in sorted(lst.hooks + lst.invalid + lst.dupes)]
 
     def names(self, taken: set[str]) -> list[str]:

@@ -7,6 +7,8 @@ attributes and builds its message from them, so callers can catch the builtin
 
 from __future__ import annotations
 
+import _thread
+
 TYPE_CHECKING = False  # typing itself costs milliseconds to import
 
 if TYPE_CHECKING:
@@ -167,14 +169,16 @@ class PluginWarning(UserWarning):
 
 # Keys of the plugin warnings already given in this process (the isolated test world saves it).
 WARNED: set[str] = set()
+_WARNING = _thread.allocate_lock()  # two threads meeting one problem warn once, not twice
 
 
 def warn_once(message: str, key: str | None = None, stacklevel: int = 3) -> None:
     """One ``PluginWarning`` per process and problem (``key``, else the message itself)."""
     key = message if key is None else key
-    if key in WARNED:
-        return
-    WARNED.add(key)
+    with _WARNING:
+        if key in WARNED:
+            return
+        WARNED.add(key)
     import warnings
 
     warnings.warn(message, PluginWarning, stacklevel=stacklevel + 1)

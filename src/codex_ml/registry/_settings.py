@@ -111,6 +111,7 @@ def plugin_roots(settings: Settings) -> list[str]:
 
 
 _current: Settings | None = None
+_building = _thread.allocate_lock()
 _thread_choice = _thread._local()  # ``chosen``: the innermost ``overridden`` block of this thread
 
 
@@ -119,8 +120,11 @@ def current() -> Settings:
     global _current
     settings = getattr(_thread_choice, "chosen", None) or _current
     if settings is None:
-        settings = _current = Settings(os.environ)
-        settings.warn()
+        with _building:  # built (and its warnings given) once, also when threads start together
+            settings = _current
+            if settings is None:
+                settings = _current = Settings(os.environ)
+                settings.warn()
     return settings
 
 

@@ -72,6 +72,46 @@ def test_a_second_run_of_the_same_name_fails_at_once_while_the_first_writes(work
     assert list((workdir / "runs" / "busy").iterdir()) == []
 
 
+def test_runs_started_in_the_same_second_each_get_their_own_timestamped_folder(tmp_path: Path) -> None:
+    """Both picked the same free name, so one found it locked by the other and failed: now the
+    one that finds the clock-named folder taken (locked, or holding a run) takes the next name."""
+    from codex_ml.training.runplan import plan_run
+    from codex_ml.training.settings import TrainSettings
+
+    settings = TrainSettings(output_dir=str(tmp_path))
+    picked = tmp_path / "20261202-134228"  # what both processes' Hydra resolved
+    first = plan_run({}, picked, settings)
+    try:
+        second = plan_run({}, picked, settings)
+        (second.path / "metrics.jsonl").write_text("")  # the second run has written
+        second.lock.release()
+        third = plan_run({}, picked, settings)
+        third.lock.release()
+    finally:
+        first.lock.release()
+    assert (first.path, second.path, third.path) == (
+        picked, tmp_path / "20261202-134228-2", tmp_path / "20261202-134228-3")
+    named = RunLock(tmp_path / "named").acquire()
+    try:  # a name the user chose is never swapped for another
+        with pytest.raises(TrainingConfigError, match="another codex-ml run is writing"):
+            plan_run({}, tmp_path / "named", TrainSettings(output_dir=str(tmp_path), run_name="named"))
+    finally:
+        named.release()
+
+
+def test_resuming_a_run_that_is_not_there_says_so_and_names_the_close_one(tmp_path: Path) -> None:
+    from codex_ml.training.runplan import plan_run
+    from codex_ml.training.settings import TrainSettings
+
+    (tmp_path / "myrun" / "checkpoints").mkdir(parents=True)
+    (tmp_path / "myrun" / "checkpoints" / "latest").write_text("step-000004\n")
+    plan = plan_run({}, None, TrainSettings(output_dir=str(tmp_path), run_name="myrnu", resume=True))
+    plan.lock.release()
+    assert not plan.resumed and plan.notes == [
+        f"training.resume=true: {tmp_path / 'myrnu'} holds no run to continue, so it starts at step 0. "
+        "Did you mean training.run_name=myrun?"]
+
+
 def test_pick_run_dir_refuses_a_path_as_a_run_name(tmp_path: Path) -> None:
     with pytest.raises(TrainingConfigError, match="is not a folder name"):
         pick_run_dir(str(tmp_path), "../elsewhere", False)

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import copy
 import os
+import re
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -36,6 +37,10 @@ SAFE_KEYS = ("training.max_steps", "training.resume", "training.run_name", "trai
 
 def _timestamp() -> str:
     return time.strftime("%Y%m%d-%H%M%S")
+
+
+# A folder this module named from the clock (``_timestamp``), with ``-N`` when taken.
+_STAMPED = re.compile(r"(\d{8}-\d{6})(?:-\d+)?")
 
 
 def _unique(path: Path) -> Path:
@@ -102,21 +107,27 @@ class RunLock:
         self.path, self._fd = path, -1
 
     def acquire(self) -> RunLock:
+        if not self.try_acquire():
+            raise TrainingConfigError(
+                f"another codex-ml run is writing {self.path} right now (it holds the folder's "
+                "lock). Wait for it to finish, or pick another training.run_name.")
+        return self
+
+    def try_acquire(self) -> bool:
+        """Lock the folder (made if missing); False when another process holds it."""
         try:
             import fcntl
         except ImportError:  # not POSIX: no locking
-            return self
+            return True
         self.path.mkdir(parents=True, exist_ok=True)
         fd = os.open(self.path, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:
             os.close(fd)
-            raise TrainingConfigError(
-                f"another codex-ml run is writing {self.path} right now (it holds the folder's "
-                "lock). Wait for it to finish, or pick another training.run_name.") from None
+            return False
         self._fd = fd
-        return self
+        return True
 
     def release(self, drop_if_empty: bool = False) -> None:
         """Unlock; ``drop_if_empty``: a run that failed before writing leaves no empty folder."""
@@ -191,16 +202,44 @@ def _picked(path: Path, has_checkpoint: bool) -> str:
             f"has a checkpoint to continue; starting {path}.")
 
 
+def _nothing_to_resume(path: Path) -> str:
+    """A resume of a run that is not there: said, because a misspelt name would start afresh
+    (a job that always asks to resume, as a requeued one does, starts this way the first time)."""
+    from codex_ml.registry._search import close_matches
+
+    others = [p.name for p in resumable(path.parent)]
+    close = close_matches(path.name, others, n=1)
+    hint = (f" Did you mean training.run_name={close[0]}?" if close else
+            f" Runs there that can be continued: {', '.join(others[:6])}." if others else "")
+    return f"training.resume=true: {path} holds no run to continue, so it starts at step 0.{hint}"
+
+
+def _lock_stamped(path: Path, base: Path) -> RunLock:
+    """A folder named from the clock, locked: runs started in the same second both picked
+    ``path``, so whichever finds it taken (locked, or holding a run) takes the next free name."""
+    while True:
+        lock = RunLock(path)
+        if lock.try_acquire():
+            if not (path / METRICS).exists():
+                return lock
+            lock.release()
+        path = _unique(base)
+
+
 def plan_run(cfg: dict[str, Any], run_dir: Path | None, settings: TrainSettings) -> Plan:
     """Pick, lock and check the run folder; write nothing into it."""
     from codex_ml.training.rundir import read_config
 
     resume, run_name = settings.resume, settings.run_name
     path = run_dir if run_dir is not None else pick_run_dir(settings.output_dir, run_name, resume)
-    lock = RunLock(path).acquire()
+    stamped = None if run_name or resume else _STAMPED.fullmatch(path.name)
+    lock = _lock_stamped(path, path.with_name(stamped.group(1))) if stamped else RunLock(path).acquire()
+    path = lock.path
     try:
         has_checkpoint = (path / CHECKPOINTS / LATEST).is_file()
         notes = [_picked(path, has_checkpoint)] if resume and not run_name else []
+        if resume and run_name and not has_checkpoint and not (path / METRICS).exists():
+            notes.append(_nothing_to_resume(path))
         if resume and has_checkpoint:
             merged = resumed_config(path, read_config(path), cfg)
             return Plan(path, True, merged, lock, notes=notes)

@@ -53,3 +53,15 @@ def test_a_tiny_fixture_run(workdir: Path) -> None:
 def test_a_folder_that_is_not_a_run(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     assert hydra_app.run("evaluate", [f"run_dir={tmp_path}"]) == 1
     assert "is not a run directory: it has no config.yaml" in capsys.readouterr().err
+
+
+def test_overrides_a_run_would_not_use_are_refused_by_name(
+        capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    """They were dropped unsaid (and written into the result as if applied)."""
+    (tmp_path / "config.yaml").write_text("model:\n  name: decoder_only\n")
+    status = hydra_app.run("evaluate", [f"run_dir={tmp_path}", "model.name=minilm", "training.block_size=8",
+                                        "training.device=cpu", "evaluate.num_samples=1"])
+    err = capsys.readouterr().err
+    assert status == 1 and list(tmp_path.iterdir()) == [tmp_path / "config.yaml"]
+    assert (f"run_dir={tmp_path}: the model, tokenizer and training settings come from that run's own "
+            "config.yaml, so model.name=minilm, training.block_size=8 would not be used. Fix: drop them") in err

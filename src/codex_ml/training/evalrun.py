@@ -24,6 +24,8 @@ from codex_ml.training import checkpoint, provenance
 # What `evaluate run_dir=...` takes from the command line; the rest comes from the run.
 EVAL_KEYS = ("metrics", "reward_model", "rl_agent", "evaluate", "run_dir", "checkpoint")
 DATA_KEYS = ("data", "dataset_loader")
+# Taken from the command line too: where to evaluate, and whether to stay offline.
+RUN_TIME_KEYS = ("training.device", "interfaces")
 
 
 @dataclass
@@ -38,6 +40,26 @@ class RunEval:
 
 def _override_key(override: str) -> str:
     return override.split("=", 1)[0].lstrip("+~").split(".", 1)[0]
+
+
+def _full_key(override: str) -> str:
+    return override.split("=", 1)[0].lstrip("+~")
+
+
+def refuse_unused(overrides: list[str], run_dir: Path) -> None:
+    """Overrides that ``evaluate run_dir=`` would not use are an error, never dropped unsaid."""
+    from codex_ml.training.errors import TrainingConfigError
+
+    usable = (*EVAL_KEYS, *DATA_KEYS)
+    unused = [o for o in overrides if _override_key(o) not in usable
+              and not any(_full_key(o) == k or _full_key(o).startswith(k + ".") for k in RUN_TIME_KEYS)]
+    if unused:
+        raise TrainingConfigError(
+            f"run_dir={run_dir}: the model, tokenizer and training settings come from that run's own "
+            f"config.yaml, so {', '.join(unused)} would not be used. Fix: drop "
+            f"{'it' if len(unused) == 1 else 'them'} (evaluate without run_dir= scores a model built "
+            "from the command line); the data, metrics, evaluate.*, checkpoint= and training.device "
+            "may be given.")
 
 
 def data_overridden(overrides: list[str]) -> bool:
@@ -57,8 +79,13 @@ def run_config(cfg: dict[str, Any], run_dir: Path, overrides: list[str],
     """The run's config with the command line's report keys (and data, when overridden)."""
     from codex_ml.training.rundir import read_config
 
+    refuse_unused(overrides, run_dir)
     merged = read_config(run_dir)
     merged.update({k: cfg[k] for k in EVAL_KEYS if k in cfg})
+    if any(_full_key(o) == "training.device" for o in overrides):
+        merged["training"] = {**(merged.get("training") or {}), "device": cfg["training"]["device"]}
+    if any(_override_key(o) == "interfaces" for o in overrides):
+        merged["interfaces"] = cfg.get("interfaces")
     own_data = data_overridden(overrides)
     if own_data:
         merged["dataset_loader"] = cfg.get("dataset_loader") or {}

@@ -65,3 +65,10 @@ def test_overrides_a_run_would_not_use_are_refused_by_name(
     assert status == 1 and list(tmp_path.iterdir()) == [tmp_path / "config.yaml"]
     assert (f"run_dir={tmp_path}: the model, tokenizer and training settings come from that run's own "
             "config.yaml, so model.name=minilm, training.block_size=8 would not be used. Fix: drop them") in err
+
+
+def test_a_run_whose_config_is_not_yaml_is_named(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    (tmp_path / "config.yaml").write_text("model:\n  name: x\n: : [\n")
+    assert hydra_app.run("evaluate", [f"run_dir={tmp_path}"]) == 1
+    assert (f"{tmp_path / 'config.yaml'} is not valid YAML (line 3); the run directory is damaged. "
+            "Fix: restore that file") in capsys.readouterr().err

@@ -123,7 +123,13 @@ def read_config(run_dir: Path) -> dict[str, Any]:
             "`codex-ml train` printed (e.g. runs/20250101-120000).")
     import yaml
 
-    data = yaml.safe_load(file.read_text(encoding="utf-8"))
+    try:
+        data = yaml.safe_load(file.read_text(encoding="utf-8"))
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        where = getattr(exc, "problem_mark", None)
+        at = f" (line {where.line + 1})" if where is not None else ""
+        raise TrainingConfigError(f"{file} is not valid YAML{at}; the run directory is damaged. Fix: "
+                                  "restore that file, or train the run again.") from None
     if not isinstance(data, dict):
         raise TrainingConfigError(f"{file} does not hold a mapping; the run directory is damaged.")
     from codex_ml.training.confignames import canonical_names

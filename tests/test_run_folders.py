@@ -112,9 +112,22 @@ def test_resuming_a_run_that_is_not_there_says_so_and_names_the_close_one(tmp_pa
         "Did you mean training.run_name=myrun?"]
 
 
-def test_pick_run_dir_refuses_a_path_as_a_run_name(tmp_path: Path) -> None:
+@pytest.mark.parametrize("name", ["../elsewhere", "a b", "semi;colon", ".."])
+def test_pick_run_dir_refuses_a_path_as_a_run_name(tmp_path: Path, name: str) -> None:
     with pytest.raises(TrainingConfigError, match="is not a folder name"):
-        pick_run_dir(str(tmp_path), "../elsewhere", False)
+        pick_run_dir(str(tmp_path), name, False)
+
+
+def test_a_bad_run_name_is_our_paragraph_not_omegaconfs(capsys: pytest.CaptureFixture[str], tmp_path: Path,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    from codex_ml.cli import hydra_app
+
+    monkeypatch.chdir(tmp_path)
+    assert hydra_app.run("train", ["training.run_name=../escape"]) == 1
+    assert capsys.readouterr().err == (
+        "codex-ml train: error: training.run_name='../escape' is not a folder name; "
+        "use letters, digits, '-', '_' or '.'.\n")
+    assert list(tmp_path.iterdir()) == []
 
 
 # --------------------------------------------------------------- evaluate

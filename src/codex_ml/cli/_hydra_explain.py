@@ -130,6 +130,18 @@ def _known_cause(exc: BaseException, known: tuple[type[BaseException], ...]) -> 
     return None
 
 
+def _resolver_message(exc: BaseException, known: tuple[type[BaseException], ...]) -> str | None:
+    """Our own error's message, when OmegaConf wrapped it without its cause (a resolver of
+    ``hydra.run.dir`` raised it): the wrapper's "X raised while resolving interpolation" and
+    "full_key: ..." are OmegaConf's words, not the user's problem."""
+    text = " ".join(str(exc).split())
+    found = re.fullmatch(r"(\w+) raised while resolving interpolation: (.*?)"
+                         r"(?: full_key: \S+)?(?: reference_type=\S+)?(?: object_type=\S+)?", text)
+    if found and found.group(1) in {k.__name__ for k in known}:
+        return found.group(2)
+    return None
+
+
 def explain(exc: Exception, folders: Folders, name: str, overrides: list[str],
             known: tuple[type[BaseException], ...]) -> BaseException:
     """A Hydra/OmegaConf failure as one paragraph with a suggestion."""
@@ -158,6 +170,9 @@ def explain(exc: Exception, folders: Folders, name: str, overrides: list[str],
     ours = _known_cause(exc, known)
     if ours is not None and ours is not exc:
         return ours
+    unwrapped = _resolver_message(exc, known)
+    if unwrapped:
+        return ConfigMistake(unwrapped)
     named = re.search(r"Could not override '([^']+)'", str(exc))
     full_key = getattr(exc.__cause__, "full_key", None) or (named.group(1) if named else None)
     if full_key and (named or "not in struct" in str(exc.__cause__)):

@@ -52,8 +52,12 @@ def _unique(path: Path) -> Path:
     return candidate
 
 
+_RUN_NAME = re.compile(r"[A-Za-z0-9._-]+")
+
+
 def check_run_name(run_name: str | None) -> None:
-    if run_name is not None and (not run_name or "/" in run_name or run_name in (".", "..")):
+    """A folder name that a shell takes as one word: the printed `evaluate run_dir=...` pastes."""
+    if run_name is not None and (not _RUN_NAME.fullmatch(run_name) or run_name in (".", "..")):
         raise TrainingConfigError(f"training.run_name={run_name!r} is not a folder name; "
                                   "use letters, digits, '-', '_' or '.'.")
 

@@ -224,12 +224,31 @@ def test_docs_build_into_an_unwritable_place(tmp_path: Path) -> None:
 
 
 # ---------------------------------------------------------- dispatch, output
-def test_help_lists_every_command(tmp_path: Path) -> None:
-    proc = codex_ml("--help", cwd=tmp_path)
+@pytest.mark.parametrize("flag", ["--help", "-h"])
+def test_help_lists_every_command(tmp_path: Path, flag: str) -> None:
+    proc = codex_ml(flag, cwd=tmp_path)
     assert proc.returncode == 0
     for command in ("train", "evaluate", "list", "ls", "explain", "search", "doctor", "docs"):
         assert command in proc.stdout
+    sub = codex_ml("list", flag, cwd=tmp_path)
+    assert sub.returncode == 0 and "Usage: codex-ml list" in sub.stdout
     assert codex_ml("docs", "build", cwd=tmp_path).returncode == 2  # --out is required
+
+
+@pytest.mark.parametrize(("value", "rich"), [("", True), ("0", True), ("off", True), ("1", False), ("yes", False)])
+def test_codex_ml_plain_is_an_on_off_switch(monkeypatch: pytest.MonkeyPatch, value: str, rich: bool) -> None:
+    """CODEX_ML_PLAIN=0 turned plain text on: any non-empty value did."""
+    import io
+
+    from codex_ml.cli._render import use_rich
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    monkeypatch.setenv("CODEX_ML_PLAIN", value)
+    monkeypatch.setenv("TERM", "xterm")
+    assert use_rich(Terminal()) is rich
 
 
 def test_train_goes_to_hydra_before_typer(tmp_path: Path) -> None:

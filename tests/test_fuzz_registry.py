@@ -11,6 +11,7 @@ override / unregister / lookup sequences against a plain-dict model.
 
 from __future__ import annotations
 
+import ast
 import re
 import string
 from typing import Any
@@ -85,6 +86,9 @@ def test_register_accepts_exactly_the_documented_names(name: str) -> None:
         assert isinstance(info.value, ValueError) and isinstance(info.value, RegistryError)
         assert f"invalid widget name {name!r}" in str(info.value)
         assert reg.list() == [] and len(reg) == 0
+        suggested = re.search(r"e\.g\. (.+)\.$", str(info.value))
+        assert suggested, str(info.value)
+        reg.register(ast.literal_eval(suggested.group(1)), obj)  # the suggested name is a valid one
 
 
 @FUZZ

@@ -319,3 +319,9 @@ def test_user_defined_kind_joins_the_registry_of_registries() -> None:
         assert registries.get("models") is model_registry and private is not model_registry
     finally:
         registries.unregister("schedulers_test")
+
+
+@pytest.mark.parametrize("kind", [5, None, "", "  "])
+def test_a_registry_kind_that_is_not_a_name_is_a_type_error(kind: object) -> None:
+    with pytest.raises(TypeError, match=r"a registry's kind must be a non-empty str \(e\.g\. Registry\('schedulers'\)\)"):
+        Registry(kind, publish=False)  # type: ignore[arg-type]

@@ -106,8 +106,8 @@ def report_cmd(
 
 def build_app(*, hydra_commands: bool = False) -> typer.Typer:
     """The command tree; ``hydra_commands`` adds train/evaluate (for ``codex-ml --help``)."""
-    app = typer.Typer(help=HELP, add_completion=False, no_args_is_help=True,
-                      pretty_exceptions_enable=False)
+    app = typer.Typer(help=HELP, add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+                      context_settings={"help_option_names": ["-h", "--help"]})  # every command's -h too
     app.command("list")(list_cmd)
     app.command("ls")(ls_cmd)
     app.command("explain")(explain_cmd)

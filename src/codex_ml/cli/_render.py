@@ -38,8 +38,10 @@ Block = Table | Text
 def use_rich(stream: TextIO | None = None) -> bool:
     """Rich only on an interactive terminal (and not when NO_COLOR/TERM=dumb ask for plain)."""
     stream = stream or sys.stdout
-    if os.environ.get("TERM") == "dumb" or os.environ.get("CODEX_ML_PLAIN"):
-        return False
+    from codex_ml.registry._settings import switch
+
+    if os.environ.get("TERM") == "dumb" or switch(os.environ.get("CODEX_ML_PLAIN", "")):
+        return False  # CODEX_ML_PLAIN=1 (or true/yes/on) asks for plain text; 0 does not
     try:
         return stream.isatty()
     except (AttributeError, ValueError):

@@ -39,7 +39,7 @@ class InvalidNameError(RegistryError, ValueError):
         problem = f"character {char!r} is not allowed" if char else "it is empty"
         super().__init__(
             f"invalid {kind} name {name!r}: {problem}. "
-            "Names may use letters, digits and '-', '_', '.', ':', '@', '/'; "
+            "Names may use ASCII letters, digits and '-', '_', '.', ':', '@', '/'; "
             f"rename it, e.g. {_suggest_name(name)!r}."
         )
 
@@ -47,7 +47,8 @@ class InvalidNameError(RegistryError, ValueError):
 def _suggest_name(name: str) -> str:
     from ._names import ALLOWED_PUNCT
 
-    cleaned = "".join(c if c.isalnum() or c in ALLOWED_PUNCT else "-" for c in name.strip())
+    # ASCII letters and digits only, as the names themselves: 'modèle' must not suggest itself.
+    cleaned = "".join(c if (c.isascii() and c.isalnum()) or c in ALLOWED_PUNCT else "-" for c in name.strip())
     return cleaned.strip("-") or "my-component"
 
 

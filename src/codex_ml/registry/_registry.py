@@ -59,6 +59,9 @@ class Registry(Generic[T]):
                  interface: Interface | None = None, label: str | None = None, checks: Checks | None = None,
                  source: Source | None = None, settings: Callable[[], Settings] | None = None,
                  publish: bool = True) -> None:
+        if not isinstance(kind, str) or not kind.strip():
+            raise TypeError(f"a registry's kind must be a non-empty str (e.g. Registry('schedulers')), "
+                            f"got {type(kind).__name__}: {kind!r}")
         self.kind = kind
         self.label = label or kind.rstrip("s").replace("_", " ")
         self.entry_point_group = entry_point_group

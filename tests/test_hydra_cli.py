@@ -207,3 +207,17 @@ def test_a_reader_that_goes_away_is_no_error(workdir: Path) -> None:
     proc.stdout.close()
     err = proc.stderr.read()
     assert proc.wait(timeout=120) == 0 and "BrokenPipe" not in err and "Traceback" not in err, err
+
+
+def test_a_ctrl_c_that_an_import_swallowed_still_stops_the_run(workdir: Path) -> None:
+    """torch's import can catch the KeyboardInterrupt of a SIGINT (numpy is imported inside
+    it) and go on: the run then trained to the end and exited 0. Here a plugin file plays it."""
+    (workdir / "plugins").mkdir()
+    (workdir / "plugins" / "swallows.py").write_text(
+        "import os, signal, time\n"
+        "try:\n    os.kill(os.getpid(), signal.SIGINT)\n    time.sleep(5)\n"
+        "except KeyboardInterrupt:\n    pass  # what a C extension's import may do\n")
+    result = codex(["train", *TINY, "training.run_name=swallowed"], workdir)
+    assert result.returncode == 130, result.stderr
+    assert result.stderr.endswith("codex-ml train: interrupted\n")
+    assert not (workdir / "runs" / "swallowed" / "summary.json").exists()

@@ -161,6 +161,10 @@ class Job:
             _silence_stdout()
             raise SystemExit(141) from None
         except Exception as exc:  # noqa: BLE001 - one paragraph; Hydra would add its own lines
+            from codex_ml.utils import interrupts
+
+            if interrupts.pending():  # it came from a Ctrl-C that a library swallowed
+                raise KeyboardInterrupt from None
             report(self.command, exc)
             raise SystemExit(1) from None
 
@@ -294,7 +298,19 @@ def _launch(command: str, parser: Any, args: Any) -> None:
 
 
 def run(command: str, argv: list[str]) -> int:
-    """Run ``codex-ml <command> <argv...>``; return the exit status (0, 1 or 2)."""
+    """Run ``codex-ml <command> <argv...>``; return the exit status (0, 1, 2, or 130 for Ctrl-C)."""
+    from codex_ml.utils import interrupts
+
+    with interrupts.watching():
+        return _run(command, argv, interrupts.pending)
+
+
+def _interrupted(command: str) -> int:
+    print(f"codex-ml {command}: interrupted", file=sys.stderr)
+    return 130
+
+
+def _run(command: str, argv: list[str], interrupted: Callable[[], bool]) -> int:
     try:
         if command not in COMMANDS:
             raise UsageError(f"unknown command {command!r}; choose one of {', '.join(COMMANDS)}")
@@ -305,6 +321,8 @@ def run(command: str, argv: list[str]) -> int:
     except ImportError as exc:
         from codex_ml._extras import install_hint, missing_extra
 
+        if interrupted():  # a Ctrl-C that an import swallowed, failing a later import
+            return _interrupted(command)
         found = missing_extra(exc)
         if found is None or traceback_wanted():
             report(command, exc)
@@ -319,11 +337,12 @@ def run(command: str, argv: list[str]) -> int:
     except SystemExit as exc:  # Hydra's --help/--version, or a job that reported its error
         return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
     except KeyboardInterrupt:
-        print(f"codex-ml {command}: interrupted", file=sys.stderr)
-        return 130
+        return _interrupted(command)
     except BrokenPipeError:  # `codex-ml train --cfg job | head -1`
         _silence_stdout()
         return 0
     except Exception as exc:  # noqa: BLE001 - one paragraph, never a traceback (see report)
+        if interrupted():
+            return _interrupted(command)
         report(command, exc)
         return 1

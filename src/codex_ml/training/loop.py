@@ -35,6 +35,7 @@ from codex_ml.training.functional import FunctionalTrainer
 from codex_ml.training.lm import TorchSampler, collect_evidence, loss_value, step_evidence
 from codex_ml.training.parts import Parts
 from codex_ml.training.plot import plot_run
+from codex_ml.utils import interrupts
 from codex_ml.training.progress import Progress, format_values, make_progress
 from codex_ml.training.reporting import EvalSettings, eval_settings, final_report, periodic_samples
 from codex_ml.training.rundir import Run
@@ -81,6 +82,7 @@ def _train(parts: Parts, ctx: DistContext) -> dict[str, Any]:
     step, meter, history = start, Meter(), []
     try:
         while True:
+            interrupts.check()  # a Ctrl-C that an import swallowed still stops the run here
             fresh = step > start or start == 0
             if ctx.is_main and fresh and (step % s.eval_interval == 0 or step == s.max_steps):
                 history.append(log_eval(sink, progress, step, evaluate()))

@@ -155,6 +155,8 @@ def run_inline(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str
     (["train", "--epochs", "3"], 2, "unknown option '--epochs'"),
     (["train", "training.max_steps=[1"], 2, "cannot parse override"),
     (["train", "nonsense"], 2, "neither an override"),
+    (["train", "=3"], 2, "cannot parse override: Config group override must be a string or a list"),
+    (["train", "-cp", "no-such-folder"], 1, "exists and readable. Fix: give -cp/--config-path a folder that exists"),
     (["trian"], 2, "unknown command 'trian'"),
 ])
 def test_mistakes_get_one_paragraph_and_the_right_exit_code(

@@ -151,12 +151,19 @@ def explain(exc: Exception, folders: Folders, name: str, overrides: list[str],
         return exc
     if isinstance(exc, OverrideParseException):
         return UsageError(f"cannot parse override: {str(exc).splitlines()[0]}")
+    if isinstance(exc, ValueError) and str(exc).startswith("Config group override must be"):
+        return UsageError(f"cannot parse override: {exc} (an override is key=value, e.g. model=minilm "
+                          "or training.max_steps=3)")
     if isinstance(exc, SearchPathException):
         return ConfigMistake(f"{exc}. -cd/--config-dir needs a folder holding your config YAML "
                              "files (a whole primary config, or only a group option such as "
                              "model/mine.yaml).")
     if isinstance(exc, MissingConfigException):
         missing = exc.missing_cfg_file or ""
+        if not missing:  # -cp/--config-path names a folder that is not there
+            return ConfigMistake(f"{' '.join(str(exc).split()).rstrip('.')}. Fix: give -cp/--config-path a "
+                                 "folder that exists, or use -cd/--config-dir DIR to add your own "
+                                 "YAML files to codex_ml's packaged configs.")
         if missing == name:
             return ConfigMistake(f"no primary config named {missing!r} (-cn)."
                                  f"{did_you_mean(missing, PRIMARY_CONFIGS)} Packaged configs: "

@@ -198,8 +198,19 @@ def test_a_truncated_weights_file_is_named_with_the_earlier_step_to_resume_from(
     weights = root / "step-000002" / checkpoint.WEIGHTS
     weights.write_bytes(weights.read_bytes()[:40])
     with pytest.raises(CheckpointError, match=r"step-000002/model.safetensors is damaged or "
-                                              r"incomplete.*echo step-000001 >"):
+                                              r"incomplete.*add checkpoint=step-000001; to resume training "
+                                              r"from it, .*echo step-000001 >"):
         checkpoint.load_weights(root / "step-000002", torch.nn.Linear(2, 2))
+
+
+def test_a_missing_latest_pointer_names_the_checkpoints_that_are_kept(tmp_path: Path) -> None:
+    from codex_ml.training.runs import select_checkpoint
+
+    _saved(tmp_path / "checkpoints", steps=(150, 200))
+    (tmp_path / "checkpoints" / checkpoint.LATEST).unlink()
+    with pytest.raises(CheckpointError, match=r"checkpoints/latest is missing, but .* keeps step-000150, "
+                                              r"step-000200: pick one with checkpoint=step-000200\."):
+        select_checkpoint(tmp_path)
 
 
 def test_a_state_file_missing_keys_is_named(tmp_path: Path) -> None:

@@ -78,8 +78,9 @@ def _earlier(root: Path, folder: Path) -> str:
                    reverse=True)
     if not steps:
         return "There is no earlier checkpoint: start the run again (another training.run_name)."
-    return (f"To resume from an earlier step, point {root / LATEST} at it (echo {steps[0]} > "
-            f"{root / LATEST}; earlier ones: {', '.join(steps)}) and rerun with training.resume=true.")
+    return (f"Earlier checkpoints: {', '.join(steps)}. To evaluate or generate from one, add "
+            f"checkpoint={steps[0]}; to resume training from it, point {root / LATEST} at it "
+            f"(echo {steps[0]} > {root / LATEST}) and rerun with training.resume=true.")
 
 
 def pointed_folder(root: Path) -> Path | None:

@@ -63,6 +63,10 @@ def select_checkpoint(run_dir: str | os.PathLike[str], which: Any = "latest",
     choice = str(which or "latest").strip()
     if choice == "latest":
         folder = ckpt.latest_checkpoint(root, required=required)
+        if folder is None and kept:
+            names = ", ".join(kept[k].name for k in sorted(kept))
+            raise CheckpointError(f"{root}/latest is missing, but {run} keeps {names}: pick one with "
+                                  f"checkpoint={kept[max(kept)].name}.")
         if folder is None:
             raise CheckpointError(f"{run} has no checkpoint yet ({root}/latest is missing); train "
                                   "longer or pick another run.")

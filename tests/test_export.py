@@ -102,3 +102,8 @@ def test_what_cannot_be_exported_is_refused(work: Path) -> None:
     adapter = cli(["export", "run_dir=runs/plain", "out=out/x", "lora=both"], work)
     assert adapter.returncode == 1 and "lora='both': choose merge or adapter" in adapter.stderr
     assert not (work / "out" / "tiny").exists() and not (work / "out" / "x").exists()
+    (work / "afile").write_text("")
+    blocked = cli(["export", "run_dir=runs/plain", "out=afile/x"], work)
+    assert blocked.returncode == 1 and blocked.stderr.strip().endswith(
+        "cannot write the export to afile/x: File exists (making a folder in afile). "
+        "Fix: pass out= a new folder in a place you can write.")

@@ -109,8 +109,13 @@ def export_run(run_dir: str | os.PathLike[str], out: str | os.PathLike[str],
     _check_out(target)
     model, tokenizer = load_run(run, checkpoint)
     kind = _exporter(model)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
+    except OSError as exc:  # the folder it goes in cannot be made or written
+        raise TrainingConfigError(f"cannot write the export to {target}: {exc.strerror} (making a "
+                                  f"folder in {target.parent}). Fix: pass out= a new folder in a place "
+                                  "you can write.") from None
     try:
         if kind == "hf":
             fmt = _export_hf(model, tokenizer, staging, lora, run)

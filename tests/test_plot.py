@@ -53,6 +53,8 @@ def test_plot_errors(tmp_path: Path) -> None:
     missing = cli(["plot", str(a), "--out", "x.png", "--metric", "val_bleu"], tmp_path)
     assert missing.returncode == 1 and "no val 'bleu' values" in missing.stderr
     assert cli(["plot", str(a)], tmp_path).returncode == 2
+    text = cli(["plot", str(a), "--out", "x.txt"], tmp_path)
+    assert text.returncode == 2 and "--out x.txt: the picture's file name must end in .png, .svg, .pdf" in text.stderr
     nothing = cli(["plot", str(tmp_path), "--out", "x.png"], tmp_path)
     assert nothing.returncode == 1 and "has no metrics.jsonl" in nothing.stderr
 

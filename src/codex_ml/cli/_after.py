@@ -89,6 +89,9 @@ def export_command(argv: list[str]) -> int:
     return 0
 
 
+PICTURE_SUFFIXES = ("png", "svg", "pdf")  # what matplotlib's Agg, SVG and PDF backends write
+
+
 def plot_args(argv: list[str]) -> tuple[list[str], str, str]:
     runs: list[str] = []
     options = {"--out": "", "--metric": "val_loss"}
@@ -106,6 +109,10 @@ def plot_args(argv: list[str]) -> tuple[list[str], str, str]:
             runs.append(arg)
     if not runs or not options["--out"]:
         raise UsageError("give at least one run folder and --out FILE.png")
+    suffix = options["--out"].rpartition(".")[2].lower() if "." in options["--out"] else ""
+    if suffix not in PICTURE_SUFFIXES:
+        raise UsageError(f"--out {options['--out']}: the picture's file name must end in "
+                         f"{', '.join('.' + s for s in PICTURE_SUFFIXES)} (that picks the format)")
     return runs, options["--out"], options["--metric"]
 
 

@@ -116,6 +116,9 @@ def test_missing_guides_folder_is_named(tmp_path: Path) -> None:
                     "--json", cwd=tmp_path)
     assert proc.returncode == 1
     assert parsed(proc)["error"].startswith("--guides nowhere: no such folder. Fix:")
+    markdown = codex_ml("docs", "build", "--guides", "nowhere", "--out", str(tmp_path / "y"), cwd=tmp_path)
+    assert markdown.returncode == 2 and "--guides nowhere: only the html site includes the guides" in markdown.stderr
+    assert not (tmp_path / "y").exists()
 
 
 def guides_folder(root: Path) -> Path:

@@ -83,6 +83,9 @@ def build(out: str | os.PathLike[str], fmt: str = "md", guides: str | None = Non
         from ._site import build_site
 
         return build_site(str(out), guides, resolve)
+    if guides is not None:  # never ignored unsaid: only the site has guide pages
+        raise UsageProblem(f"--guides {guides}: only the html site includes the guides. Fix: add "
+                           "--format html, or drop --guides for the Markdown tables.")
     return build_markdown(out)
 
 

@@ -273,3 +273,49 @@ def test_weights_that_are_a_symlink_out_of_the_folder_are_refused(tmp_path: Path
     (folder / "model.safetensors").symlink_to(tmp_path / "elsewhere.safetensors")
     with pytest.raises(ShardIndexError, match=re.escape(f"names 'model.safetensors', which is not a file inside {folder}")):
         load_local_causal_lm(folder)
+
+
+PLAN_AS = """
+import json
+from codex_ml.training.runplan import plan_run
+from codex_ml.training.settings import TrainSettings
+out = {}
+for name in ("planted", "linked", "mine"):
+    try:
+        plan = plan_run({}, None, TrainSettings(output_dir=%r, run_name=name))
+        plan.lock.release()
+        out[name] = "accepted"
+    except Exception as exc:
+        out[name] = str(exc)
+try:
+    plan_run({}, None, TrainSettings(output_dir=%r, run_name="r"))
+    out["open"] = "accepted"
+except Exception as exc:
+    out["open"] = str(exc)
+print(json.dumps(out))
+"""
+
+
+def test_a_run_folder_another_account_planted_or_can_swap_is_refused(accounts: Accounts) -> None:
+    """The attacker makes the victim's next run folder in a shared sticky folder (its own folder,
+    or a link to one), or the victim's output folder lets anyone rename what is in it."""
+    acc = accounts
+    shared = acc.folder("runs-shared", None, 0o1777)  # /tmp-like: sticky, world-writable
+    acc.folder("runs-shared/planted", acc.attacker, 0o777)
+    theirs = acc.folder("attacker-runs", acc.attacker, 0o777)
+    (shared / "linked").symlink_to(theirs)
+    os.lchown(shared / "linked", acc.attacker.uid, acc.attacker.gid)
+    acc.folder("runs-shared/mine", acc.victim, 0o755)
+    open_folder = acc.folder("runs-open", None, 0o777)  # world-writable, no sticky bit
+    proc = acc.run(acc.victim, PLAN_AS % (str(shared), str(open_folder)))
+    assert proc.returncode == 0, proc.stderr
+    out = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert out["mine"] == "accepted"
+    assert out["planted"].startswith(f"refusing to write a run into {shared / 'planted'}: it is owned by "
+                                     f"uid {acc.attacker.uid} ({acc.attacker.name}), not by you or root.")
+    assert out["linked"].startswith(f"refusing to write a run into {shared / 'linked'}: it is not a folder "
+                                    "of its own")
+    assert out["open"].startswith(f"refusing to write a run into {open_folder / 'r'}: the folder "
+                                  f"{open_folder} on its path is writable by other users (mode 777).")
+    assert "Fix: pick a training.output_dir in a folder only you (or root) can write." in out["open"]
+    assert list(theirs.iterdir()) == []  # nothing was written into the attacker's folder

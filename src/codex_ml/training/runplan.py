@@ -124,7 +124,7 @@ class RunLock:
         except ImportError:  # not POSIX: no locking
             return True
         self.path.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+        fd = open_own_folder(self.path)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:
@@ -143,6 +143,29 @@ class RunLock:
         if self._fd >= 0:
             os.close(self._fd)  # closing the descriptor drops the flock
             self._fd = -1
+
+
+def open_own_folder(path: Path) -> int:
+    """A descriptor of the run folder, when no other account can change what it holds: not a
+    link, the user's own (or root's), and every folder above it safe (docs/reliability.md,
+    "Threat model"); a run folder planted or swappable by another account is refused."""
+    from codex_ml.registry import _fsafe
+
+    flags = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_NOFOLLOW", 0)
+    try:
+        fd = os.open(path, flags)
+    except OSError as exc:  # ELOOP or ENOTDIR: a link (or a file) where the folder should be
+        problem = f"it is not a folder of its own ({exc.strerror}; a symbolic link is not followed here)"
+    else:
+        problem = _fsafe.check(path, follow_symlinks=False)
+        here, st = os.fstat(fd), os.lstat(path) if not problem else None
+        if not problem and st is not None and (here.st_dev, here.st_ino) == (st.st_dev, st.st_ino):
+            return fd
+        os.close(fd)
+        problem = problem or "it was replaced while it was being checked"
+    raise TrainingConfigError(
+        f"refusing to write a run into {path}: {problem}. Another account could change the run's "
+        "files there. Fix: pick a training.output_dir in a folder only you (or root) can write.")
 
 
 @dataclass

@@ -107,9 +107,9 @@ def test_resuming_a_run_that_is_not_there_says_so_and_names_the_close_one(tmp_pa
     (tmp_path / "myrun" / "checkpoints" / "latest").write_text("step-000004\n")
     plan = plan_run({}, None, TrainSettings(output_dir=str(tmp_path), run_name="myrnu", resume=True))
     plan.lock.release()
-    assert not plan.resumed and plan.notes == [
+    assert not plan.resumed and plan.notes == [(
         f"training.resume=true: {tmp_path / 'myrnu'} holds no run to continue, so it starts at step 0. "
-        "Did you mean training.run_name=myrun?"]
+        "Did you mean training.run_name=myrun?")]
 
 
 @pytest.mark.parametrize("name", ["../elsewhere", "a b", "semi;colon", ".."])

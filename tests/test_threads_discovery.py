@@ -17,6 +17,7 @@ from _support import env_with, run_json, write
 
 from codex_ml.registry.testing import isolated
 
+
 def test_a_module_imported_on_first_use_is_never_handed_out_half_built(
         monkeypatch: pytest.MonkeyPatch) -> None:
     """Modules imported on first use were taken from sys.modules while another thread still ran

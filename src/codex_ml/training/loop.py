@@ -35,7 +35,6 @@ from codex_ml.training.functional import FunctionalTrainer
 from codex_ml.training.lm import TorchSampler, collect_evidence, loss_value, step_evidence
 from codex_ml.training.parts import Parts
 from codex_ml.training.plot import plot_run
-from codex_ml.utils import interrupts
 from codex_ml.training.progress import Progress, format_values, make_progress
 from codex_ml.training.reporting import EvalSettings, eval_settings, final_report, periodic_samples
 from codex_ml.training.rundir import Run
@@ -43,6 +42,7 @@ from codex_ml.training.scoring import score, token_text
 from codex_ml.training.settings import TrainSettings
 from codex_ml.training.summary import finish_run
 from codex_ml.training.token_windows import StreamBatches, train_batches, validation_batches
+from codex_ml.utils import interrupts
 
 
 def train_parts(parts: Parts) -> dict[str, Any]:

@@ -280,7 +280,7 @@ import json
 from codex_ml.training.runplan import plan_run
 from codex_ml.training.settings import TrainSettings
 out = {}
-for name in ("planted", "linked", "mine"):
+for name in ("planted", "linked", "mine", "own-link"):
     try:
         plan = plan_run({}, None, TrainSettings(output_dir=%r, run_name=name))
         plan.lock.release()
@@ -306,16 +306,20 @@ def test_a_run_folder_another_account_planted_or_can_swap_is_refused(accounts: A
     (shared / "linked").symlink_to(theirs)
     os.lchown(shared / "linked", acc.attacker.uid, acc.attacker.gid)
     acc.folder("runs-shared/mine", acc.victim, 0o755)
+    acc.folder("victim-scratch/big", acc.victim, 0o755)
+    (shared / "own-link").symlink_to(acc.base / "victim-scratch" / "big")  # the victim's own link
+    os.lchown(shared / "own-link", acc.victim.uid, acc.victim.gid)
     open_folder = acc.folder("runs-open", None, 0o777)  # world-writable, no sticky bit
     proc = acc.run(acc.victim, PLAN_AS % (str(shared), str(open_folder)))
     assert proc.returncode == 0, proc.stderr
     out = json.loads(proc.stdout.strip().splitlines()[-1])
-    assert out["mine"] == "accepted"
+    assert out["mine"] == out["own-link"] == "accepted"  # the victim's own folder, and own link
     assert out["planted"].startswith(f"refusing to write a run into {shared / 'planted'}: it is owned by "
                                      f"uid {acc.attacker.uid} ({acc.attacker.name}), not by you or root.")
-    assert out["linked"].startswith(f"refusing to write a run into {shared / 'linked'}: it is not a folder "
-                                    "of its own")
+    assert out["linked"].startswith(f"refusing to write a run into {shared / 'linked'}: the symlink "
+                                    f"{shared / 'linked'} on its path is owned by uid {acc.attacker.uid}")
     assert out["open"].startswith(f"refusing to write a run into {open_folder / 'r'}: the folder "
                                   f"{open_folder} on its path is writable by other users (mode 777).")
     assert "Fix: pick a training.output_dir in a folder only you (or root) can write." in out["open"]
     assert list(theirs.iterdir()) == []  # nothing was written into the attacker's folder
+    assert not (open_folder / "r").exists()  # the refused folder, empty, was not left behind

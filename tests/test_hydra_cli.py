@@ -221,3 +221,21 @@ def test_a_ctrl_c_that_an_import_swallowed_still_stops_the_run(workdir: Path) ->
     assert result.returncode == 130, result.stderr
     assert result.stderr.endswith("codex-ml train: interrupted\n")
     assert not (workdir / "runs" / "swallowed" / "summary.json").exists()
+
+
+def test_a_commands_ctrl_c_is_forgotten_when_it_ends() -> None:
+    """The record of a Ctrl-C outlived its command: a later library train() in the same process
+    stopped at its first step."""
+    import os
+    import signal
+
+    from codex_ml.utils import interrupts
+
+    with interrupts.watching():
+        with pytest.raises(KeyboardInterrupt):
+            os.kill(os.getpid(), signal.SIGINT)
+            signal.sigtimedwait([], 0.05)  # let the handler run here
+        assert interrupts.pending()
+    assert not interrupts.pending()
+    interrupts.check()  # a library call after the command: nothing to stop for
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler

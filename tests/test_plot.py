@@ -54,7 +54,10 @@ def test_plot_errors(tmp_path: Path) -> None:
     assert missing.returncode == 1 and "no val 'bleu' values" in missing.stderr
     assert cli(["plot", str(a)], tmp_path).returncode == 2
     text = cli(["plot", str(a), "--out", "x.txt"], tmp_path)
-    assert text.returncode == 2 and "--out x.txt: the picture's file name must end in .png, .svg, .pdf" in text.stderr
+    assert text.returncode == 2 and "--out x.txt: the picture's file name must end in one of " in text.stderr
+    assert ".jpg" in text.stderr and ".png" in text.stderr and ".svg" in text.stderr
+    ok(cli(["plot", str(a), "--out", "cmp.jpg"], tmp_path))  # any format matplotlib writes
+    assert (tmp_path / "cmp.jpg").read_bytes()[:2] == b"\xff\xd8"  # a JPEG
     nothing = cli(["plot", str(tmp_path), "--out", "x.png"], tmp_path)
     assert nothing.returncode == 1 and "has no metrics.jsonl" in nothing.stderr
 

@@ -112,10 +112,19 @@ def test_resuming_a_run_that_is_not_there_says_so_and_names_the_close_one(tmp_pa
         "Did you mean training.run_name=myrun?")]
 
 
-@pytest.mark.parametrize("name", ["../elsewhere", "a b", "semi;colon", ".."])
+@pytest.mark.parametrize("name", ["../elsewhere", "..", ""])
 def test_pick_run_dir_refuses_a_path_as_a_run_name(tmp_path: Path, name: str) -> None:
     with pytest.raises(TrainingConfigError, match="is not a folder name"):
         pick_run_dir(str(tmp_path), name, False)
+
+
+@pytest.mark.parametrize("name", ["a b", "semi;colon", "bs16@lr3e-4"])
+def test_a_new_run_name_is_one_shell_word_and_an_existing_run_keeps_its_own(tmp_path: Path, name: str) -> None:
+    """Earlier versions accepted any name without '/': such runs must still resume by name."""
+    with pytest.raises(TrainingConfigError, match=r"a new run's name may use only letters, digits"):
+        pick_run_dir(str(tmp_path), name, False)
+    (tmp_path / name).mkdir()
+    assert pick_run_dir(str(tmp_path), name, True) == tmp_path / name
 
 
 def test_a_bad_run_name_is_our_paragraph_not_omegaconfs(capsys: pytest.CaptureFixture[str], tmp_path: Path,

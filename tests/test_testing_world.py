@@ -46,3 +46,12 @@ def test_worlds_nest_and_restore_in_order() -> None:
             metric_registry.register("level-two", abs)
         assert "level-one" in metric_registry and "level-two" not in metric_registry
     assert "level-one" not in metric_registry
+
+
+def test_an_isolated_world_reads_its_own_settings_inside_an_overridden_block() -> None:
+    from codex_ml.registry._settings import current, overridden
+
+    with overridden(strict=True):
+        with isolated(env={"CODEX_ML_PLUGINS_STRICT": "0"}):
+            assert current().strict is False
+        assert current().strict is True  # the block's own choice is back

@@ -231,3 +231,26 @@ def test_a_plugin_file_edited_while_the_pass_runs_is_imported_again(tmp_path: Pa
         assert _dirstate.changed()
         metric_registry.refresh()
         assert metric_registry.get("answer")([]) == "v2"
+
+
+def test_a_plugin_that_waits_for_a_thread_calling_discover_does_not_hang(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A second discover() waits for the first one's hooks and loading, but plugin code run by
+    the first may itself wait (a join Python cannot see) for that second call: it waits only so
+    long, then answers with what is known, and says so."""
+    from codex_ml.registry import PluginWarning, Registry, _world
+
+    monkeypatch.setattr(_world, "DISCOVERY_PATIENCE", 0.3)
+    info = tmp_path / "site" / "joining_plug-1.0.dist-info"
+    write(info / "METADATA", "Metadata-Version: 2.1\nName: joining-plug\nVersion: 1.0\n")
+    write(info / "entry_points.txt", "[codex_ml.test_joining]\nwidget = joining_plug:Widget\n")
+    write(tmp_path / "site" / "joining_plug.py",  # its import waits for a thread that calls discover()
+          "import builtins, threading\nhelper = threading.Thread(target=builtins.JOINING.discover, daemon=True)\n"
+          "helper.start()\nhelper.join(30)\nSTILL_WAITING = helper.is_alive()\nclass Widget:\n    pass\n")
+    with isolated(sys_path=[str(tmp_path / "site")]):
+        reg = Registry("joining", entry_point_group="codex_ml.test_joining", publish=False)
+        monkeypatch.setattr("builtins.JOINING", reg, raising=False)
+        with pytest.warns(PluginWarning, match="another thread's first discovery is still running"):
+            report = reg.discover()
+        assert report.failed == [] and "widget" in reg
+        assert sys.modules["joining_plug"].STILL_WAITING is False

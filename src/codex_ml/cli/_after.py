@@ -89,7 +89,13 @@ def export_command(argv: list[str]) -> int:
     return 0
 
 
-PICTURE_SUFFIXES = ("png", "svg", "pdf")  # what matplotlib's Agg, SVG and PDF backends write
+def picture_formats() -> list[str]:
+    """The file suffixes matplotlib can write here (none known without matplotlib: its note comes later)."""
+    try:
+        from matplotlib.backend_bases import FigureCanvasBase
+    except ImportError:
+        return []
+    return sorted(FigureCanvasBase.get_supported_filetypes())
 
 
 def plot_args(argv: list[str]) -> tuple[list[str], str, str]:
@@ -110,9 +116,10 @@ def plot_args(argv: list[str]) -> tuple[list[str], str, str]:
     if not runs or not options["--out"]:
         raise UsageError("give at least one run folder and --out FILE.png")
     suffix = options["--out"].rpartition(".")[2].lower() if "." in options["--out"] else ""
-    if suffix not in PICTURE_SUFFIXES:
-        raise UsageError(f"--out {options['--out']}: the picture's file name must end in "
-                         f"{', '.join('.' + s for s in PICTURE_SUFFIXES)} (that picks the format)")
+    formats = picture_formats()
+    if formats and suffix not in formats:
+        raise UsageError(f"--out {options['--out']}: the picture's file name must end in one of "
+                         f"{', '.join('.' + s for s in formats)} (that picks the format)")
     return runs, options["--out"], options["--metric"]
 
 

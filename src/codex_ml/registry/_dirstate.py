@@ -84,7 +84,7 @@ def discover_plugins(paths: Sequence[str | os.PathLike[str]] | None = None, forc
     """Import every plugin file under ``paths`` (default roots when None)."""
     from ._locks import wait_for
 
-    if not wait_for(STATE.lock, lambda: STATE.owner):
+    if wait_for(STATE.lock, lambda: STATE.owner) != "taken":
         return STATE.report  # the pass waits for an import this thread is running: see _locks
     try:
         if STATE.owner is not None or (STATE.ran and not force and paths is None):

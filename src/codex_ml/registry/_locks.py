@@ -23,12 +23,18 @@ if TYPE_CHECKING:
 POLL = 0.05  # seconds between looks for a cycle; an uncontended lock is taken at once
 
 
-def wait_for(lock: _thread.RLock, holder: Callable[[], int | None]) -> bool:
-    """Take ``lock``; False, without it, when ``holder()`` waits (through imports) for this thread."""
+def wait_for(lock: _thread.RLock, holder: Callable[[], int | None], patience: float | None = None) -> str:
+    """Take ``lock``: "taken"; without it, "cycle" when ``holder()`` waits (through imports) for
+    this thread, "late" after ``patience`` seconds (a wait Python cannot see, such as a join)."""
+    import time
+
+    deadline = None if patience is None else time.monotonic() + patience
     while not lock.acquire(timeout=POLL):
         if waits_for_me(holder()):
-            return False
-    return True
+            return "cycle"
+        if deadline is not None and time.monotonic() > deadline:
+            return "late"
+    return "taken"
 
 
 def waits_for_me(thread: int | None) -> bool:

@@ -159,10 +159,11 @@ class overridden:  # noqa: N801 - used like a function: ``with overridden(strict
         _thread_choice.chosen = self.saved
 
 
-def current_or_none() -> Settings | None:
-    return _current
+def saved() -> tuple[Settings | None, Settings | None]:
+    """The process's settings and this thread's ``overridden`` choice (the isolated test world keeps them)."""
+    return _current, getattr(_thread_choice, "chosen", None)
 
 
-def restore(settings: Settings | None) -> None:
+def restore(state: tuple[Settings | None, Settings | None]) -> None:
     global _current
-    _current = settings
+    _current, _thread_choice.chosen = state

@@ -43,16 +43,18 @@ class Once:
         self.owner: int | None = None
         self.runs = 0
 
-    def run(self, fn: Callable[[], object]) -> None:
+    def run(self, fn: Callable[[], object], patience: float | None = None) -> bool:
+        """Run ``fn`` once; False when this call returned before it was done: re-entrant, waited
+        for by the run (through an import), or after ``patience`` seconds of waiting for it."""
         if self.done:
-            return
+            return True
         from ._locks import wait_for
 
-        if not wait_for(self.lock, lambda: self.owner):
-            return  # the run waits for an import this thread is running: as if re-entrant
+        if wait_for(self.lock, lambda: self.owner, patience) != "taken":
+            return False
         try:
             if self.done or self.owner == _thread.get_ident():
-                return
+                return self.done
             self.owner = _thread.get_ident()
             try:
                 self.runs += 1
@@ -62,6 +64,7 @@ class Once:
                 self.owner = None
         finally:
             self.lock.release()
+        return True
 
 
 class Source:

@@ -118,9 +118,18 @@ def _discover_now(reg: Any, force: bool) -> None:
         source.hooks_once = type(source.hooks_once)()
         source.init_once = type(source.init_once)()
     _lookup.ensure_scanned(reg)
-    # Once: a second thread's discover() waits for the first one's hooks and loading, so
-    # its report (and strict=True) sees their failures too.
-    source.init_once.run(lambda: _first_discovery(reg, source))
+    # Once: a second thread's discover() waits for the first one's hooks and loading, so its
+    # report (and strict=True) sees their failures too; but only so long, since plugin code
+    # may itself be waiting for that thread (a join Python cannot see).
+    done = source.init_once.run(lambda: _first_discovery(reg, source), DISCOVERY_PATIENCE)
+    owner = source.init_once.owner
+    if not done and owner is not None and owner != _thread.get_ident():
+        from ._errors import warn_once
+
+        warn_once(f"discover() of {reg.kind}: another thread's first discovery is still running (its "
+                  "plugin code may be waiting for this thread); this report has only what is known "
+                  "so far. Call discover() again once it is done for the whole report.",
+                  key=f"discovery-waited:{reg.kind}")
 
 
 def _first_discovery(reg: Any, source: Source) -> None:
@@ -161,6 +170,7 @@ def refresh(reg: Any) -> None:
 
 
 _IMPORT_CACHES = _thread.allocate_lock()
+DISCOVERY_PATIENCE = 10.0  # seconds a discover() waits for another thread's first one
 
 
 def invalidate_import_caches(tries: int = 8) -> None:

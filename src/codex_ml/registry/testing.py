@@ -91,7 +91,7 @@ def _is_builtin(entry: Any) -> bool:
 def _global_state() -> tuple[Any, ...]:
     dirs = _dirstate.STATE
     return (dict(dirs.__dict__), set(_errors.WARNED), _discovery.BUNDLES.__dict__.copy(),
-            _epindex._memo, _settings.current_or_none(), dict(_context.OWNERS))
+            _epindex._memo, _settings.saved(), dict(_context.OWNERS))
 
 
 def _fresh_globals() -> None:
@@ -100,7 +100,7 @@ def _fresh_globals() -> None:
     _errors.WARNED.clear()
     _discovery.BUNDLES.reset()
     _epindex.invalidate()
-    _settings.reset()
+    _settings.restore((None, None))  # read from the world's own environment, no override in force
     _context.OWNERS.clear()
 
 

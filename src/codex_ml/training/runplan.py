@@ -55,11 +55,18 @@ def _unique(path: Path) -> Path:
 _RUN_NAME = re.compile(r"[A-Za-z0-9._-]+")
 
 
-def check_run_name(run_name: str | None) -> None:
-    """A folder name that a shell takes as one word: the printed `evaluate run_dir=...` pastes."""
-    if run_name is not None and (not _RUN_NAME.fullmatch(run_name) or run_name in (".", "..")):
+def check_run_name(run_name: str | None, root: Path) -> None:
+    """A new run's name is one word to a shell (the printed `evaluate run_dir=...` pastes); a run
+    folder that already exists under ``root`` keeps the name it has (to resume it)."""
+    if run_name is None:
+        return
+    if not run_name or "/" in run_name or run_name in (".", ".."):
         raise TrainingConfigError(f"training.run_name={run_name!r} is not a folder name; "
                                   "use letters, digits, '-', '_' or '.'.")
+    if not _RUN_NAME.fullmatch(run_name) and not (root / run_name).is_dir():
+        raise TrainingConfigError(f"training.run_name={run_name!r}: a new run's name may use only "
+                                  "letters, digits, '-', '_' or '.' (so that its folder is one word "
+                                  "in a shell).")
 
 
 def resumable(root: Path) -> list[Path]:
@@ -84,7 +91,7 @@ def pick_resumable(root: Path) -> Path | None:
 def pick_run_dir(output_dir: str | None, run_name: str | None, resume: bool) -> Path:
     """The folder a run with these settings writes (nothing is created)."""
     root = Path(output_dir or "runs").expanduser()
-    check_run_name(run_name)
+    check_run_name(run_name, root)
     if run_name:
         return root / run_name
     if resume:
@@ -146,26 +153,37 @@ class RunLock:
 
 
 def open_own_folder(path: Path) -> int:
-    """A descriptor of the run folder, when no other account can change what it holds: not a
-    link, the user's own (or root's), and every folder above it safe (docs/reliability.md,
-    "Threat model"); a run folder planted or swappable by another account is refused."""
+    """A descriptor of the run folder, when no other account can change what it holds: the
+    user's own (or root's), and every folder above it, and every link on the way to it, safe
+    (docs/reliability.md, "Threat model"); a folder another account planted or can swap is refused."""
     from codex_ml.registry import _fsafe
 
-    flags = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_NOFOLLOW", 0)
-    try:
-        fd = os.open(path, flags)
-    except OSError as exc:  # ELOOP or ENOTDIR: a link (or a file) where the folder should be
-        problem = f"it is not a folder of its own ({exc.strerror}; a symbolic link is not followed here)"
-    else:
-        problem = _fsafe.check(path, follow_symlinks=False)
-        here, st = os.fstat(fd), os.lstat(path) if not problem else None
-        if not problem and st is not None and (here.st_dev, here.st_ino) == (st.st_dev, st.st_ino):
+    problem = _fsafe.check(path)  # follows a link, checking its owner and every folder to its target
+    if not problem:
+        flags = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_NOFOLLOW", 0)
+        try:
+            fd = os.open(os.path.realpath(path), flags)
+        except OSError as exc:
+            raise TrainingConfigError(f"cannot use {path} as a run folder: {exc.strerror}.") from None
+        here, there = os.fstat(fd), os.stat(path)
+        if (here.st_dev, here.st_ino) == (there.st_dev, there.st_ino):
             return fd
         os.close(fd)
-        problem = problem or "it was replaced while it was being checked"
+        problem = "it was replaced while it was being checked"
+    _drop_if_empty(path)
     raise TrainingConfigError(
         f"refusing to write a run into {path}: {problem}. Another account could change the run's "
         "files there. Fix: pick a training.output_dir in a folder only you (or root) can write.")
+
+
+def _drop_if_empty(path: Path) -> None:
+    """A refused run folder that is the user's own and empty (just made for this run) goes."""
+    try:
+        st = os.lstat(path)
+        if st.st_uid == os.getuid() and not any(path.iterdir()):
+            path.rmdir()
+    except OSError:
+        pass
 
 
 @dataclass

@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 _seen = False
+_watching = 0  # commands running now: outside them (a library call) nothing is remembered
 
 
 def _on_sigint(signum: int, frame: object) -> None:
@@ -29,8 +30,10 @@ def _on_sigint(signum: int, frame: object) -> None:
 @contextmanager
 def watching() -> Iterator[None]:
     """Remember every SIGINT while the block runs (Python's default handler is kept otherwise)."""
-    global _seen
-    _seen = False
+    global _seen, _watching
+    if not _watching:
+        _seen = False
+    _watching += 1
     try:  # only Python's own default is replaced: an ignored SIGINT (`nohup`, `&`) stays ignored
         previous = signal.getsignal(signal.SIGINT)
         if previous is signal.default_int_handler:
@@ -40,16 +43,19 @@ def watching() -> Iterator[None]:
     try:
         yield
     finally:
+        _watching -= 1
+        if not _watching:
+            _seen = False  # a later library call must not stop for this command's Ctrl-C
         if previous is signal.default_int_handler:
             signal.signal(signal.SIGINT, previous)
 
 
 def pending() -> bool:
-    """True when a SIGINT arrived during the command (even if something swallowed it)."""
-    return _seen
+    """True when a SIGINT arrived during the command running now (even if something swallowed it)."""
+    return _seen and _watching > 0
 
 
 def check() -> None:
     """Raise ``KeyboardInterrupt`` if a SIGINT arrived and was swallowed on its way."""
-    if _seen:
+    if _seen and _watching:
         raise KeyboardInterrupt

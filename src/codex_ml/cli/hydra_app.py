@@ -43,6 +43,7 @@ from codex_ml.cli._hydra_explain import (
 )
 from codex_ml.cli._traceback import TRACEBACK_VARS, show_traceback, traceback_wanted
 from codex_ml.registry._search import did_you_mean
+from codex_ml.utils import interrupts
 
 __all__ = ["TRACEBACK_VARS", "report", "run", "traceback_wanted"]
 
@@ -161,8 +162,6 @@ class Job:
             _silence_stdout()
             raise SystemExit(141) from None
         except Exception as exc:  # noqa: BLE001 - one paragraph; Hydra would add its own lines
-            from codex_ml.utils import interrupts
-
             if interrupts.pending():  # it came from a Ctrl-C that a library swallowed
                 raise KeyboardInterrupt from None
             report(self.command, exc)
@@ -299,10 +298,8 @@ def _launch(command: str, parser: Any, args: Any) -> None:
 
 def run(command: str, argv: list[str]) -> int:
     """Run ``codex-ml <command> <argv...>``; return the exit status (0, 1, 2, or 130 for Ctrl-C)."""
-    from codex_ml.utils import interrupts
-
     with interrupts.watching():
-        return _run(command, argv, interrupts.pending)
+        return _run(command, argv)
 
 
 def _interrupted(command: str) -> int:
@@ -310,7 +307,7 @@ def _interrupted(command: str) -> int:
     return 130
 
 
-def _run(command: str, argv: list[str], interrupted: Callable[[], bool]) -> int:
+def _run(command: str, argv: list[str]) -> int:
     try:
         if command not in COMMANDS:
             raise UsageError(f"unknown command {command!r}; choose one of {', '.join(COMMANDS)}")
@@ -321,7 +318,7 @@ def _run(command: str, argv: list[str], interrupted: Callable[[], bool]) -> int:
     except ImportError as exc:
         from codex_ml._extras import install_hint, missing_extra
 
-        if interrupted():  # a Ctrl-C that an import swallowed, failing a later import
+        if interrupts.pending():  # a Ctrl-C that an import swallowed, failing a later import
             return _interrupted(command)
         found = missing_extra(exc)
         if found is None or traceback_wanted():
@@ -342,7 +339,7 @@ def _run(command: str, argv: list[str], interrupted: Callable[[], bool]) -> int:
         _silence_stdout()
         return 0
     except Exception as exc:  # noqa: BLE001 - one paragraph, never a traceback (see report)
-        if interrupted():
+        if interrupts.pending():
             return _interrupted(command)
         report(command, exc)
         return 1

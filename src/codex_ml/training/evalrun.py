@@ -38,21 +38,26 @@ class RunEval:
     notes: list[str] = field(default_factory=list)
 
 
-def _override_key(override: str) -> str:
-    return override.split("=", 1)[0].lstrip("+~").split(".", 1)[0]
-
-
 def _full_key(override: str) -> str:
     return override.split("=", 1)[0].lstrip("+~")
+
+
+def _override_key(override: str) -> str:
+    return _full_key(override).split(".", 1)[0]
+
+
+def _sets(override: str, key: str) -> bool:
+    """``override`` sets ``key`` or something below it."""
+    full = _full_key(override)
+    return full == key or full.startswith(key + ".")
 
 
 def refuse_unused(overrides: list[str], run_dir: Path) -> None:
     """Overrides that ``evaluate run_dir=`` would not use are an error, never dropped unsaid."""
     from codex_ml.training.errors import TrainingConfigError
 
-    usable = (*EVAL_KEYS, *DATA_KEYS)
-    unused = [o for o in overrides if _override_key(o) not in usable
-              and not any(_full_key(o) == k or _full_key(o).startswith(k + ".") for k in RUN_TIME_KEYS)]
+    usable = (*EVAL_KEYS, *DATA_KEYS, *RUN_TIME_KEYS)
+    unused = [o for o in overrides if not any(_sets(o, k) for k in usable)]
     if unused:
         raise TrainingConfigError(
             f"run_dir={run_dir}: the model, tokenizer and training settings come from that run's own "
@@ -82,9 +87,9 @@ def run_config(cfg: dict[str, Any], run_dir: Path, overrides: list[str],
     refuse_unused(overrides, run_dir)
     merged = read_config(run_dir)
     merged.update({k: cfg[k] for k in EVAL_KEYS if k in cfg})
-    if any(_full_key(o) == "training.device" for o in overrides):
+    if any(_sets(o, "training.device") for o in overrides):
         merged["training"] = {**(merged.get("training") or {}), "device": cfg["training"]["device"]}
-    if any(_override_key(o) == "interfaces" for o in overrides):
+    if any(_sets(o, "interfaces") for o in overrides):
         merged["interfaces"] = cfg.get("interfaces")
     own_data = data_overridden(overrides)
     if own_data:

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import random
 import shutil
 import statistics
 import subprocess
@@ -153,11 +154,12 @@ def measure(work: Path, n: int, repeat: int, plugins: int | None,
     rows = impls(work, n, site, baseline)
     for r in rows:  # one untimed round: caches written, files in the page cache
         cold(r.code, r.env, 1, cwd)
-    for round_ in range(repeat):  # interleaved: each round times every implementation once
-        # Rotated, so that each row runs at each place in a round equally often: the first
-        # process of a round starts about 1.5 ms slower than the rest on this machine.
-        shift = round_ % len(rows)
-        for r in rows[shift:] + rows[:shift]:
+    order = random.Random(n)  # seeded: a rerun times the same orders
+    for _ in range(repeat):  # interleaved: each round times every implementation once
+        # In a new random order each round: a process starts faster or slower after some
+        # neighbours (a heavy peer leaves the CPU clocked up and the caches full), and a
+        # fixed or rotated order would give each row the same neighbour every round.
+        for r in order.sample(rows, len(rows)):
             wall, cpu = run_once(r.code, r.env, cwd, r.before)
             r.times.append(wall)
             r.cpu.append(cpu)

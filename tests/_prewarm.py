@@ -99,6 +99,7 @@ def _exit_like(wait_status: int) -> int:
 # ---------------------------------------------------------------- server
 def serve(path: str, owner: int) -> None:
     """Import PRELOAD, then fork a child per connection until process ``owner`` ends."""
+    import gc
     import importlib
     import select
     import signal
@@ -109,6 +110,10 @@ def serve(path: str, owner: int) -> None:
         except ImportError:  # an optional extra that is not installed: the child imports it if needed
             pass
     _draw_once()
+    # Children share the preloaded heap copy-on-write; a collection in a child would walk (and so
+    # copy) every page of it. Frozen objects are never collected: a child copies only what it uses.
+    gc.collect()
+    gc.freeze()
     threads = os.listdir("/proc/self/task") if os.path.isdir("/proc/self/task") else ["1"]
     if len(threads) != 1:  # forking a process with threads is not safe: refuse rather than flake
         raise SystemExit(f"prewarm server: {len(threads)} threads after preloading; cannot fork safely")

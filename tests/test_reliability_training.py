@@ -47,7 +47,7 @@ MAX_STEPS = 20
 
 FORK_SERVER = r'''
 """Import torch and codex_ml once; run every training run in a forked child."""
-import json, os, random, resource, signal, sys, time, traceback
+import gc, json, os, random, resource, signal, sys, time, traceback
 from pathlib import Path
 
 ROOT, TRIALS, SEED, MAX_STEPS = Path(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
@@ -68,6 +68,9 @@ import torch  # imported before any fork; no tensor operation runs in this proce
 import torch._dynamo  # noqa: F401  AdamW imports it lazily: 2 s in every child otherwise
 import safetensors.torch  # noqa: F401
 from codex_ml.training import checkpoint, jobs, rundir
+
+gc.collect()
+gc.freeze()  # what the children share stays shared: a collection in a child would copy all of it
 
 
 def config(run, resume, **training):

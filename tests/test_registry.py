@@ -193,6 +193,39 @@ def test_factory_products_are_checked_at_create() -> None:
             model_registry.create("pair")
 
 
+def test_a_value_where_a_model_class_belongs_is_refused_at_registration() -> None:
+    with model_registry.snapshot():
+        with pytest.raises(TypeError, match=r"^model 'five' \(.*\) is the int value 5: neither a model class nor "
+                                            r"a factory, and it does not implement forward\(\)\. Fix: register"):
+            model_registry.register("five", 5)
+        assert "five" not in model_registry
+
+
+def test_a_ready_made_dataset_object_is_registered_as_itself() -> None:
+    class Rows:
+        def __len__(self):
+            return 2
+
+        def __getitem__(self, i):
+            return i
+
+    rows = Rows()
+    with data_loader_registry.snapshot():
+        data_loader_registry.register("rows", rows)
+        assert data_loader_registry.create("rows") is rows  # not called: an instance is no factory
+        with pytest.raises(TypeError, match=r"^dataset 'number' .* it does not implement __len__\(\) and "):
+            data_loader_registry.register("number", 3)
+
+
+def test_only_a_callable_can_be_a_factory(fresh: Registry) -> None:
+    fresh.register("answer", 42)  # the registry builds by default; a value is kept as a value
+    assert fresh.get("answer") == 42 and fresh.create("answer") == 42
+    with pytest.raises(TypeError, match=r"^widget 'x' was registered with factory=True, but int 3 cannot be "
+                                        r"called\. Fix: .* pass factory=False"):
+        fresh.register("x", 3, factory=True)
+    assert "x" not in fresh
+
+
 # ---------------------------------------------------------------- lookup
 def test_get_default_and_getitem_unknown(fresh: Registry) -> None:
     fresh.register("offline:tiny-vocab", build)

@@ -124,12 +124,19 @@ class RegistryLoadError(RegistryError, ImportError):
 class InterfaceError(RegistryError, TypeError):
     """A component lacks a method its kind requires (a TypeError, docs/guides/registries.md)."""
 
-    def __init__(self, label: str, cls_name: str, missing: Sequence[str], *, source: str = "") -> None:
+    def __init__(self, label: str, cls_name: str, missing: Sequence[str], *, source: str = "",
+                 name: str | None = None, value: object = None) -> None:
         self.label, self.cls_name, self.missing = label, cls_name, list(missing)
         methods = " and ".join(f"{m}()" for m in self.missing)
         noun = "method" if len(self.missing) == 1 else "methods"
         where = f" ({source})" if source else ""
-        super().__init__(f"{label} class {cls_name}{where} must implement {methods} {noun}")
+        if name is None:
+            super().__init__(f"{label} class {cls_name}{where} must implement {methods} {noun}")
+            return
+        super().__init__(  # a value registered where a class or factory belongs
+            f"{label.lower()} {name!r}{where} is the {cls_name} value {value!r:.60}: neither a {label.lower()} "
+            f"class nor a factory, and it does not implement {methods}. Fix: register the {label.lower()} "
+            "class, or a function that builds one.")
 
 
 class ToolSignatureError(RegistryError, TypeError):

@@ -40,6 +40,12 @@ class Interface:
         if absent:
             raise InterfaceError(self.label, cls.__name__, absent, source=source)
 
+    def check_value(self, name: str, value: Any, source: str = "") -> None:
+        """A registered object that is neither a class nor a factory must be a component itself."""
+        absent = self.missing(type(value))
+        if absent:
+            raise InterfaceError(self.label, type(value).__name__, absent, source=source, name=name, value=value)
+
     def check_product(self, product: Any, source: str = "") -> None:
         """Check what a factory returned (for models: the model inside a pair)."""
         target = split_model_and_tokenizer(product)[0] if self.label == "Model" else product

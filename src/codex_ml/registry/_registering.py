@@ -49,7 +49,7 @@ def register(reg: Any, name: Any, obj: Any, override: bool, factory: bool | None
     display = validate_name(name, reg.label)
     frame = frame_for_registration()
     provenance = provenance_for(obj, frame)
-    is_factory = reg.default_factory if factory is None else bool(factory)
+    is_factory = factory_flag(reg, display, obj, factory)
     entry = make_entry(display, obj, provenance, is_factory, aliases, metadata, reg.label)
     if frame is not None and refused(reg, frame, display, provenance):
         return obj
@@ -109,6 +109,17 @@ def provenance_for(obj: Any, frame: _context.LoadFrame | None) -> Provenance:
         return own
     return frame.provenance.replace(module=own.module, qualname=own.qualname,
                                     file=frame.provenance.file or own.file, line=own.line)
+
+
+def factory_flag(reg: Any, name: str, obj: Any, factory: bool | None) -> bool:
+    """Whether ``create()`` calls ``obj``: only a callable can be a factory (docs/guides/registries.md)."""
+    if callable(obj):
+        return reg.default_factory if factory is None else bool(factory)
+    if factory:
+        raise TypeError(f"{reg.label} {name!r} was registered with factory=True, but {type(obj).__name__} "
+                        f"{obj!r} cannot be called. Fix: register a class or function, or pass factory=False "
+                        "to register the value itself.")
+    return False
 
 
 def make_entry(name: str, obj: Any, provenance: Provenance, factory: bool, aliases: Sequence[str],
@@ -183,8 +194,11 @@ def place(table: Table, entry: Entry, override: bool, label: str) -> Outcome:
 
 def check(reg: Any, entry: Entry) -> None:
     """What the registry's kind asks of a new entry: its interface (classes) and its checks."""
-    if isinstance(entry.obj, type) and reg.interface is not None:
-        reg.interface.check_class(entry.obj, source=str(entry.provenance))
+    if reg.interface is not None:
+        if isinstance(entry.obj, type):
+            reg.interface.check_class(entry.obj, source=str(entry.provenance))
+        elif not callable(entry.obj):  # a ready-made component, e.g. a dataset object
+            reg.interface.check_value(entry.name, entry.obj, source=str(entry.provenance))
     if reg.checks is not None:
         reg.checks.on_register(entry)
 

@@ -17,7 +17,7 @@ class Interface:
     (a dataset needs ``__len__`` and ``__getitem__``, or ``__iter__``).
     """
 
-    __slots__ = ("label", "alternatives")
+    __slots__ = ("alternatives", "label")
 
     def __init__(self, label: str, alternatives: tuple[tuple[str, ...], ...]) -> None:
         self.label = label

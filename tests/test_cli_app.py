@@ -232,7 +232,14 @@ def test_help_lists_every_command(tmp_path: Path, flag: str) -> None:
         assert command in proc.stdout
     sub = codex_ml("list", flag, cwd=tmp_path)
     assert sub.returncode == 0 and "Usage: codex-ml list" in sub.stdout
-    assert codex_ml("docs", "build", cwd=tmp_path).returncode == 2  # --out is required
+    assert codex_ml("docs", "bild", cwd=tmp_path).returncode == 2  # a typo is a usage error
+
+
+def test_docs_build_without_out_writes_under_site(tmp_path: Path) -> None:
+    proc = codex_ml("docs", "build", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.startswith(f"wrote 13 pages to {os.path.join('site', 'registries')}: ")
+    assert (tmp_path / "site" / "registries" / "index.md").is_file()
 
 
 @pytest.mark.parametrize(("value", "rich"), [("", True), ("0", True), ("off", True), ("1", False), ("yes", False)])

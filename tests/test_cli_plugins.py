@@ -105,6 +105,22 @@ def test_tag_filter(tmp_path: Path) -> None:
     assert "minilm" not in plain.stdout
 
 
+def test_ls_and_search_take_tags_too(tmp_path: Path) -> None:
+    everything = parsed(codex_ml("ls", "--json", cwd=tmp_path))
+    tagged = parsed(codex_ml("ls", "--tag", "causal-lm", "--json", cwd=tmp_path))
+    models = {r["kind"]: r["names"] for r in tagged["registries"]}["models"]
+    assert {"gpt2-offline", "tinyllama-offline"} <= set(models) and "offline:tiny-sequence" not in models
+    assert 0 < tagged["total"] < everything["total"] and tagged["tags"] == ["causal-lm"]
+    assert "4 components tagged causal-lm" in codex_ml("ls", "-t", "causal-lm", cwd=tmp_path).stdout.splitlines()[0]
+    hits = parsed(codex_ml("search", "offline", "--tag", "causal-lm", "-t", "offline", "--json", cwd=tmp_path))
+    assert {r["name"] for r in hits["results"]} >= {"gpt2-offline", "tinyllama-offline"}
+    assert all({"causal-lm", "offline"} <= set(r["tags"]) for r in hits["results"])
+    none = codex_ml("search", "gpt", "--tag", "no-such-tag", cwd=tmp_path)
+    assert none.returncode == 1
+    assert none.stdout.startswith("no component matches 'gpt' tagged no-such-tag. Fix: try a shorter or "
+                                  "different word or fewer tags;")
+
+
 def test_unknown_kind_is_a_usage_error_with_did_you_mean(tmp_path: Path) -> None:
     proc = plugins_cli("list", "modles", cwd=tmp_path)
     assert proc.returncode == 2
@@ -237,6 +253,7 @@ def test_fast_path_and_typer_path_print_the_same(installed_examples: Path, tmp_p
     env = with_path(clean_env(), installed_examples)
     for argv in (["ls"], ["list", "datasets"], ["list", "models", "-t", "offline", "--json"],
                  ["list", "metrics", "--tag=token"], ["search", "tiny", "--kind", "models"],
+                 ["ls", "--tag", "offline"], ["search", "tiny", "-t", "fixture", "--json"],
                  ["explain", "toy_metric", "--no-load", "--json"], ["doctor", "--json"],
                  ["list", "nonsense"]):
         fast = codex_ml(*argv, cwd=tmp_path, env=env)

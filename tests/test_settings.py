@@ -1,4 +1,4 @@
-"""Settings are read once, validated, warned about once; arguments win over them."""
+"""Settings are read once per environment, validated, warned about once; arguments win over them."""
 
 from __future__ import annotations
 
@@ -49,13 +49,30 @@ def test_every_variable_is_parsed_in_one_place() -> None:
     assert Settings({}).plugin_path is None and Settings({}).cache is True
 
 
-def test_read_once_until_reset() -> None:
+def test_a_changed_variable_takes_effect_at_the_next_access(monkeypatch: pytest.MonkeyPatch,
+                                                          tmp_path: Path) -> None:
     with isolated():
         assert core.registry_disabled() is False
-        os.environ["CODEX_MODEL_REGISTRY_DISABLE"] = "1"
-        assert core.registry_disabled() is False  # read once per process ...
-        core.reset_discovery()
-        assert core.registry_disabled() is True  # ... and again after a reset
+        monkeypatch.setenv("CODEX_MODEL_REGISTRY_DISABLE", "1")
+        assert core.registry_disabled() is True  # no reset needed: a test's setenv is seen
+        monkeypatch.delenv("CODEX_MODEL_REGISTRY_DISABLE")
+        assert core.registry_disabled() is False
+        assert "late-metric" not in metric_registry
+        folder = tmp_path / "late-plugins"
+        folder.mkdir(mode=0o755)
+        (folder / "late.py").write_text("from codex_ml.registry import register_metric\n"
+                                        "register_metric('late-metric', lambda p, t=None: 1.0)\n")
+        monkeypatch.setenv("CODEX_ML_PLUGIN_PATH", str(folder))
+        core.discover_plugins(force=True)  # the new folder, without a reset
+        assert "late-metric" in metric_registry
+
+
+def test_settings_are_built_once_while_the_environment_stays_the_same() -> None:
+    with isolated():
+        assert current() is current()
+        os.environ["CODEX_ML_PLUGINS_STRICT"] = "1"
+        changed = current()
+        assert changed.strict is True and current() is changed
 
 
 @pytest.fixture(scope="module")

@@ -90,9 +90,9 @@ def list_action(kind: str, tag: list[str] | None = None, resolve: bool = False, 
     return run(as_json, produce, reports_plugins=True)
 
 
-def ls_action(resolve: bool = False, as_json: bool = False) -> int:
+def ls_action(resolve: bool = False, as_json: bool = False, tag: list[str] | None = None) -> int:
     def produce() -> Produced:
-        data = _inspect.ls_data(resolve)
+        data = _inspect.ls_data(resolve, tag)
         return data, _views.ls_blocks(data), 0
 
     return run(as_json, produce, reports_plugins=True)
@@ -109,9 +109,10 @@ def explain_action(name: str, kind: str | None = None, no_load: bool = False, as
     return run(as_json, produce)
 
 
-def search_action(query: str, kind: str | None = None, as_json: bool = False) -> int:
+def search_action(query: str, kind: str | None = None, as_json: bool = False,
+                  tag: list[str] | None = None) -> int:
     def produce() -> Produced:
-        data = _inspect.search_data(query, kind)
+        data = _inspect.search_data(query, kind, tag)
         return data, _views.search_blocks(data), 0 if data["count"] else 1
 
     return run(as_json, produce)
@@ -127,9 +128,11 @@ def doctor_action(load_all: bool = False, as_json: bool = False, timeout: float 
     return run(as_json, produce, reports_plugins=True)
 
 
-def docs_build_action(out: str, as_json: bool = False, fmt: str = "md", guides: str | None = None,
+def docs_build_action(out: str | None, as_json: bool = False, fmt: str = "md", guides: str | None = None,
                       resolve: bool = False) -> int:
-    from ._docs import build
+    from ._docs import build, default_out
+
+    out = out or default_out(fmt)
 
     def produce() -> Produced:
         paths = [str(p) for p in build(out, fmt, guides, resolve)]

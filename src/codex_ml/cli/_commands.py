@@ -20,13 +20,14 @@ Json = Annotated[bool, typer.Option("--json", help="Print JSON (for scripts) ins
 Resolve = Annotated[bool, typer.Option(
     "--resolve", help="Run hook and bundle plugins first (this imports them).")]
 KindOpt = Annotated[str | None, typer.Option("--kind", "-k", help="Only this kind (e.g. models).")]
+Tags = Annotated[list[str] | None, typer.Option(
+    "--tag", "-t", help="Only entries with this tag (repeat: all must match).")]
 
 
 def list_cmd(
     kind: Annotated[str, typer.Argument(help="models, datasets, metrics, trainers, reward_models, "
                                              "tokenizers, rl_agents, ... (`ls` shows every kind)")],
-    tag: Annotated[list[str] | None, typer.Option(
-        "--tag", "-t", help="Only entries with this tag (repeat: all must match).")] = None,
+    tag: Tags = None,
     resolve: Resolve = False,
     as_json: Json = False,
 ) -> None:
@@ -34,9 +35,9 @@ def list_cmd(
     raise typer.Exit(_actions.list_action(kind, tag, resolve, as_json))
 
 
-def ls_cmd(resolve: Resolve = False, as_json: Json = False) -> None:
-    """Every registry: its entry-point group, count and names."""
-    raise typer.Exit(_actions.ls_action(resolve, as_json))
+def ls_cmd(tag: Tags = None, resolve: Resolve = False, as_json: Json = False) -> None:
+    """Every registry: its entry-point group, count and names (with --tag: the entries with those tags)."""
+    raise typer.Exit(_actions.ls_action(resolve, as_json, tag))
 
 
 def explain_cmd(
@@ -53,10 +54,11 @@ def explain_cmd(
 def search_cmd(
     query: Annotated[str, typer.Argument(help="Words to look for in names, aliases, descriptions, tags.")],
     kind: KindOpt = None,
+    tag: Tags = None,
     as_json: Json = False,
 ) -> None:
     """Ranked search over every registry (exit 1 when nothing matches)."""
-    raise typer.Exit(_actions.search_action(query, kind, as_json))
+    raise typer.Exit(_actions.search_action(query, kind, as_json, tag))
 
 
 def doctor_cmd(
@@ -79,7 +81,9 @@ def cache_clear_cmd(as_json: Json = False) -> None:
 
 
 def docs_build_cmd(
-    out: Annotated[str, typer.Option("--out", "-o", help="Folder to write the pages into.")],
+    out: Annotated[str | None, typer.Option(
+        "--out", "-o", help="Folder to write the pages into (default: site/registries for md, site for "
+                            "html).")] = None,
     fmt: Annotated[str, typer.Option(
         "--format", "-f", help="md: one Markdown table per registry; html: an offline site with "
                                "search, diagrams, the guides and broken plugins.")] = "md",

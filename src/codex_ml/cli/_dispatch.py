@@ -36,10 +36,11 @@ class Spec:
 
 
 SPECS: dict[str, Spec] = {
-    "ls": Spec((), {**JSON, "--resolve": "resolve"}),
+    "ls": Spec((), {**JSON, "--resolve": "resolve"}, {"--tag": "tag", "-t": "tag"}, frozenset({"tag"})),
     "list": Spec(("kind",), {**JSON, "--resolve": "resolve"}, {"--tag": "tag", "-t": "tag"},
                  frozenset({"tag"})),
-    "search": Spec(("query",), JSON, {"--kind": "kind", "-k": "kind"}),
+    "search": Spec(("query",), JSON, {"--kind": "kind", "-k": "kind", "--tag": "tag", "-t": "tag"},
+                   frozenset({"tag"})),
     "explain": Spec(("name",), {**JSON, "--no-load": "no_load"}, {"--kind": "kind", "-k": "kind"}),
     "doctor": Spec((), {**JSON, "--all": "load_all"}, {"--timeout": "timeout"}),
 }

@@ -73,6 +73,11 @@ def index_page(rows: list[tuple[str, str | None, int]]) -> str:
 FORMATS = ("md", "html")
 
 
+def default_out(fmt: str) -> str:
+    """Where ``docs build`` writes without ``--out``: the built site's usual folder."""
+    return "site" if fmt == "html" else os.path.join("site", "registries")
+
+
 def build(out: str | os.PathLike[str], fmt: str = "md", guides: str | None = None,
           resolve: bool = False) -> list[Path]:
     """Write the docs in ``fmt`` (``md``: tables; ``html``: the browsable site); return the paths."""

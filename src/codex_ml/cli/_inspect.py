@@ -170,25 +170,27 @@ def plugin_files() -> dict[str, Any]:
 
 
 # -------------------------------------------------------------- ls, search
-def ls_data(resolve: bool = False) -> dict[str, Any]:
-    """``ls``: every registry with its count and names."""
+def ls_data(resolve: bool = False, tags: list[str] | None = None) -> dict[str, Any]:
+    """``ls``: every registry with its count and names (only entries with every tag in ``tags``)."""
     regs = every_registry()
     rows = []
     for reg in regs:
-        names = reg.list(resolve=resolve)
+        names = reg.list(tags=tags or None, resolve=resolve)
         rows.append({"kind": reg.kind, "label": reg.label, "entry_point_group": reg.entry_point_group,
                      "count": len(names), "names": names})
-    return {"registries": rows, "total": sum(r["count"] for r in rows), "plugin_files": plugin_files()}
+    return {"registries": rows, "total": sum(r["count"] for r in rows), "tags": list(tags or []),
+            "plugin_files": plugin_files()}
 
 
-def search_data(query: str, kind: str | None = None) -> dict[str, Any]:
-    """``search QUERY``: ranked hits over every registry (or one kind)."""
+def search_data(query: str, kind: str | None = None, tags: list[str] | None = None) -> dict[str, Any]:
+    """``search QUERY``: ranked hits over every registry (or one kind) that carry every tag in ``tags``."""
     regs = [resolve_kind(kind)] if kind else every_registry()
+    wanted = set(tags or ())
     results = []
     for reg in regs:
-        for rank, name in enumerate(reg.search(query)):
-            info = entry_info(reg, name)
-            results.append({k: info[k] for k in ("kind", "name", "source", "source_label",
-                                                  "distribution", "description", "tags")} | {"rank": rank})
-    return {"query": query, "kind": regs[0].kind if kind else None, "count": len(results),
-            "results": results}
+        infos = [entry_info(reg, name) for name in reg.search(query)]
+        for rank, info in enumerate(i for i in infos if wanted <= set(i["tags"] or ())):
+            results.append({k: info[k] for k in ("kind", "name", "source", "source_label", "distribution",
+                                                  "description", "tags")} | {"rank": rank})
+    return {"query": query, "kind": regs[0].kind if kind else None, "tags": sorted(wanted),
+            "count": len(results), "results": results}

@@ -22,7 +22,7 @@ def _loaded(entry: dict[str, Any]) -> str:
 def list_blocks(data: dict[str, Any], title: str) -> list[Block]:
     rows = [[e["name"], e["source_label"], _loaded(e), files_label(e["files"]), e.get("description") or ""]
             for e in data["entries"]]
-    tags = f" tagged {', '.join(data['tags'])}" if data["tags"] else ""
+    tags = tagged(data["tags"])
     group = f" [{data['entry_point_group']}]" if data["entry_point_group"] else ""
     blocks: list[Block] = [Table(f"{title}{group}: {data['count']}{tags}",
                                  ["name", "source", "loaded", "files", "description"], rows)]
@@ -71,17 +71,23 @@ def failure_blocks(failures: list[dict[str, Any]], files: dict[str, Any]) -> lis
 def ls_blocks(data: dict[str, Any]) -> list[Block]:
     rows = [[r["kind"], r["entry_point_group"] or "-", str(r["count"]), ", ".join(r["names"])]
             for r in data["registries"]]
-    title = f"{len(rows)} registries, {data['total']} components"
+    title = f"{len(rows)} registries, {data['total']} components{tagged(data.get('tags'))}"
     return [Table(title, ["kind", "entry-point group", "count", "names"], rows),
             *failure_blocks([], data["plugin_files"])]
 
 
 def search_blocks(data: dict[str, Any]) -> list[Block]:
     rows = [[r["kind"], r["name"], r["source_label"], r.get("description") or ""] for r in data["results"]]
+    where = f"{data['query']!r}{tagged(data.get('tags'))}"
     if not rows:
-        return [Text(f"no component matches {data['query']!r}. Fix: try a shorter or different word; "
-                     "`codex-ml ls` shows every registered name.")]
-    return [Table(f"{data['count']} match(es) for {data['query']!r}", ["kind", "name", "source", "description"], rows)]
+        return [Text(f"no component matches {where}. Fix: try a shorter or different word"
+                     f"{' or fewer tags' if data.get('tags') else ''}; `codex-ml ls` shows every registered name.")]
+    return [Table(f"{data['count']} match(es) for {where}", ["kind", "name", "source", "description"], rows)]
+
+
+def tagged(tags: list[str] | None) -> str:
+    """`` tagged a, b`` for a title, or nothing without tags."""
+    return f" tagged {', '.join(tags)}" if tags else ""
 
 
 # ----------------------------------------------------------------- explain

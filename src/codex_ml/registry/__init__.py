@@ -2,8 +2,8 @@
 
 A ``Registry`` owns a plain ``Table`` of entries (the hot path) and is given
 its collaborators when it is built: a ``Source`` for its entry-point group, an
-``Interface`` and ``Checks`` for its kind, and the ``Settings`` read once from
-the environment. ``_world`` coordinates what spans every registry (plugin
+``Interface`` and ``Checks`` for its kind, and the ``Settings`` parsed from
+the environment (again only when it changes). ``_world`` coordinates what spans every registry (plugin
 folders, ``refresh``, ``reset_discovery``) and ``_kinds`` builds the built-in
 registries; docs/index.md ("Architecture") has the map, and
 ``codex_ml.registry.testing`` gives tests a fresh, isolated world.
@@ -96,7 +96,7 @@ def __dir__() -> list[str]:
 
 
 def reload_settings() -> None:
-    """Read the ``CODEX_ML_*`` environment again (it is read once per process)."""
+    """Read the ``CODEX_ML_*`` environment again now (a changed variable is also seen at the next access)."""
     from . import _settings
 
     _settings.reset()

@@ -1,8 +1,9 @@
-"""Every environment variable the registries read, parsed once in one place.
+"""Every environment variable the registries read, parsed in one place.
 
-``current()`` builds a ``Settings`` from ``os.environ`` at first use; it is
-rebuilt by ``reset()`` (called by ``reset_discovery()`` and the isolated test
-world) and passed to whoever acts on it. Unknown ``CODEX_ML_*`` variables
+``current()`` builds a ``Settings`` from ``os.environ`` at first use, and
+again when one of the variables read here has changed since (a test's
+``monkeypatch.setenv``) or after ``reset()`` (called by ``reset_discovery()``
+and the isolated test world); it is passed to whoever acts on it. Unknown ``CODEX_ML_*`` variables
 (typos) and values that cannot take effect are warned about once. Explicit
 arguments (``strict=``, ``force=``) always win over these settings. The
 variables are listed in docs/guides/registries.md.
@@ -52,9 +53,10 @@ class Settings:
     """The parsed environment: one attribute per variable (see the module docstring)."""
 
     __slots__ = ("plugin_path", "strict", "allow", "disable", "auto_refresh", "cache", "cache_dir",
-                 "model_registry_disabled", "problems")
+                 "model_registry_disabled", "problems", "stamp")
 
-    def __init__(self, environ: Mapping[str, str]) -> None:
+    def __init__(self, environ: Mapping[str, str], stamp: tuple[object, ...] = ()) -> None:
+        self.stamp = stamp  # the variables' values it was built from (see ``current``)
         self.problems: list[str] = []
         raw = environ.get("CODEX_ML_PLUGIN_PATH")
         self.plugin_path: list[str] | None = (
@@ -112,18 +114,39 @@ def plugin_roots(settings: Settings) -> list[str]:
 
 _current: Settings | None = None
 _building = _thread.allocate_lock()
-_thread_choice = _thread._local()  # ``chosen``: the innermost ``overridden`` block of this thread
+
+
+class _Choice(_thread._local):
+    chosen: Settings | None = None  # the innermost ``overridden`` block of this thread (a class default: no miss)
+
+
+_thread_choice = _Choice()
+
+
+def _stamp() -> tuple[object, ...]:
+    """The values of the variables read here, cheaply: ``current()`` compares them on every call."""
+    data = getattr(os.environ, "_data", None)  # the raw table: no decoding of every key
+    if isinstance(data, dict) and os.name == "posix":
+        return tuple(map(data.get, _OWN_BYTES))
+    return tuple(map(os.environ.get, _OWN))
+
+
+_OWN_BYTES = tuple(os.fsencode(var) for var in _OWN)
 
 
 def current() -> Settings:
-    """This thread's ``overridden`` settings, else the process's, built from ``os.environ`` at first use."""
+    """This thread's ``overridden`` settings, else the process's, built from ``os.environ`` when it changed."""
     global _current
-    settings = getattr(_thread_choice, "chosen", None) or _current
-    if settings is None:
+    chosen = _thread_choice.chosen
+    if chosen is not None:
+        return chosen
+    stamp = _stamp()
+    settings = _current
+    if settings is None or settings.stamp != stamp:
         with _building:  # built (and its warnings given) once, also when threads start together
             settings = _current
-            if settings is None:
-                settings = _current = Settings(os.environ)
+            if settings is None or settings.stamp != stamp:
+                settings = _current = Settings(os.environ, stamp)
                 settings.warn()
     return settings
 
@@ -147,7 +170,7 @@ class overridden:  # noqa: N801 - used like a function: ``with overridden(strict
         self.saved: Settings | None = None
 
     def __enter__(self) -> Settings:
-        self.saved = getattr(_thread_choice, "chosen", None)
+        self.saved = _thread_choice.chosen
         base = current()
         chosen = Settings.__new__(Settings)
         for slot in Settings.__slots__:
@@ -161,7 +184,7 @@ class overridden:  # noqa: N801 - used like a function: ``with overridden(strict
 
 def saved() -> tuple[Settings | None, Settings | None]:
     """The process's settings and this thread's ``overridden`` choice (the isolated test world keeps them)."""
-    return _current, getattr(_thread_choice, "chosen", None)
+    return _current, _thread_choice.chosen
 
 
 def restore(state: tuple[Settings | None, Settings | None]) -> None:

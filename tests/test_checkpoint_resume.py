@@ -52,6 +52,15 @@ def test_weights_round_trip_with_tied_embeddings(tmp_path: Path) -> None:
     assert checkpoint.load_state(folder)["step"] == 3
 
 
+def test_a_checkpoint_file_other_accounts_can_write_is_not_loaded(tmp_path: Path) -> None:
+    model = build_decoder_only(vocab_size=50, d_model=16, n_layers=1, n_heads=2, max_seq_len=8)
+    folder = _save(tmp_path, 3, model)
+    (folder / checkpoint.WEIGHTS).chmod(0o666)  # a folder of ours, a file anyone may rewrite
+    with pytest.raises(PermissionError, match=rf"^refusing to read {folder / checkpoint.WEIGHTS}: it is "
+                                              r"writable by other users \(mode 666\)\."):
+        checkpoint.load_weights(folder, model)
+
+
 def test_latest_pointer_pruning_and_leftovers(tmp_path: Path) -> None:
     model = torch.nn.Linear(2, 2)
     for step in (10, 20, 30):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 import pickle
+import re
 import shutil
 from pathlib import Path
 
@@ -21,6 +22,7 @@ from codex_ml.models.hf_offline import (
     build_gpt2_offline,
     load_local_causal_lm,
 )
+from codex_ml.registry._errors import UnsafeFileError
 from codex_ml.models.tiny_checkpoints import write_manifest, write_tiny_gpt2, write_tiny_llama
 from codex_ml.tokenizers.hf import build_hf_tokenizer, build_tinyllama_tokenizer
 from codex_ml.tokenizers.sentencepiece_model import SentencePieceTokenizer
@@ -231,3 +233,18 @@ def test_tokenizer_checks_its_files_but_not_the_weights(checkpoints: Path, tmp_p
     (folder / "tokenizer.json").write_text("{}")
     with pytest.raises(integrity.IntegrityError, match=r"checksum mismatch for .*tokenizer\.json"):
         build_hf_tokenizer(folder)
+
+
+@pytest.mark.parametrize("made_writable", [".", "config.json", "model.safetensors", "tokenizer.json"])
+def test_a_model_folder_other_accounts_can_change_is_refused(checkpoints: Path, tmp_path: Path,
+                                                             made_writable: str) -> None:
+    folder = copy_ckpt(checkpoints / "gpt2", tmp_path / "gpt2")
+    if not (folder / made_writable).exists():
+        pytest.skip(f"the tiny checkpoint has no {made_writable}")
+    (folder / made_writable).chmod((folder / made_writable).stat().st_mode | 0o002)
+    what = re.escape(str((folder / made_writable).resolve() if made_writable == "." else folder / made_writable))
+    problem = rf"^refusing to read {what}: it is writable by other users \(mode \d+\)\. .* Fix: "
+    with pytest.raises(UnsafeFileError, match=problem):
+        load_local_causal_lm(folder)
+    with pytest.raises(UnsafeFileError, match=problem):
+        build_hf_tokenizer(name_or_path=str(folder))

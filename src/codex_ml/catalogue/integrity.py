@@ -137,12 +137,50 @@ def verify_bytes(path: Path, data: bytes) -> bool:
     return True
 
 
-def verify_directory(folder: Path, *, skip_suffixes: tuple[str, ...] = ()) -> list[str]:
-    """Check every file listed in ``folder/SHA256SUMS``; return the names checked (empty: no manifest).
+MAX_CHECKED_FILES = 10_000  # a model folder holds a few files; a bound for one that does not
 
+
+def require_safe_tree(*paths: Path) -> None:
+    """Refuse a folder or file that another account could change (docs/reliability.md, "Threat model").
+
+    A folder is checked with every folder above it and every file below it:
+    once all of them are owned by the user or root and writable by no one
+    else, nobody else can change what is loaded from them afterwards.
+    """
+    from codex_ml.registry import _fsafe
+
+    trust = _fsafe.Trust()
+    for path in paths:
+        for item in [path, *_below(path)]:
+            problem = _fsafe.check(item, trust)
+            if problem:
+                raise UnsafeFileError(str(item), problem)
+
+
+def _below(path: Path) -> list[Path]:
+    """Everything inside ``path`` (a folder) but links; nothing for a file.
+
+    Where a link may lead is the folder's confinement rule (``SHA256SUMS``,
+    shard indexes, the weights), whose refusals say nothing about an outside
+    file; following links here would.
+    """
+    found: list[Path] = []
+    for top, dirs, files in os.walk(path):
+        found += [p for p in (Path(top, name) for name in (*dirs, *files)) if not p.is_symlink()]
+        if len(found) > MAX_CHECKED_FILES:
+            break
+    return found
+
+
+def verify_directory(folder: Path, *, skip_suffixes: tuple[str, ...] = ()) -> list[str]:
+    """Check that no other account can change ``folder``, then every file listed in ``folder/SHA256SUMS``.
+
+    Returns the names checked against the manifest (empty: no manifest).
     ``skip_suffixes`` leaves out entries the caller will not read (a tokenizer
     loader skips the weights, which can be gigabytes).
     """
+    if folder.is_dir():
+        require_safe_tree(folder)
     manifest = folder / MANIFEST_NAME
     if not os.path.lexists(manifest):
         return []

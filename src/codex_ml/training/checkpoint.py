@@ -199,6 +199,9 @@ def load_weights(folder: Path, model: Any) -> None:
     """Load ``model.safetensors`` into ``model``, explaining a mismatch."""
     from safetensors.torch import load_model
 
+    from codex_ml.catalogue.integrity import require_safe_tree
+
+    require_safe_tree(folder)  # its files too: a run folder of ours may hold a file others can write
     try:
         load_model(model, str(folder / WEIGHTS), strict=True)
     except Exception as exc:

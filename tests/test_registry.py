@@ -275,8 +275,12 @@ def test_search_is_ranked(fresh: Registry) -> None:
     for name, desc in [("gan", ""), ("gan-xl", ""), ("stylegan", ""), ("vae", "a gan-like model"),
                        ("gann", ""), ("other", "")]:
         fresh.register(name, lambda: None, description=desc)
-    assert fresh.search("gan") == ["gan", "gan-xl", "gann", "stylegan", "vae"]
+    fresh.register("tagged", lambda: None, tags=("gan", "images"))
+    # exact > prefix > substring > fuzzy over names, aliases, tags and description; a name first at a level
+    assert fresh.search("gan") == ["gan", "tagged", "gan-xl", "gann", "stylegan", "vae"]
+    assert fresh.search("imag") == ["tagged"]  # a tag's prefix
     assert fresh.search("gam")[:1] == ["gan"]  # fuzzy last resort
+    assert fresh.search("stylgan") == ["stylegan", "gan"]  # the closest spelling first
     assert fresh.search("zzz") == []
 
 

@@ -12,7 +12,8 @@ if TYPE_CHECKING:
 
     from ._entry import Entry
 
-EXACT, PREFIX, SUBSTRING, TEXT, FUZZY = 5, 4, 3, 2, 1
+EXACT, PREFIX, SUBSTRING, FUZZY = 4, 3, 2, 1
+NAME, OTHER = 1, 0  # at one level, a name or alias ranks before a tag or the description
 
 
 class Bare(tuple):  # type: ignore[type-arg]
@@ -28,25 +29,34 @@ class Bare(tuple):  # type: ignore[type-arg]
 
 
 def rank(query: str, entries: Sequence[Entry], limit: int | None = None) -> list[str]:
-    """Names ordered exact > prefix > substring > description/tags > fuzzy."""
+    """Names ordered exact > prefix > substring > fuzzy, over name, aliases, tags and description.
+
+    At one level a name or alias comes before a tag or the description; fuzzy
+    matches come closest first; ties go by name.
+    """
     q = normalise(query)
     if not q:
         return []
     scored = [(score(q, e), e.name) for e in entries]
-    hits = sorted((-s, normalise(n), n) for s, n in scored if s > 0)
+    hits = sorted((tuple(-x for x in s), normalise(n), n) for s, n in scored if s[0] > 0)
     names = [n for _, _, n in hits]
     return names[:limit] if limit is not None else names
 
 
-def score(q: str, entry: Entry) -> int:
+def score(q: str, entry: Entry) -> tuple[int, int, float]:
+    """(level, NAME or OTHER, closeness): larger is better; level 0 is no match."""
     keys = [normalise(entry.name), *(normalise(a) for a in entry.aliases)]
-    best = max((_name_score(q, k) for k in keys), default=0)
-    if best:
-        return best
-    text = " ".join(_texts(entry)).lower().replace("-", "_")
-    if q in text:
-        return TEXT
-    return FUZZY if close_matches(q, keys, cutoff=0.6) else 0
+    by_name = max((_name_score(q, k) for k in keys), default=0)
+    tags = [normalise(str(t)) for t in entry.metadata.get("tags") or ()]
+    by_tag = max((_name_score(q, t) for t in tags), default=0)
+    if by_name and by_name >= by_tag:
+        return by_name, NAME, 0.0
+    if by_tag:
+        return by_tag, OTHER, 0.0
+    if q in str(entry.metadata.get("description") or "").lower().replace("-", "_"):
+        return SUBSTRING, OTHER, 0.0
+    closeness = max((_closeness(q, k) for k in keys), default=0.0)
+    return (FUZZY, NAME, closeness) if closeness >= CUTOFF else (0, 0, 0.0)
 
 
 def _name_score(q: str, key: str) -> int:
@@ -57,10 +67,10 @@ def _name_score(q: str, key: str) -> int:
     return SUBSTRING if q in key else 0
 
 
-def _texts(entry: Entry) -> Iterable[str]:
-    meta = entry.metadata
-    yield str(meta.get("description") or "")
-    yield from (str(t) for t in meta.get("tags") or ())
+def _closeness(q: str, key: str) -> float:
+    import difflib
+
+    return difflib.SequenceMatcher(None, q, key).ratio()
 
 
 CUTOFF = 0.6  # the one "did you mean" threshold of codex_ml (registries, CLI, config)

@@ -107,3 +107,28 @@ def test_what_cannot_be_exported_is_refused(work: Path) -> None:
     assert blocked.returncode == 1 and blocked.stderr.strip().endswith(
         "cannot write the export to afile/x: File exists (making a folder in afile). "
         "Fix: pass out= a new folder in a place you can write.")
+
+
+def test_a_run_on_the_working_folders_gpt2_is_used_from_another_folder(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """model=offline/gpt2 found artifacts/models/gpt2 under the training's working folder:
+    generate, export and load_run elsewhere use that folder (as evaluate does), not their own."""
+    from codex_ml import load_run
+    from codex_ml.catalogue import paths
+    from codex_ml.models.tiny_checkpoints import write_tiny_gpt2
+
+    project, elsewhere = tmp_path / "project", tmp_path / "elsewhere"
+    write_tiny_gpt2(project / "artifacts" / "models" / "gpt2")
+    elsewhere.mkdir()
+    ok(cli(["train", "model=offline/gpt2", "tokenizer=offline/gpt2", "data=offline/tiny_corpus",
+            "training=offline/functional", "interfaces=offline", "training.max_steps=2",
+            "training.plot=false", "evaluate.num_samples=1", "training.run_name=g"], project))
+    run = str(project / "runs" / "g")
+    assert ok(cli(["generate", f"run_dir={run}", "prompt=hi", "max_new_tokens=2"], elsewhere)).stdout
+    ok(cli(["export", f"run_dir={run}", "out=x"], elsewhere))
+    assert (elsewhere / "x" / "tokenizer.json").is_file()
+    for var in paths.ENV_VARS:
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.chdir(elsewhere)
+    _, tokenizer = load_run(run)
+    assert tokenizer.encode("hi")

@@ -96,6 +96,26 @@ def test_hydra_run_dir_is_the_run_folder(workdir: Path) -> None:
     assert not (workdir / "runs").exists() and not (workdir / "outputs").exists()
 
 
+def test_a_sweep_with_a_null_output_dir_goes_under_runs(workdir: Path) -> None:
+    # offline/tiny_fixtures trains with training.output_dir=null (the functional trainer's file).
+    result = ok(codex(["train", "-cn", "offline/tiny_fixtures", "-m", "training.seed=1,2"], workdir))
+    assert "wrote None" not in result.stdout
+    assert [p.name for p in workdir.iterdir()] == ["runs"]
+    (sweep,) = (workdir / "runs").iterdir()
+    assert sweep.name.startswith("multirun-") and [p.name for p in jobs(sweep)] == ["0", "1"]
+
+
+def test_the_job_name_does_not_decide_where_a_run_goes(workdir: Path) -> None:
+    result = ok(codex(["train", "-cn", "offline/tiny_fixtures", "hydra.job.name=foo",
+                       "training.run_name=r"], workdir))
+    assert "wrote runs/r:" in result.stdout
+    assert [p.name for p in workdir.iterdir()] == ["runs"]
+    ok(codex(["evaluate", "-cn", "offline/tiny_fixtures", "run_dir=runs/r", "hydra.job.name=train"],
+             workdir))
+    assert [p.name for p in workdir.iterdir()] == ["runs"]
+    assert [p.name for p in (workdir / "runs").iterdir()] == ["r"]
+
+
 def test_config_dir_holding_one_group_option_adds_it_to_the_packaged_groups(workdir: Path) -> None:
     mine = workdir / "conf" / "model"
     mine.mkdir(parents=True)

@@ -94,5 +94,13 @@ def test_logger_registry_and_a_bad_spec(tmp_path: Path) -> None:
         ("toy", {"prefix": "p"})]
     with pytest.raises(TrainingConfigError, match=r"loggers: 3 is not a logger name"):
         logger_specs({"loggers": [3]})
+
+
+def test_a_misspelt_logger_stops_the_run_before_it_starts(tmp_path: Path) -> None:
     result = cli(["train", *QUICK, "loggers=[jsonl,tensorbord]"], tmp_path)
-    assert result.returncode == 0 and "Did you mean" in result.stdout + result.stderr
+    assert result.returncode == 1, result.stdout + result.stderr
+    (line,) = result.stderr.strip().splitlines()  # one paragraph, no traceback
+    assert line.startswith("codex-ml train: error: loggers: unknown logger 'tensorbord'.")
+    assert "Did you mean 'tensorboard'?" in line and "jsonl, tensorboard" in line
+    assert "switched off" not in result.stdout + result.stderr
+    assert list(tmp_path.iterdir()) == []  # no run folder, no runs/

@@ -253,6 +253,20 @@ def test_the_latest_pointer_stays_inside_its_checkpoints_folder(tmp_path: Path, 
     assert sorted(p.name for p in root.glob("step-00000[12]")) == ["step-000001", "step-000002"]
 
 
+def test_a_refused_run_file_is_one_paragraph_said_once(tmp_path: Path) -> None:
+    import re
+
+    from codex_ml.training.runs import select_checkpoint
+
+    pointer = _saved(tmp_path / "checkpoints") / checkpoint.LATEST
+    pointer.chmod(0o646)  # another account could rewrite it
+    with pytest.raises(CheckpointError) as refused:
+        select_checkpoint(tmp_path)
+    assert re.fullmatch(rf"refusing to read {re.escape(str(pointer))}: it is writable by other users "
+                        r"\(mode 646\)\. Another account could have put it there or could change "
+                        r"it\. Fix: .*, or point codex_ml at another copy\.", str(refused.value))
+
+
 def test_a_full_disk_while_logging_names_the_metrics_file(tmp_path: Path) -> None:
     if not Path("/dev/full").exists():
         pytest.skip("this system has no /dev/full to stand in for a full disk")

@@ -231,17 +231,28 @@ def _register_search_path() -> None:
     Plugins.instance().register(PackagedConfigs)
 
 
-@contextmanager
-def hydra_session() -> Iterator[None]:
-    """Hydra set up as ``@hydra.main(version_base="1.3")`` would, raising its errors to us."""
-    from hydra import version
+def register_resolvers(command: str) -> None:
+    """The resolvers ``config.yaml``'s ``hydra.run.dir`` and ``hydra.sweep.dir`` call; the run
+    folder's depends on ``command`` (the one running, not a ``hydra.*`` key a user can set)."""
+    import functools
+
     from omegaconf import OmegaConf
 
-    from codex_ml.training.runplan import hydra_run_dir
+    from codex_ml.training.runplan import hydra_run_dir, hydra_sweep_root
+
+    OmegaConf.register_new_resolver("codex_ml.run_dir", functools.partial(hydra_run_dir, command),
+                                    replace=True, use_cache=True)
+    OmegaConf.register_new_resolver("codex_ml.output_root", hydra_sweep_root, replace=True)
+
+
+@contextmanager
+def hydra_session(command: str) -> Iterator[None]:
+    """Hydra set up as ``@hydra.main(version_base="1.3")`` would, raising its errors to us."""
+    from hydra import version
 
     version.setbase("1.3")
     _register_search_path()
-    OmegaConf.register_new_resolver("codex_ml.run_dir", hydra_run_dir, replace=True, use_cache=True)
+    register_resolvers(command)
     previous = os.environ.get("HYDRA_FULL_ERROR")
     os.environ["HYDRA_FULL_ERROR"] = "1"  # exceptions reach us; we explain them
     try:
@@ -312,7 +323,7 @@ def _run(command: str, argv: list[str]) -> int:
         if command not in COMMANDS:
             raise UsageError(f"unknown command {command!r}; choose one of {', '.join(COMMANDS)}")
         parser, args = parse(command, argv)
-        with hydra_session(), config_warnings(command):
+        with hydra_session(command), config_warnings(command):
             _launch(command, parser, args)
         return 0
     except ImportError as exc:

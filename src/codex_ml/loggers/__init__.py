@@ -13,8 +13,9 @@ arguments) and then receives, on the main process only:
 * ``close()``.
 
 Subclass :class:`Logger` (every method is a no-op there) and override what
-you need. A logger that fails to load or raises is reported once and
-dropped; training goes on (see :mod:`codex_ml.loggers.hub`).
+you need. An unknown logger name stops the run before it starts; a known
+logger that fails to load or raises is reported once and dropped; training
+goes on (see :mod:`codex_ml.loggers.hub`).
 """
 from __future__ import annotations
 

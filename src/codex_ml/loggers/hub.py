@@ -1,9 +1,11 @@
 """The loggers of one run, built from ``loggers=[...]``; a failing one never stops training.
 
-A logger whose plugin does not load (the registry's ``RegistryLoadError``,
-with the cause and the fix, as for any plugin), whose factory raises, or
-whose method raises later is reported once through ``note`` and dropped; the
-others, and training, go on.
+A name no registry knows (``loggers=[tensorbord]``) is a config mistake:
+:func:`check_loggers` refuses it before the run starts, with the close
+matches. A known logger whose plugin does not load (the registry's
+``RegistryLoadError``, with the cause and the fix, as for any plugin), whose
+factory raises, or whose method raises later is reported once through
+``note`` and dropped; the others, and training, go on.
 """
 from __future__ import annotations
 
@@ -33,6 +35,21 @@ def logger_specs(cfg: Mapping[str, Any]) -> list[tuple[str, dict[str, Any]]]:
                 f"loggers: {item!r} is not a logger name or a mapping with name (and kwargs); "
                 "write loggers=[jsonl,tensorboard] (`codex-ml list loggers` shows them).")
     return specs
+
+
+def check_loggers(cfg: Mapping[str, Any]) -> None:
+    """Every name in ``loggers`` is a registered logger (nothing is loaded to know it)."""
+    from codex_ml.registry import UnknownComponentError, logger_registry
+    from codex_ml.training.errors import TrainingConfigError
+
+    for name, _ in logger_specs(cfg):
+        try:
+            logger_registry.entry(name)
+        except UnknownComponentError as exc:
+            raise TrainingConfigError(
+                f"loggers: {exc} The loggers there are: {', '.join(logger_registry.list())} "
+                "(`codex-ml list loggers`); or drop the name from loggers=[...] to train "
+                "without it.", key="loggers") from None
 
 
 class LoggerSet:

@@ -62,13 +62,16 @@ def read_small_file(path: Path, limit: int) -> str:
     device, a symlink or an oversized file planted by someone else is refused,
     never read (docs/reliability.md).
     """
+    from codex_ml.registry._errors import UnsafeFileError
     from codex_ml.registry._fsafe import read_small_file as read_safely
 
     try:
         data = read_safely(path, max_bytes=limit)
-    except OSError as exc:  # UnsafeFileError is a PermissionError naming the reason
-        raise CheckpointError(f"refusing to read {path}: {exc}. It must be a plain file of this "
-                              "run (not a symlink, FIFO or large file, in folders only you can "
+    except UnsafeFileError as exc:  # its paragraph names the file, the reason and the fix
+        raise CheckpointError(str(exc)) from exc
+    except OSError as exc:
+        raise CheckpointError(f"refusing to read {path}: {exc.strerror or exc}. It must be a plain file of "
+                              "this run (not a symlink, FIFO or large file, in folders only you can "
                               "write).") from exc
     return data.decode("utf-8", errors="replace")
 

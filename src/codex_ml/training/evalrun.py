@@ -13,13 +13,12 @@
 """
 from __future__ import annotations
 
-import json
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from codex_ml.training import checkpoint, provenance
+from codex_ml.training import provenance
 
 # What `evaluate run_dir=...` takes from the command line; the rest comes from the run.
 EVAL_KEYS = ("metrics", "reward_model", "rl_agent", "evaluate", "run_dir", "checkpoint")
@@ -71,21 +70,14 @@ def data_overridden(overrides: list[str]) -> bool:
     return any(_override_key(o) in DATA_KEYS for o in overrides)
 
 
-def _recorded(run_dir: Path) -> dict[str, Any]:
-    file = run_dir / provenance.PROVENANCE
-    if not file.is_file():
-        return {}
-    data = json.loads(checkpoint.read_small_file(file, 1 << 20))
-    return data if isinstance(data, dict) else {}
-
-
 def run_config(cfg: dict[str, Any], run_dir: Path, overrides: list[str],
                allow_changed: bool) -> RunEval:
     """The run's config with the command line's report keys (and data, when overridden)."""
-    from codex_ml.training.rundir import read_config
+    from codex_ml.training.runs import read_provenance, trained_config
 
     refuse_unused(overrides, run_dir)
-    merged = read_config(run_dir)
+    recorded = read_provenance(run_dir)
+    merged = trained_config(run_dir, recorded)  # a data override replaces its pinned section below
     merged.update({k: cfg[k] for k in EVAL_KEYS if k in cfg})
     if any(_sets(o, "training.device") for o in overrides):
         merged["training"] = {**(merged.get("training") or {}), "device": cfg["training"]["device"]}
@@ -94,12 +86,9 @@ def run_config(cfg: dict[str, Any], run_dir: Path, overrides: list[str],
     own_data = data_overridden(overrides)
     if own_data:
         merged["dataset_loader"] = cfg.get("dataset_loader") or {}
-    recorded = _recorded(run_dir)
-    if own_data:
         recorded = {**recorded, "artefacts": {k: v for k, v in (recorded.get("artefacts") or {}).items()
                                               if k != "dataset_loader"}}
     changed = provenance.check_artefacts(run_dir, recorded, allow_changed)
-    provenance.pin_artefacts(merged, recorded)
     part = merged.get("dataset_loader") or {}
     data = {"name": part.get("name"), "path": part.get("path"),
             "source": "the command line" if own_data else "the run's own data (held-out split)"}

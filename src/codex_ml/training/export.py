@@ -101,7 +101,7 @@ def _exporter(model: Any) -> str:
 def export_run(run_dir: str | os.PathLike[str], out: str | os.PathLike[str],
                checkpoint: str = "latest", lora: str = "merge") -> dict[str, Any]:
     """Write the run's chosen checkpoint to ``out``; return what was written."""
-    from codex_ml.training.rundir import read_config
+    from codex_ml.training.runs import trained_config
 
     run, target = Path(run_dir), Path(out)
     if lora not in LORA_CHOICES:
@@ -121,7 +121,7 @@ def export_run(run_dir: str | os.PathLike[str], out: str | os.PathLike[str],
             fmt = _export_hf(model, tokenizer, staging, lora, run)
         else:
             source = {"run_dir": str(run), "checkpoint": checkpoint}
-            fmt = _export_decoder(model, tokenizer, staging, lora, read_config(run), source)
+            fmt = _export_decoder(model, tokenizer, staging, lora, trained_config(run), source)
         staging.chmod(0o755)
         if target.exists():
             target.rmdir()  # empty, checked above

@@ -5,7 +5,8 @@ Everything here happens BEFORE the first byte is written to a run folder:
 * :func:`pick_run_dir` names the folder (``<output_dir>/<run_name>``, a fresh
   timestamp, or for ``training.resume=true`` without a name the one run that
   can be continued; several candidates are refused as ambiguous). Hydra's
-  default ``hydra.run.dir`` calls it through the ``codex_ml.run_dir`` resolver.
+  default ``hydra.run.dir`` calls it through the ``codex_ml.run_dir`` resolver, and
+  ``hydra.sweep.dir`` starts from the same ``output_dir`` (``codex_ml.output_root``).
 * :class:`RunLock` holds an exclusive ``flock`` on the folder itself while a
   run writes it, so a second run of the same ``run_name`` fails at once
   instead of mixing files (locking the folder's descriptor creates no file).
@@ -88,9 +89,14 @@ def pick_resumable(root: Path) -> Path | None:
         "training.run_name=<one of those> training.resume=true.")
 
 
+def output_root(output_dir: Any) -> Path:
+    """The folder runs go in: ``training.output_dir``, or ``runs`` when it is null."""
+    return Path(output_dir or "runs").expanduser()
+
+
 def pick_run_dir(output_dir: str | None, run_name: str | None, resume: bool) -> Path:
     """The folder a run with these settings writes (nothing is created)."""
-    root = Path(output_dir or "runs").expanduser()
+    root = output_root(output_dir)
     check_run_name(run_name, root)
     if run_name:
         return root / run_name
@@ -101,14 +107,20 @@ def pick_run_dir(output_dir: str | None, run_name: str | None, resume: bool) -> 
     return _unique(root / _timestamp())
 
 
-def hydra_run_dir(job: str, output_dir: Any, run_name: Any, resume: Any, run_dir: Any) -> str:
+def hydra_run_dir(command: str, output_dir: Any, run_name: Any, resume: Any, run_dir: Any) -> str:
     """``hydra.run.dir`` of ``config.yaml``: the run folder for ``train``; for ``evaluate`` the
-    evaluated run (or ``.``), so Hydra creates nothing new."""
-    if job != "train":
+    evaluated run (or ``.``), so Hydra creates nothing new. ``command`` is the one that runs
+    (bound by the CLI when it registers the resolver), never a ``hydra.*`` key a user can set."""
+    if command != "train":
         return str(run_dir) if run_dir else "."
     if os.environ.get("RANK", "0") != "0":  # torchrun: rank 0 picks and broadcasts the folder
         return "."
     return str(pick_run_dir(output_dir, run_name, bool(resume)))
+
+
+def hydra_sweep_root(output_dir: Any) -> str:
+    """The folder ``hydra.sweep.dir`` of ``config.yaml`` starts from: where single runs go too."""
+    return str(output_root(output_dir))
 
 
 class RunLock:
@@ -271,8 +283,20 @@ def _lock_stamped(path: Path, base: Path) -> RunLock:
         path = _unique(base)
 
 
+def _give_up(lock: RunLock, output_dir: str | None) -> None:
+    """A run refused here leaves no empty folder: neither its own nor the output folder above it."""
+    lock.release(drop_if_empty=True)
+    root = lock.path.parent
+    if root.resolve() == output_root(output_dir).resolve():
+        try:
+            root.rmdir()  # only when empty
+        except OSError:
+            pass
+
+
 def plan_run(cfg: dict[str, Any], run_dir: Path | None, settings: TrainSettings) -> Plan:
-    """Pick, lock and check the run folder; write nothing into it."""
+    """Pick, lock and check the run folder and the loggers the run names; write nothing."""
+    from codex_ml.loggers.hub import check_loggers
     from codex_ml.training.rundir import read_config
 
     resume, run_name = settings.resume, settings.run_name
@@ -281,6 +305,7 @@ def plan_run(cfg: dict[str, Any], run_dir: Path | None, settings: TrainSettings)
     lock = _lock_stamped(path, path.with_name(stamped.group(1))) if stamped else RunLock(path).acquire()
     path = lock.path
     try:
+        check_loggers(cfg)  # a misspelt logger is a config mistake, not a logger switched off
         has_checkpoint = (path / CHECKPOINTS / LATEST).is_file()
         notes = [_picked(path, has_checkpoint)] if resume and not run_name else []
         if resume and run_name and not has_checkpoint and not (path / METRICS).exists():
@@ -294,5 +319,5 @@ def plan_run(cfg: dict[str, Any], run_dir: Path | None, settings: TrainSettings)
                 "another training.run_name (or none, for a timestamped folder).")
         return Plan(path, False, cfg, lock, restart=resume and (path / METRICS).exists(), notes=notes)
     except BaseException:
-        lock.release(drop_if_empty=True)
+        _give_up(lock, settings.output_dir)
         raise

@@ -2,8 +2,9 @@
 
 A run folder (see :mod:`codex_ml.training.rundir`) holds the resolved
 ``config.yaml`` and its checkpoints; the model and tokenizer are rebuilt by
-name from that config (LoRA adapters included) and the chosen weights are
-loaded. ``checkpoint`` is ``latest``, ``best`` (the kept checkpoint with the
+name from that config (LoRA adapters included), from the files the run was
+trained on (:func:`trained_config`, shared with ``evaluate``, ``generate``
+and ``export``), and the chosen weights are loaded. ``checkpoint`` is ``latest``, ``best`` (the kept checkpoint with the
 lowest validation loss in ``metrics.jsonl``) or ``step-N``. A folder written
 by ``codex-ml export`` for the in-package models is read too (see
 :mod:`codex_ml.training.export`).
@@ -85,6 +86,29 @@ def select_checkpoint(run_dir: str | os.PathLike[str], which: Any = "latest",
     return kept[step]
 
 
+def read_provenance(run_dir: Path) -> dict[str, Any]:
+    """The run's ``provenance.json`` (empty for a run written before it existed)."""
+    from codex_ml.training.provenance import PROVENANCE
+
+    file = run_dir / PROVENANCE
+    if not file.is_file():
+        return {}
+    data = json.loads(ckpt.read_small_file(file, 1 << 20))
+    return data if isinstance(data, dict) else {}
+
+
+def trained_config(run_dir: Path, recorded: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The run's ``config.yaml`` with its file-backed parts (model folder, tokenizer, data file)
+    pointed at the files it was trained on, as ``provenance.json`` recorded them: a relative
+    ``artifacts/...`` means the training's working folder, not today's."""
+    from codex_ml.training.provenance import pin_artefacts
+    from codex_ml.training.rundir import read_config
+
+    cfg = read_config(run_dir)
+    pin_artefacts(cfg, read_provenance(run_dir) if recorded is None else recorded)
+    return cfg
+
+
 def build_from_config(cfg: dict[str, Any]) -> tuple[Any, Any]:
     """The run's ``(model, tokenizer)`` built by name, with random weights."""
     from codex_ml.training import components
@@ -105,9 +129,8 @@ def load_run(run_dir: str | os.PathLike[str], checkpoint: str = "latest") -> tup
     if (run / EXPORT_MANIFEST).is_file():
         return load_exported(run)
     from codex_ml.training.jobs import is_torch_model
-    from codex_ml.training.rundir import read_config
 
-    model, tokenizer = build_from_config(read_config(run))
+    model, tokenizer = build_from_config(trained_config(run))
     if not is_torch_model(model):
         raise TrainingConfigError(
             f"{run} trained {type(model).__name__}, not a PyTorch model; load_run opens PyTorch "

@@ -122,22 +122,41 @@ def load(source: Source, entry: Entry, registry: Any) -> Any:
             registry.interface.check_class(obj, source=str(entry.provenance))
     except KeyboardInterrupt:
         raise
+    except HookRegisteredOthers as done:  # the hook did its job: the name is absent, not broken
+        from ._registering import unknown
+
+        raise unknown(registry, entry.name, done.names) from None
     except BaseException as exc:  # SystemExit too: a plugin never ends the app
         failure = source.record_failure(PluginFailure(source.kind, entry.name, entry.provenance, exc))
         raise source.load_error(failure) from exc
     return obj
 
 
+class HookRegisteredOthers(Exception):
+    """A factory-looking hook ran and registered names other than its own (or was shadowed)."""
+
+    def __init__(self, names: list[str]) -> None:
+        super().__init__(names)
+        self.names = names
+
+
 def _load_hook_entry(source: Source, entry: Entry, hook: Any, registry: Any) -> Any:
-    """A factory-looking entry point that is a hook: run it, then look again."""
+    """A factory-looking entry point that is a hook: run it, then look again.
+
+    A registration that precedence ignored (shadowed by a built-in, say) is
+    still a registration: the hook did its job, the shadowing is reported.
+    """
     with registry._lock:
         registry._table.entries.pop(normalise(entry.name), None)
-    with loading(entry.provenance, source.kind):
+    with loading(entry.provenance, source.kind) as frame:
         call_hook(hook, registry.register)
     again = registry._table.find(entry.name)
-    if again is None:
-        raise LookupError(f"hook {entry.provenance} did not register {entry.name!r}")
-    return again.obj if again.loaded else load(source, again, registry)
+    if again is not None:
+        return again.obj if again.loaded else load(source, again, registry)
+    if frame.registered:
+        raise HookRegisteredOthers([name for _, name in frame.registered])
+    raise LookupError(f"hook {entry.provenance} registered nothing: its register function never called "
+                      f"register_fn (expected at least {entry.name!r})")
 
 
 def _refusals(source: Source, frame: LoadFrame, entry: Entry) -> None:

@@ -100,7 +100,7 @@ class Provenance(tuple):  # type: ignore[type-arg]
     def __str__(self) -> str:
         if self.entry_point:
             dist = f"{self.distribution} {self.dist_version}".strip()
-            return f"entry point {self.entry_point} of distribution {dist}"
+            return f"entry point {self.entry_point} " + (f"of distribution {dist}" if dist else "(distribution unknown)")
         where = f"{self.module}:{self.qualname}" if self.qualname else self.module
         if self.source == PLUGIN_FILE:
             return f"plugin file {self.file}" + (f" ({where})" if where else "")

@@ -1,27 +1,13 @@
 """The entry-point index: every entry point of every group on ``sys.path``.
 
 Reading ``entry_points.txt`` files by hand is cheaper than importing
-``importlib.metadata`` (about 30 ms on its own), and the result is kept in a
-persistent cache (``_epcache``) keyed by the interpreter and the exact
-``sys.path``, so a warm start costs one ``stat`` per ``sys.path`` entry and
-one file read, whatever the number of installed distributions; a group's
-block is decoded only when that group is asked for.
-
-What the index sees is what ``importlib.metadata`` sees: ``*.dist-info`` and
-``*.egg-info`` folders in each ``sys.path`` folder, the ``EGG-INFO`` of an
-unzipped ``.egg`` folder on ``sys.path``, and zip archives on ``sys.path``;
-the first distribution of a name on ``sys.path`` wins.
-
-Staleness (docs/guides/entry_points.md, "The index cache"): each
-``sys.path`` entry is stamped with its device, inode, mtime and ctime (a
-deploy that restores mtimes still moves the ctime; a replaced folder has a
-new inode); files rewritten in place are stamped too, and each
-distribution's ``entry_points.txt`` is checked when one of its names is
-looked up (``Index.fresh``). A cache stamped within the file system's clock
-tick of its scan is never trusted (git's "racy" problem).
-
-Threads that look up, auto-refresh and ``refresh()`` at once never see the
-index half invalidated: every module-level function here holds one lock.
+``importlib.metadata`` (about 30 ms), and the result is cached (``_epcache``)
+per interpreter and exact ``sys.path``: a warm start costs one ``stat`` per
+``sys.path`` entry and one file read. It sees what ``importlib.metadata`` sees;
+a patched ``importlib.metadata.entry_points`` is read instead (``_epmock``).
+Staleness, stamps and the racy clock tick: docs/guides/entry_points.md, "The
+index cache" (``Index.fresh`` checks a distribution when one of its names is
+looked up). Every module-level function holds one lock.
 """
 
 from __future__ import annotations
@@ -231,7 +217,7 @@ def current() -> Index:
 def records(group: str) -> list[EPRecord]:
     """Entry points of ``group``, first distribution on ``sys.path`` first."""
     with _lock:
-        return current().group_records(group)
+        return _index(group).group_records(group)
 
 
 def invalidate() -> None:
@@ -257,7 +243,7 @@ def latest() -> Index:
 def plain_names(group: str) -> list[str] | None:
     """``group``'s listed names, or None when a row of it needs a look (hook, rejected name, collision)."""
     with _lock:
-        listing = current().listing(group)
+        listing = _index(group).listing(group)
         return None if listing.hooks or listing.invalid or listing.dupes else list(listing.names)
 
 
@@ -266,7 +252,20 @@ def view(group: str, rules: Callable[[EPRecord], str] | None) -> GroupView:
     from ._epview import GroupView
 
     with _lock:
-        return GroupView(current(), group, rules)
+        return GroupView(_index(group), group, rules)
+
+
+_STDLIB = ("importlib.metadata", "entry_points")
+
+
+def _index(group: str) -> Index:
+    """``current()``; what a patched ``importlib.metadata.entry_points`` gives for ``group`` (``_epmock``)."""
+    found = getattr(sys.modules.get("importlib.metadata"), "entry_points", None)  # not imported: not patched
+    if found is None or (getattr(found, "__module__", ""), getattr(found, "__qualname__", "")) == _STDLIB:
+        return current()
+    from ._epmock import index
+
+    return index(found, group)
 
 
 def record(group_view: GroupView, key: str) -> EPRecord | None:

@@ -89,10 +89,17 @@ class UnknownComponentError(RegistryError, KeyError):
 class RegistryCollisionError(RegistryError, ValueError):
     """A different object was registered under a name that is taken."""
 
-    def __init__(self, name: str, kind: str, existing: str, new: str, existing_name: str = "") -> None:
-        self.name, self.kind = name, kind
+    def __init__(self, name: str, kind: str, existing: str, new: str, existing_name: str = "",
+                 *, strict: bool = False) -> None:
+        self.name, self.kind, self.strict = name, kind, strict
         self.existing_provenance, self.new_provenance = existing, new
         taken = f" (as {existing_name!r})" if existing_name and existing_name != name else ""
+        if strict:  # two plugins: kept-the-first is a warning, an error in strict mode
+            super().__init__(
+                f"{kind} name {name!r} is registered by two plugins: {existing} (found first) and {new}; "
+                "strict mode (CODEX_ML_PLUGINS_STRICT=1) refuses the collision. Fix: uninstall or disable "
+                "one of them (CODEX_ML_PLUGINS_DISABLE=<distribution>), or let one register another name.")
+            return
         super().__init__(
             f"{kind} name {name!r} is already registered{taken} by {existing}; "
             f"refusing a different object from {new}. Fix: pass override=True to replace "

@@ -3,7 +3,7 @@ build an entry point's Entry, load it once and remember it for the hot path."""
 
 from __future__ import annotations
 
-from . import _names, _registering
+from . import _dirstate, _names, _registering
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -32,6 +32,21 @@ def find(reg: Registry[Any], name: str) -> Entry | None:
     if failure is not None:  # a broken hook of that very name
         raise reg.source.load_error(failure) from failure.error
     return entry
+
+
+def get(reg: Registry[Any], name: str, default: Any, fast: dict[str, Any]) -> Any:
+    """``Registry.get`` after a miss of the hot path."""
+    entry = find(reg, name)
+    if entry is None:
+        return default
+    try:
+        return access(reg, name, entry, fast)
+    except KeyError as exc:  # a hook listed under that name ran and registered other names
+        from ._errors import UnknownComponentError
+
+        if isinstance(exc, UnknownComponentError):
+            return default
+        raise
 
 
 def _entry_of(reg: Registry[Any], name: str) -> Entry | None:
@@ -72,9 +87,15 @@ def access(reg: Registry[Any], name: str, entry: Entry, fast: dict[str, Any]) ->
 
 
 def ensure_scanned(reg: Registry[Any]) -> None:
-    """First access: plugin folders, then this registry's entry points (once); auto-refresh after."""
+    """First access: plugin folders, then this registry's entry points (once); auto-refresh after.
+
+    An access made while auto-discovery was off is not the first one for the plugin
+    folders: their pass runs on the first access after ``set_auto_discover(True)``.
+    """
     source = reg.source
     if not source.scan_once.done:
         source.first_scan(reg)
+    elif not _dirstate.STATE.ran and _dirstate.STATE.auto:
+        _dirstate.ensure_discovered()
     elif source.auto_refresh() and source.stale():
         reg.refresh()

@@ -5,7 +5,8 @@ and a newcomer's alias that is another entry's name or alias, follow the
 same rules as two equal names.
 
 * the same object again: nothing happens (re-imports are safe);
-* the same plugin file imported again: replaces;
+* the same plugin file imported again, or the same entry point registering
+  again (``init_*_plugins(force=True)`` runs its hook again): replaces;
 * ``override=True``, or a higher-ranked source (in-process and built-in
   outrank plugins): the newcomer takes the name, and the shadowing is recorded;
 * a lower-ranked source: ignored, and the shadowing is recorded;
@@ -19,6 +20,7 @@ from __future__ import annotations
 from ._entry import PLUGIN_FILE
 from ._errors import RegistryCollisionError
 from ._names import normalise
+from ._report import Collision
 
 TYPE_CHECKING = False  # typing itself costs milliseconds to import
 if TYPE_CHECKING:
@@ -31,7 +33,8 @@ if TYPE_CHECKING:
 class Decision:
     __slots__ = ("replace", "fill_lazy", "shadowed", "collision")
 
-    def __init__(self, replace: bool, fill_lazy: bool = False, shadowed: str = "", collision: str = "") -> None:
+    def __init__(self, replace: bool, fill_lazy: bool = False, shadowed: str = "",
+                 collision: Collision | None = None) -> None:
         self.replace = replace
         self.fill_lazy = fill_lazy  # a lazy entry's own module registered its object
         self.shadowed = shadowed
@@ -48,7 +51,7 @@ class Outcome:
 
     def __init__(self) -> None:
         self.shadowed: list[str] = []
-        self.collisions: list[str] = []
+        self.collisions: list[Collision] = []
         self.warn: list[str] = []
 
     def note(self, decision: Decision, plugin: bool = False) -> None:
@@ -64,8 +67,8 @@ def decide(old: Entry, new: Entry, override: bool, label: str, name: str = "") -
     name = name or new.name
     same_file = new.provenance.source == old.provenance.source == PLUGIN_FILE \
         and new.provenance.file == old.provenance.file
-    if same_file:
-        return Decision(True)
+    if same_file or _same_entry_point(old, new):
+        return Decision(True)  # a plugin never collides with its own earlier registration
     if old.obj is new.obj and (old.loaded or old.target == new.target):
         return Decision(False)
     if not old.loaded and old.target and target_of(new.obj) == old.target.split("[")[0].strip():
@@ -78,8 +81,14 @@ def decide(old: Entry, new: Entry, override: bool, label: str, name: str = "") -
             f"{name!r} from {new.provenance} ignored: {old.provenance} takes precedence "
             "(pass override=True to replace)"))
     if new.provenance.is_plugin or new.provenance.entry_point:
-        return Decision(False, collision=f"{name!r}: {new.provenance} collides with {old.provenance}; keeping the first")
+        return Decision(False, collision=Collision(name, str(old.provenance), str(new.provenance)))
     raise RegistryCollisionError(name, label, str(old.provenance), _describe_new(old, new, name), old.name)
+
+
+def _same_entry_point(old: Entry, new: Entry) -> bool:
+    """Registered again by the entry point that registered ``old`` (not a lazy entry waiting for its import)."""
+    ep = new.provenance.entry_point
+    return bool(ep) and ep == old.provenance.entry_point and (old.loaded or not old.target)
 
 
 def _describe_new(old: Entry, new: Entry, name: str) -> str:

@@ -205,13 +205,13 @@ def check(reg: Any, entry: Entry) -> None:
 
 def loaded_items(reg: Any) -> list[tuple[str, Any]]:
     """``reg.items()``: every component loaded; a broken plugin is skipped (it was warned)."""
-    from ._errors import RegistryLoadError
+    from ._errors import RegistryLoadError, UnknownComponentError
 
     out = []
     for name in reg.list():
         try:
             out.append((name, reg[name]))
-        except RegistryLoadError:
+        except (RegistryLoadError, UnknownComponentError):  # broken, or a hook that registered other names
             continue
     return out
 
@@ -263,12 +263,15 @@ def build(reg: Any, name: str, kwargs: dict[str, Any]) -> Any:
     return product
 
 
-def unknown(reg: Any, name: str) -> UnknownComponentError:
-    """The error for an absent name: where the registry looked, what is close, what failed."""
+def unknown(reg: Any, name: str, instead: Sequence[str] = ()) -> UnknownComponentError:
+    """The error for an absent name: where the registry looked, what is close, what failed.
+
+    ``instead``: what a hook of that name registered (its own name it did not).
+    """
     from . import _search, _world
     from ._errors import UnknownComponentError
 
+    close = [*dict.fromkeys(instead)] or _search.close_matches(name, reg._table.names())
     return UnknownComponentError(
-        name, reg.label, searched=_world.searched_places(reg),
-        close_matches=_search.close_matches(name, reg._table.names()),
+        name, reg.label, searched=_world.searched_places(reg), close_matches=close,
         failures=[str(f) for f in reg.source.failures.values()])

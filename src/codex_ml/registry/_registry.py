@@ -125,9 +125,7 @@ class Registry(Generic[T]):
         try:
             return self._fast[name]
         except (KeyError, TypeError):
-            fast = self._fast  # before the table is read (_lookup.access)
-            entry = _lookup.find(self, name)
-            return default if entry is None else _lookup.access(self, name, entry, fast)
+            return _lookup.get(self, name, default, self._fast)  # the dict before the table is read
 
     def __getitem__(self, name: str) -> T:
         try:

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 TYPE_CHECKING = False  # typing itself costs milliseconds to import
 if TYPE_CHECKING:
+    from typing import Self
+
     from ._entry import Provenance
 
 
 class PluginFailure:
     """A plugin that could not be loaded, and why."""
 
-    __slots__ = ("kind", "name", "provenance", "error")
+    __slots__ = ("error", "kind", "name", "provenance")
 
     def __init__(self, kind: str, name: str, provenance: Provenance, error: BaseException) -> None:
         self.kind, self.name, self.provenance, self.error = kind, name, provenance, error
@@ -28,10 +30,23 @@ class PluginFailure:
         return f"{self.name} ({self.provenance}): {self.cause}"
 
 
+class Collision(str):
+    """Two plugins registered one name (the message, read by ``doctor``); its parts are attributes."""
+
+    name: str
+    existing: str
+    new: str
+
+    def __new__(cls, name: str, existing: str, new: str) -> Self:
+        self = str.__new__(cls, f"{name!r}: {new} collides with {existing}; keeping the first")
+        self.name, self.existing, self.new = name, existing, new
+        return self
+
+
 class DiscoveryReport:
     """What ``init_<kind>_plugins()`` found: returned to the caller and shown by ``doctor``."""
 
-    __slots__ = ("kind", "loaded", "failed", "disabled", "shadowed", "collisions")
+    __slots__ = ("collisions", "disabled", "failed", "kind", "loaded", "shadowed")
 
     def __init__(self, kind: str, loaded: list[str] | None = None, failed: list[PluginFailure] | None = None,
                  disabled: list[str] | None = None, shadowed: list[str] | None = None,

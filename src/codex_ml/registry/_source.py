@@ -223,11 +223,11 @@ class Source:
         self.report.shadowed.extend(outcome.shadowed)
         for message in outcome.warn:
             warn_once(f"Plugin shadowed in {self.kind}: {message}", key=f"shadow:{self.kind}:{message}")
-        for message in outcome.collisions:
-            self.report.collisions.append(message)
+        for clash in outcome.collisions:
+            self.report.collisions.append(clash)
             if self.strict_now():
-                raise RegistryCollisionError(name, self.label, message, "strict mode (CODEX_ML_PLUGINS_STRICT=1)")
-            warn_once(f"Plugin collision in {self.kind}: {message}", key=f"collide:{self.kind}:{message}")
+                raise RegistryCollisionError(clash.name, self.label, clash.existing, clash.new, strict=True)
+            warn_once(f"Plugin collision in {self.kind}: {clash}", key=f"collide:{self.kind}:{clash}")
 
     def load_error(self, failure: PluginFailure) -> RegistryLoadError:
         from ._errors import RegistryLoadError
@@ -266,7 +266,7 @@ class Source:
             if failure is not None:
                 self.record_failure(failure)
             else:
-                self.report.loaded.append(f"{rec.name} ({rec.distribution})")
+                self.report.loaded.append(f"{rec.name} ({rec.distribution or 'distribution unknown'})")
 
     def stale(self) -> bool:
         """Auto-refresh: the installed distributions or the plugin files changed."""

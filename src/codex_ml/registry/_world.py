@@ -100,28 +100,38 @@ def discover(reg: Any, force: bool, strict: bool | None) -> DiscoveryReport:
         _discover_now(reg, force)
         report = source.result()
         if source.strict_now() and not report.ok:
-            from ._errors import RegistryLoadError
-
-            raise RegistryLoadError(reg.kind, reg.label, "plugin discovery", "; ".join(
-                [str(f) for f in report.failed] + report.collisions))
+            raise _strict_error(reg, report)
         return report
     finally:
         source.discovering.discard(me)
         source.strict.pop(me, None)
 
 
+def _strict_error(reg: Any, report: DiscoveryReport) -> Exception:
+    """Strict mode: the first problem by name, with the others after it."""
+    from ._errors import RegistryCollisionError, RegistryLoadError
+
+    if not report.failed:
+        clash = report.collisions[0]
+        name, existing, new = (getattr(clash, a, "") for a in ("name", "existing", "new"))
+        return RegistryCollisionError(name or clash, reg.label, existing, new, strict=True)
+    first, others = report.failed[0], [str(f) for f in report.failed[1:]] + report.collisions
+    more = f" (and {len(others)} more: {'; '.join(others)})" if others else ""
+    error = RegistryLoadError(first.name, reg.label, str(first.provenance), first.cause + more)
+    error.__cause__ = first.error
+    return error
+
+
 def _discover_now(reg: Any, force: bool) -> None:
     source: Source = reg.source
-    if force:
-        refresh(reg)
-        source.hooks_ran = set()  # force=True runs every hook again
-        source.hooks_once = type(source.hooks_once)()
-        source.init_once = type(source.init_once)()
+    before = _start_over(reg) if force else None
     _lookup.ensure_scanned(reg)
     # Once: a second thread's discover() waits for the first one's hooks and loading, so its
     # report (and strict=True) sees their failures too; but only so long, since plugin code
     # may itself be waiting for that thread (a join Python cannot see).
     done = source.init_once.run(lambda: _first_discovery(reg, source), DISCOVERY_PATIENCE)
+    if done and before:
+        _drop_unregistered(reg, before)
     owner = source.init_once.owner
     if not done and owner is not None and owner != _thread.get_ident():
         from ._errors import warn_once
@@ -130,6 +140,37 @@ def _discover_now(reg: Any, force: bool) -> None:
                   "plugin code may be waiting for this thread); this report has only what is known "
                   "so far. Call discover() again once it is done for the whole report.",
                   key=f"discovery-waited:{reg.kind}")
+
+
+def _start_over(reg: Any) -> dict[int, Any]:
+    """``force=True``: discovery runs again over the live table, so that what it finds now replaces
+    what it found before (docs/guides/entry_points.md); a hook's registration stays visible until
+    the hook registers that name again. Returns the hooks' registrations as they were."""
+    source: Source = reg.source
+    hooks = {_entry_point(rec) for rec in source.hooks}
+    before = {id(e): e for e in list(reg._table.entries.values()) if e.provenance.entry_point in hooks}
+    source.failures, source._report = {}, None  # a new run, a new report: every plugin is tried again
+    source.hooks_ran = set()  # every hook runs again
+    source.hooks_once, source.init_once = type(source.hooks_once)(), type(source.init_once)()
+    refresh(reg)
+    return before
+
+
+def _entry_point(rec: Any) -> str:
+    """A hook record as its registrations' provenance quotes it."""
+    return f"{rec.group}:{rec.name} = {rec.value}"
+
+
+def _drop_unregistered(reg: Any, before: dict[int, Any]) -> None:
+    """Registrations of hooks that ran again and did not register that name this time."""
+    ran = {_entry_point(rec) for rec in reg.source.hooks_ran}
+
+    def stale(entry: Any) -> bool:
+        return entry.provenance.entry_point in ran and before.get(id(entry)) is entry
+
+    with reg._lock:
+        if any(stale(e) for e in reg._table.entries.values()):
+            swap(reg, reg._table.copy(lambda e: not stale(e)))
 
 
 def _first_discovery(reg: Any, source: Source) -> None:
@@ -142,13 +183,19 @@ def _first_discovery(reg: Any, source: Source) -> None:
 
 
 def _try_load(reg: Any, entry: Any) -> None:
-    from ._errors import RegistryLoadError
+    from ._errors import RegistryLoadError, UnknownComponentError
 
     try:
         reg[entry.name]
-        reg.source.report.loaded.append(f"{entry.name} ({entry.provenance.distribution or entry.provenance.file})")
     except RegistryLoadError:
-        pass
+        return  # recorded as failed
+    except UnknownComponentError:
+        pass  # a hook behind a factory's name: it ran and registered other names (or was shadowed)
+    reg.source.report.loaded.append(f"{entry.name} ({_origin(entry.provenance)})")
+
+
+def _origin(provenance: Any) -> str:
+    return str(provenance.distribution or provenance.file or "distribution unknown")
 
 
 # ------------------------------------------------------------------ refresh

@@ -132,3 +132,8 @@ def test_a_run_on_the_working_folders_gpt2_is_used_from_another_folder(
     monkeypatch.chdir(elsewhere)
     _, tokenizer = load_run(run)
     assert tokenizer.encode("hi")
+    # The whole project moved: the recorded folder is gone, so it is searched for as at training.
+    moved = project.rename(tmp_path / "moved")
+    ok(cli(["generate", "run_dir=runs/g", "prompt=hi", "max_new_tokens=2"], moved))
+    monkeypatch.chdir(moved)
+    assert load_run("runs/g")[1].encode("hi")

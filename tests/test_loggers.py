@@ -104,3 +104,6 @@ def test_a_misspelt_logger_stops_the_run_before_it_starts(tmp_path: Path) -> Non
     assert "Did you mean 'tensorboard'?" in line and "jsonl, tensorboard" in line
     assert "switched off" not in result.stdout + result.stderr
     assert list(tmp_path.iterdir()) == []  # no run folder, no runs/
+    (tmp_path / "mine").mkdir()  # an output folder the user made stays, empty or not
+    assert cli(["train", *QUICK, "training.output_dir=mine", "loggers=[tensorbord]"], tmp_path).returncode == 1
+    assert [p.name for p in tmp_path.iterdir()] == ["mine"] and not any((tmp_path / "mine").iterdir())

@@ -23,7 +23,7 @@ from codex_ml.training.confignames import canonical_names
 from codex_ml.training.data import TokenSplits, make_splits
 from codex_ml.training.errors import TrainingConfigError
 from codex_ml.training.parts import Parts, Training
-from codex_ml.training.runplan import plan_run
+from codex_ml.training.runplan import drop_empty, plan_run
 from codex_ml.training.scoring import check_kinds
 from codex_ml.training.settings import TrainerChoice, TrainSettings, merge_settings, split_training
 
@@ -155,18 +155,6 @@ def build_parts(cfg: dict[str, Any], training: Training | None = None) -> Parts:
     return Parts(cfg, settings, trainer, tokenizer, model, splits, metrics, training.choice)
 
 
-def _drop_empty(run: Path | None, output_dir: str) -> None:
-    """A run that failed before writing leaves no empty run folder, nor the empty ``runs/`` above it."""
-    if run is None:
-        return
-    out = Path(output_dir)
-    for folder in [run] + ([out] if run.parent.resolve() == out.resolve() else []):
-        try:
-            folder.rmdir()  # only when empty
-        except OSError:
-            pass
-
-
 def prepare_config(cfg: Any, overrides: Sequence[str] = ()) -> dict[str, Any]:
     """The composed config as a plain dict: canonical key names, the command line's kwargs claimed."""
     plain = canonical_names(plain_config(cfg), overrides)
@@ -191,7 +179,8 @@ def train(cfg: Any, run_dir: Path | None = None, overrides: Sequence[str] = ()) 
         cfg = prepare_config(cfg, overrides)
         training = parse_training(cfg)
     except BaseException:  # nothing written: Hydra's fresh run folder goes too
-        _drop_empty(run_dir, str((cfg.get("training") or {}).get("output_dir") or "runs"))
+        if run_dir is not None:
+            drop_empty(run_dir, (cfg.get("training") or {}).get("output_dir"))
         raise
     plan = plan_run(cfg, run_dir, training.settings) if is_main_process() else None
     if plan is not None and plan.resumed:  # the saved config, with the safe changes requested
@@ -209,7 +198,7 @@ def train(cfg: Any, run_dir: Path | None = None, overrides: Sequence[str] = ()) 
         if plan is not None:
             plan.lock.release(drop_if_empty=failed)
             if failed:
-                _drop_empty(plan.path, training.settings.output_dir)
+                drop_empty(plan.path, training.settings.output_dir)
 
 
 def _train_parts(parts: Parts) -> dict[str, Any]:

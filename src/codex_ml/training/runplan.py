@@ -94,9 +94,16 @@ def output_root(output_dir: Any) -> Path:
     return Path(output_dir or "runs").expanduser()
 
 
+# Output folders that did not exist when a run of this process picked its folder: a run refused
+# before writing may remove them again (when empty), never a folder the user had made.
+_MISSING_ROOTS: set[Path] = set()
+
+
 def pick_run_dir(output_dir: str | None, run_name: str | None, resume: bool) -> Path:
     """The folder a run with these settings writes (nothing is created)."""
     root = output_root(output_dir)
+    if not root.exists():
+        _MISSING_ROOTS.add(root.absolute())
     check_run_name(run_name, root)
     if run_name:
         return root / run_name
@@ -284,12 +291,18 @@ def _lock_stamped(path: Path, base: Path) -> RunLock:
 
 
 def _give_up(lock: RunLock, output_dir: str | None) -> None:
-    """A run refused here leaves no empty folder: neither its own nor the output folder above it."""
     lock.release(drop_if_empty=True)
-    root = lock.path.parent
-    if root.resolve() == output_root(output_dir).resolve():
+    drop_empty(lock.path, output_dir)
+
+
+def drop_empty(run: Path, output_dir: str | None) -> None:
+    """A run that failed before writing leaves no empty run folder, nor an empty output folder
+    above it that the run itself made (a folder the user made stays)."""
+    root = output_root(output_dir)
+    made = run.parent.absolute() == root.absolute() and root.absolute() in _MISSING_ROOTS
+    for folder in [run, root] if made else [run]:
         try:
-            root.rmdir()  # only when empty
+            folder.rmdir()  # only when empty
         except OSError:
             pass
 

@@ -100,12 +100,13 @@ def read_provenance(run_dir: Path) -> dict[str, Any]:
 def trained_config(run_dir: Path, recorded: dict[str, Any] | None = None) -> dict[str, Any]:
     """The run's ``config.yaml`` with its file-backed parts (model folder, tokenizer, data file)
     pointed at the files it was trained on, as ``provenance.json`` recorded them: a relative
-    ``artifacts/...`` means the training's working folder, not today's."""
+    ``artifacts/...`` means the training's working folder, not today's. A recorded file that is
+    gone (the project was moved) is searched for as at training time."""
     from codex_ml.training.provenance import pin_artefacts
     from codex_ml.training.rundir import read_config
 
     cfg = read_config(run_dir)
-    pin_artefacts(cfg, read_provenance(run_dir) if recorded is None else recorded)
+    pin_artefacts(cfg, read_provenance(run_dir) if recorded is None else recorded, present_only=True)
     return cfg
 
 

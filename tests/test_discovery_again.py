@@ -68,6 +68,46 @@ def test_force_replaces_what_a_hook_registered_before_without_a_collision(probe_
         assert strict.ok and get_metric("mock_metric")() == 3
 
 
+def test_forced_discoveries_from_two_threads_never_hide_a_hooks_name(tmp_path: Path) -> None:
+    import threading
+
+    from codex_ml.metrics.registry import init_metric_plugins
+
+    site = dist(tmp_path / "site", "two-names", f"[{GROUP}]\nboth = two_names\n", {"two_names.py": (
+        "def register(register_fn):\n    for name in ('mock_metric', 'mock_other'):\n"
+        "        register_fn(name, lambda p, t=None: 1.0)\n")})
+    misses: list[str] = []
+    stop = threading.Event()
+
+    def force() -> None:
+        for _ in range(150):
+            init_metric_plugins(force=True)
+
+    def read() -> None:
+        while not stop.is_set():
+            if "mock_metric" not in metric_registry.list() or metric_registry.get("mock_metric") is None:
+                misses.append("mock_metric")
+
+    with isolated(sys_path=[str(site)]), warnings.catch_warnings():
+        warnings.simplefilter("ignore", PluginWarning)
+        init_metric_plugins()
+        forcers = [threading.Thread(target=force) for _ in range(2)]
+        readers = [threading.Thread(target=read) for _ in range(2)]
+        switch = sys.getswitchinterval()
+        sys.setswitchinterval(1e-5)  # switch threads often: the race shows at once
+        try:
+            for t in forcers + readers:
+                t.start()
+            for t in forcers:
+                t.join(120)
+        finally:
+            stop.set()
+            sys.setswitchinterval(switch)
+        for t in readers:
+            t.join(30)
+    assert misses == []  # each forced run starts over alone; a name stays visible until registered again
+
+
 def test_force_drops_a_name_the_hook_no_longer_registers_and_keeps_in_process_ones(probe_site: Path) -> None:
     from codex_ml.metrics.registry import get_metric, init_metric_plugins, register_metric
 
@@ -96,7 +136,7 @@ def test_strict_collision_of_two_plugins_says_so(tmp_path: Path) -> None:
             pytest.raises(RegistryCollisionError, match=(
                 r"^metric name 'dup' is registered by two plugins: entry point codex_ml.metrics:dup = \S+ of "
                 r"distribution \S+ 1.0 \(found first\) and entry point codex_ml.metrics:dup = \S+ of distribution "
-                r"\S+ 1.0; strict mode \(CODEX_ML_PLUGINS_STRICT=1\) refuses the collision. Fix: uninstall or "
+                r"\S+ 1.0; strict mode \(strict=True or CODEX_ML_PLUGINS_STRICT=1\) refuses the collision. Fix: uninstall or "
                 r"disable one of them \(CODEX_ML_PLUGINS_DISABLE=<distribution>\)")) as info:
         metric_registry.list()
     assert "already registered" not in str(info.value) and "keeping the first" not in str(info.value)
@@ -144,6 +184,35 @@ def test_mocked_entry_points_are_listed_and_loaded_lazily(tmp_path: Path, monkey
         monkeypatch.undo()
         init_metric_plugins(force=True)
         assert "mocked" not in metric_registry.list() and "hooked" not in metric_registry.list()
+
+
+def test_a_stand_in_made_with_functools_wraps_is_still_a_stand_in(tmp_path: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    import functools
+
+    from codex_ml.metrics.registry import init_metric_plugins
+
+    write(tmp_path / "code" / "wrapped_metric.py", "def score(**kw):\n    return 1\n")
+    fake = functools.wraps(md.entry_points)(fake_entry_points(md.EntryPoint("wrapped", "wrapped_metric:score", GROUP)))
+    with isolated(sys_path=[str(tmp_path / "code")]):
+        monkeypatch.setattr(md, "entry_points", fake)  # its name, module and qualname are the stdlib's
+        init_metric_plugins(force=True)
+        assert "wrapped" in metric_registry.list()
+
+
+def test_a_stand_in_that_fails_leaves_the_built_ins_and_says_so(monkeypatch: pytest.MonkeyPatch) -> None:
+    from codex_ml.metrics.registry import init_metric_plugins
+
+    def broken(**kwargs: Any) -> Any:
+        raise RuntimeError("boom")
+
+    with isolated():
+        monkeypatch.setattr(md, "entry_points", broken)
+        with pytest.warns(PluginWarning, match=r"^entry point group 'codex_ml.metrics': the patched "
+                          r"importlib.metadata.entry_points \(.*\) failed with RuntimeError: boom; its entry "
+                          r"points are left out\. Fix the stand-in"):
+            init_metric_plugins(force=True)
+        assert metric_registry["ppl"] is not None and "ppl" in metric_registry.list()
 
 
 def test_a_mocked_factory_is_imported_only_when_used(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -243,7 +243,8 @@ def test_a_model_folder_other_accounts_can_change_is_refused(checkpoints: Path, 
         pytest.skip(f"the tiny checkpoint has no {made_writable}")
     (folder / made_writable).chmod((folder / made_writable).stat().st_mode | 0o002)
     what = re.escape(str((folder / made_writable).resolve() if made_writable == "." else folder / made_writable))
-    problem = rf"^refusing to read {what}: it is writable by other users \(mode \d+\)\. .* Fix: "
+    kept = "the folder" if made_writable == "." else r"the file \(a regular file\)"
+    problem = rf"^refusing to read {what}: it is writable by other users \(mode \d+\)\. .* Fix: keep {kept} in "
     with pytest.raises(UnsafeFileError, match=problem):
         load_local_causal_lm(folder)
     with pytest.raises(UnsafeFileError, match=problem):

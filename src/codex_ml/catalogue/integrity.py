@@ -154,7 +154,7 @@ def require_safe_tree(*paths: Path) -> None:
         for item in [path, *_below(path)]:
             problem = _fsafe.check(item, trust)
             if problem:
-                raise UnsafeFileError(str(item), problem)
+                raise UnsafeFileError(str(item), problem, "folder" if item.is_dir() else "file")
 
 
 def _below(path: Path) -> list[Path]:

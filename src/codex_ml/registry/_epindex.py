@@ -255,13 +255,12 @@ def view(group: str, rules: Callable[[EPRecord], str] | None) -> GroupView:
         return GroupView(_index(group), group, rules)
 
 
-_STDLIB = ("importlib.metadata", "entry_points")
-
-
 def _index(group: str) -> Index:
     """``current()``; what a patched ``importlib.metadata.entry_points`` gives for ``group`` (``_epmock``)."""
-    found = getattr(sys.modules.get("importlib.metadata"), "entry_points", None)  # not imported: not patched
-    if found is None or (getattr(found, "__module__", ""), getattr(found, "__qualname__", "")) == _STDLIB:
+    module = sys.modules.get("importlib.metadata")
+    found = getattr(module, "entry_points", None)  # not imported: not patched
+    code = getattr(found, "__code__", None)  # the stdlib's own code, not a wrapper with its name (wraps)
+    if found is None or (code and (code.co_name, code.co_filename) == ("entry_points", module.__file__)):  # type: ignore[union-attr]
         return current()
     from ._epmock import index
 

@@ -23,10 +23,20 @@ SOURCE = "patched importlib.metadata.entry_points"
 
 
 def index(entry_points: Callable[..., Any], group: str) -> Index:
-    """An index holding only ``group``, as ``entry_points`` gives it now."""
+    """An index holding only ``group``, as ``entry_points`` gives it now (empty, with a warning,
+    when the stand-in fails: the built-in and in-process components stay usable)."""
     rows: list[Row] = []
     dists: dict[tuple[str, str], int] = {}
-    for ep in selected(entry_points, group):
+    try:
+        found = selected(entry_points, group)
+    except Exception as exc:  # noqa: BLE001 - a broken stand-in is reported, not raised
+        from ._errors import warn_once
+
+        warn_once(f"entry point group {group!r}: the {SOURCE} ({entry_points!r:.80}) failed with "
+                  f"{type(exc).__name__}: {exc}; its entry points are left out. Fix the stand-in: it must "
+                  "return EntryPoint objects for entry_points(group=...).", key=f"epmock:{group}:{exc}")
+        found = []
+    for ep in found:
         number = dists.setdefault(_dist_of(ep), len(dists))
         rows.append((str(ep.name), str(ep.value), number))
     return Index(SOURCE, (), 0, "patched", rows={group: tuple(rows)}, dists=tuple(dists))

@@ -97,7 +97,7 @@ class RegistryCollisionError(RegistryError, ValueError):
         if strict:  # two plugins: kept-the-first is a warning, an error in strict mode
             super().__init__(
                 f"{kind} name {name!r} is registered by two plugins: {existing} (found first) and {new}; "
-                "strict mode (CODEX_ML_PLUGINS_STRICT=1) refuses the collision. Fix: uninstall or disable "
+                "strict mode (strict=True or CODEX_ML_PLUGINS_STRICT=1) refuses the collision. Fix: uninstall or disable "
                 "one of them (CODEX_ML_PLUGINS_DISABLE=<distribution>), or let one register another name.")
             return
         super().__init__(
@@ -166,11 +166,12 @@ class UnsafeFileError(RegistryError, PermissionError):
     regular file, too large); see docs/reliability.md, "Threat model".
     """
 
-    def __init__(self, path: str, reason: str) -> None:
+    def __init__(self, path: str, reason: str, what: str = "file") -> None:
         self.path, self.reason = path, reason
+        kept = "the file (a regular file)" if what == "file" else f"the {what}"
         super().__init__(
             f"refusing to read {path}: {reason}. Another account could have put it there or "
-            "could change it. Fix: keep the file (a regular file) in folders owned by you or root "
+            f"could change it. Fix: keep {kept} in folders owned by you or root "
             "that only you can write (chown, chmod go-w), or point codex_ml at another copy."
         )
 

@@ -116,9 +116,9 @@ def factory_flag(reg: Any, name: str, obj: Any, factory: bool | None) -> bool:
     if callable(obj):
         return reg.default_factory if factory is None else bool(factory)
     if factory:
+        value = "" if reg.interface is not None else ", or pass factory=False to register the value itself"
         raise TypeError(f"{reg.label} {name!r} was registered with factory=True, but {type(obj).__name__} "
-                        f"{obj!r} cannot be called. Fix: register a class or function, or pass factory=False "
-                        "to register the value itself.")
+                        f"{obj!r} cannot be called. Fix: register a class or function{value}.")
     return False
 
 

@@ -79,6 +79,7 @@ class Source:
         # An explicit strict= of a discover() running now, by thread: it reaches the failures that
         # discover() records in its own thread and never another thread's.
         self.strict: dict[int, bool] = {}
+        self.forcing = _thread.RLock()  # one ``discover(force=True)`` at a time: each starts over
         self.forget()
 
     def forget(self) -> None:

@@ -123,8 +123,21 @@ def _strict_error(reg: Any, report: DiscoveryReport) -> Exception:
 
 
 def _discover_now(reg: Any, force: bool) -> None:
+    if not force:
+        return _discover_once(reg, None)
+    # Forced runs take turns (two would each start over what the other is doing), but wait only
+    # so long: plugin code of one may be waiting for the thread of the other.
+    forcing = reg.source.forcing
+    turn = forcing.acquire(timeout=DISCOVERY_PATIENCE)
+    try:
+        return _discover_once(reg, _start_over(reg))
+    finally:
+        if turn:
+            forcing.release()
+
+
+def _discover_once(reg: Any, before: dict[int, Any] | None) -> None:
     source: Source = reg.source
-    before = _start_over(reg) if force else None
     _lookup.ensure_scanned(reg)
     # Once: a second thread's discover() waits for the first one's hooks and loading, so its
     # report (and strict=True) sees their failures too; but only so long, since plugin code

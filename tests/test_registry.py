@@ -217,6 +217,32 @@ def test_a_ready_made_dataset_object_is_registered_as_itself() -> None:
             data_loader_registry.register("number", 3)
 
 
+def test_a_component_object_is_itself_even_when_it_can_be_called() -> None:
+    import functools
+
+    class Model:
+        def forward(self, x):
+            return x
+
+        __call__ = forward  # as torch modules are
+
+    class Builder:
+        def __call__(self, **kwargs):
+            return Model()
+
+    model = Model()
+    with model_registry.snapshot():
+        model_registry.register("instance", model)
+        assert model_registry.create("instance") is model  # not called: it is the model
+        model_registry.register("partial", functools.partial(Model))
+        assert isinstance(model_registry.create("partial"), Model)  # a partial builds
+        with pytest.raises(TypeError, match=r"^model 'builder' .* does not implement forward\(\)\. Fix: .* "
+                                            r"\(or pass factory=True: calling it builds one\)\.$"):
+            model_registry.register("builder", Builder())
+        model_registry.register("builder", Builder(), factory=True)
+        assert isinstance(model_registry.create("builder"), Model)
+
+
 def test_only_a_callable_can_be_a_factory(fresh: Registry) -> None:
     fresh.register("answer", 42)  # the registry builds by default; a value is kept as a value
     assert fresh.get("answer") == 42 and fresh.create("answer") == 42

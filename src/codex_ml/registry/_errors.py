@@ -143,7 +143,7 @@ class InterfaceError(RegistryError, TypeError):
         super().__init__(  # a value registered where a class or factory belongs
             f"{label.lower()} {name!r}{where} is the {cls_name} value {value!r:.60}: neither a {label.lower()} "
             f"class nor a factory, and it does not implement {methods}. Fix: register the {label.lower()} "
-            "class, or a function that builds one.")
+            f"class, or a function that builds one{' (or pass factory=True: calling it builds one)' if callable(value) else ''}.")
 
 
 class ToolSignatureError(RegistryError, TypeError):

@@ -112,14 +112,28 @@ def provenance_for(obj: Any, frame: _context.LoadFrame | None) -> Provenance:
 
 
 def factory_flag(reg: Any, name: str, obj: Any, factory: bool | None) -> bool:
-    """Whether ``create()`` calls ``obj``: only a callable can be a factory (docs/guides/registries.md)."""
-    if callable(obj):
-        return reg.default_factory if factory is None else bool(factory)
-    if factory:
+    """Whether ``create()`` calls ``obj`` (docs/guides/registries.md): a class or function builds,
+    as the registry does by default; any other object (a model, a tokenizer, even a callable one)
+    is the component itself unless ``factory=True`` says it builds."""
+    if factory is None:
+        return reg.default_factory and builds(obj)
+    if factory and not callable(obj):
         value = "" if reg.interface is not None else ", or pass factory=False to register the value itself"
         raise TypeError(f"{reg.label} {name!r} was registered with factory=True, but {type(obj).__name__} "
                         f"{obj!r} cannot be called. Fix: register a class or function{value}.")
-    return False
+    return bool(factory)
+
+
+def builds(obj: object) -> bool:
+    """A class, a function, a method or a ``functools.partial`` of one: what is called to build."""
+    import functools
+    import types
+
+    return isinstance(obj, (type, types.FunctionType, types.BuiltinFunctionType, types.MethodType,
+                            functools.partial)) or type(obj).__name__ in _COMPILED_FUNCTIONS
+
+
+_COMPILED_FUNCTIONS = ("cython_function_or_method", "fused_cython_function", "method_descriptor")
 
 
 def make_entry(name: str, obj: Any, provenance: Provenance, factory: bool, aliases: Sequence[str],
@@ -197,7 +211,7 @@ def check(reg: Any, entry: Entry) -> None:
     if reg.interface is not None:
         if isinstance(entry.obj, type):
             reg.interface.check_class(entry.obj, source=str(entry.provenance))
-        elif not callable(entry.obj):  # a ready-made component, e.g. a dataset object
+        elif not entry.factory and not builds(entry.obj):  # a ready-made component: a model, a dataset
             reg.interface.check_value(entry.name, entry.obj, source=str(entry.provenance))
     if reg.checks is not None:
         reg.checks.on_register(entry)

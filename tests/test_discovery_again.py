@@ -277,8 +277,9 @@ def test_asking_for_a_hooks_name_runs_it_and_says_what_it_registered(shadow_site
     with isolated(sys_path=[str(shadow_site)]), warnings.catch_warnings():
         warnings.simplefilter("ignore", PluginWarning)
         assert "override_ppl" in metric_registry.list()  # a factory's name until it is imported
-        with pytest.raises(UnknownComponentError, match=r"unknown metric 'override_ppl'. Did you mean 'ppl'\?"):
-            metric_registry["override_ppl"]
+        for _ in range(2):  # the second lookup (the hook does not run again) says it too
+            with pytest.raises(UnknownComponentError, match=r"unknown metric 'override_ppl'. Did you mean 'ppl'\?"):
+                metric_registry["override_ppl"]
         assert metric_registry.failures() == []
 
 

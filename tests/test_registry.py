@@ -234,6 +234,9 @@ def test_a_component_object_is_itself_even_when_it_can_be_called() -> None:
     with model_registry.snapshot():
         model_registry.register("instance", model)
         assert model_registry.create("instance") is model  # not called: it is the model
+        with pytest.raises(TypeError, match=r"^model 'instance' is a registered model object, not a factory, so "
+                                            r"it takes no arguments \(got dtype\)\. Fix: "):
+            model_registry.create("instance", dtype="float16")
         model_registry.register("partial", functools.partial(Model))
         assert isinstance(model_registry.create("partial"), Model)  # a partial builds
         with pytest.raises(TypeError, match=r"^model 'builder' .* does not implement forward\(\)\. Fix: .* "

@@ -125,6 +125,7 @@ def load(source: Source, entry: Entry, registry: Any) -> Any:
     except HookRegisteredOthers as done:  # the hook did its job: the name is absent, not broken
         from ._registering import unknown
 
+        source.registered_instead[normalise(entry.name)] = done.names  # said again at the next lookup
         raise unknown(registry, entry.name, done.names) from None
     except BaseException as exc:  # SystemExit too: a plugin never ends the app
         failure = source.record_failure(PluginFailure(source.kind, entry.name, entry.provenance, exc))

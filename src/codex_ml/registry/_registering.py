@@ -266,7 +266,12 @@ def build(reg: Any, name: str, kwargs: dict[str, Any]) -> Any:
     obj = reg[name]
     entry = _lookup.find(reg, name)
     if entry is None or not entry.factory:
-        if kwargs and callable(obj):
+        if kwargs and reg.interface is not None and not builds(obj):
+            raise TypeError(
+                f"{reg.label} {name!r} is a registered {reg.label} object, not a factory, so it takes no "
+                f"arguments (got {', '.join(sorted(kwargs))}). Fix: call create({name!r}) without them, or "
+                "register a class or function that builds it from them.")
+        if kwargs and callable(obj):  # a metric function, say: the arguments are bound, nothing is called
             import functools
 
             return functools.partial(obj, **kwargs)
@@ -285,6 +290,7 @@ def unknown(reg: Any, name: str, instead: Sequence[str] = ()) -> UnknownComponen
     from . import _search, _world
     from ._errors import UnknownComponentError
 
+    instead = instead or reg.source.registered_instead.get(normalise(name), ())
     close = [*dict.fromkeys(instead)] or _search.close_matches(name, reg._table.names())
     return UnknownComponentError(
         name, reg.label, searched=_world.searched_places(reg), close_matches=close,

@@ -89,6 +89,7 @@ class Source:
         self.hooks: list[_epindex.EPRecord] = []
         self.hooks_ran: set[_epindex.EPRecord] = set()
         self.failures: dict[str, PluginFailure] = {}
+        self.registered_instead: dict[str, list[str]] = {}  # a hook's own name -> what it registered
         self._report: DiscoveryReport | None = None
         self.seen_index: object = None
 

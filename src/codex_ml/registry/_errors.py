@@ -97,8 +97,8 @@ class RegistryCollisionError(RegistryError, ValueError):
         if strict:  # two plugins: kept-the-first is a warning, an error in strict mode
             super().__init__(
                 f"{kind} name {name!r} is registered by two plugins: {existing} (found first) and {new}; "
-                "strict mode (strict=True or CODEX_ML_PLUGINS_STRICT=1) refuses the collision. Fix: uninstall or disable "
-                "one of them (CODEX_ML_PLUGINS_DISABLE=<distribution>), or let one register another name.")
+                "strict mode (strict=True or CODEX_ML_PLUGINS_STRICT=1) refuses the collision. Fix: uninstall or "
+                "disable one of them (CODEX_ML_PLUGINS_DISABLE=<distribution>), or let one register another name.")
             return
         super().__init__(
             f"{kind} name {name!r} is already registered{taken} by {existing}; "
@@ -140,10 +140,12 @@ class InterfaceError(RegistryError, TypeError):
         if name is None:
             super().__init__(f"{label} class {cls_name}{where} must implement {methods} {noun}")
             return
+        kind = label.lower()
+        builder = " (or pass factory=True: calling it builds one)" if callable(value) else ""
         super().__init__(  # a value registered where a class or factory belongs
-            f"{label.lower()} {name!r}{where} is the {cls_name} value {value!r:.60}: neither a {label.lower()} "
-            f"class nor a factory, and it does not implement {methods}. Fix: register the {label.lower()} "
-            f"class, or a function that builds one{' (or pass factory=True: calling it builds one)' if callable(value) else ''}.")
+            f"{kind} {name!r}{where} is the {cls_name} value {value!r:.60}: neither a {kind} class nor a "
+            f"factory, and it does not implement {methods}. Fix: register the {kind} class, or a function "
+            f"that builds one{builder}.")
 
 
 class ToolSignatureError(RegistryError, TypeError):

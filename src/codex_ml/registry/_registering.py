@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import functools
+import types
+
 from . import _lookup
 from ._entry import Entry, Provenance, object_provenance
 from ._names import normalise, validate_name
@@ -70,7 +73,7 @@ def insert(reg: Any, entry: Entry, override: bool) -> None:
         outcome = place(table, entry, override, reg.label)
         reg.source.failures.pop(normalise(entry.name), None)
         reg._fast = {}  # after the table changed: see _lookup.access
-    reg.source.note(outcome, entry.name)
+    reg.source.note(outcome)
 
 
 def deprecate(reg: Any, old: str, new: str, message: str | None) -> None:
@@ -126,13 +129,10 @@ def factory_flag(reg: Any, name: str, obj: Any, factory: bool | None) -> bool:
 
 def builds(obj: object) -> bool:
     """A class, a function, a method or a ``functools.partial`` of one: what is called to build."""
-    import functools
-    import types
-
-    return isinstance(obj, (type, types.FunctionType, types.BuiltinFunctionType, types.MethodType,
-                            functools.partial)) or type(obj).__name__ in _COMPILED_FUNCTIONS
+    return isinstance(obj, _BUILDERS) or type(obj).__name__ in _COMPILED_FUNCTIONS
 
 
+_BUILDERS = (type, types.FunctionType, types.BuiltinFunctionType, types.MethodType, functools.partial)
 _COMPILED_FUNCTIONS = ("cython_function_or_method", "fused_cython_function", "method_descriptor")
 
 

@@ -30,6 +30,11 @@ class PluginFailure:
         return f"{self.name} ({self.provenance}): {self.cause}"
 
 
+def loaded_line(name: str, origin: str) -> str:
+    """A plugin in ``DiscoveryReport.loaded``: its name and its distribution (or plugin file)."""
+    return f"{name} ({origin or 'distribution unknown'})"
+
+
 class Collision(str):
     """Two plugins registered one name (the message, read by ``doctor``); its parts are attributes."""
 
@@ -50,13 +55,13 @@ class DiscoveryReport:
 
     def __init__(self, kind: str, loaded: list[str] | None = None, failed: list[PluginFailure] | None = None,
                  disabled: list[str] | None = None, shadowed: list[str] | None = None,
-                 collisions: list[str] | None = None) -> None:
+                 collisions: list[Collision] | None = None) -> None:
         self.kind = kind
         self.loaded: list[str] = list(loaded or ())
         self.failed: list[PluginFailure] = list(failed or ())
         self.disabled: list[str] = list(disabled or ())
         self.shadowed: list[str] = list(shadowed or ())
-        self.collisions: list[str] = list(collisions or ())
+        self.collisions: list[Collision] = list(collisions or ())
 
     def copy(self) -> DiscoveryReport:
         return DiscoveryReport(self.kind, self.loaded, self.failed, self.disabled, self.shadowed, self.collisions)

@@ -188,7 +188,7 @@ class Source:
         if key in table.entries or key in table.aliases:
             from ._precedence import place
 
-            self.note(place(table, entry, False, self.label), entry.name)  # a clash: precedence decides
+            self.note(place(table, entry, False, self.label))  # a clash: precedence decides
         else:
             table.entries[key] = entry  # the common case
 
@@ -217,7 +217,7 @@ class Source:
             raise self.load_error(failure) from failure.error
         return failure
 
-    def note(self, outcome: Outcome, name: str) -> None:
+    def note(self, outcome: Outcome) -> None:
         if not (outcome.shadowed or outcome.warn or outcome.collisions):
             return  # the common case: nothing to report
         from ._errors import RegistryCollisionError, warn_once
@@ -268,7 +268,7 @@ class Source:
             if failure is not None:
                 self.record_failure(failure)
             else:
-                self.report.loaded.append(f"{rec.name} ({rec.distribution or 'distribution unknown'})")
+                self.report.loaded.append(_report.loaded_line(rec.name, rec.distribution))
 
     def stale(self) -> bool:
         """Auto-refresh: the installed distributions or the plugin files changed."""

@@ -113,8 +113,7 @@ def _strict_error(reg: Any, report: DiscoveryReport) -> Exception:
 
     if not report.failed:
         clash = report.collisions[0]
-        name, existing, new = (getattr(clash, a, "") for a in ("name", "existing", "new"))
-        return RegistryCollisionError(name or clash, reg.label, existing, new, strict=True)
+        return RegistryCollisionError(clash.name, reg.label, clash.existing, clash.new, strict=True)
     first, others = report.failed[0], [str(f) for f in report.failed[1:]] + report.collisions
     more = f" (and {len(others)} more: {'; '.join(others)})" if others else ""
     error = RegistryLoadError(first.name, reg.label, str(first.provenance), first.cause + more)
@@ -204,11 +203,9 @@ def _try_load(reg: Any, entry: Any) -> None:
         return  # recorded as failed
     except UnknownComponentError:
         pass  # a hook behind a factory's name: it ran and registered other names (or was shadowed)
-    reg.source.report.loaded.append(f"{entry.name} ({_origin(entry.provenance)})")
+    from ._report import loaded_line
 
-
-def _origin(provenance: Any) -> str:
-    return str(provenance.distribution or provenance.file or "distribution unknown")
+    reg.source.report.loaded.append(loaded_line(entry.name, entry.provenance.distribution or entry.provenance.file))
 
 
 # ------------------------------------------------------------------ refresh

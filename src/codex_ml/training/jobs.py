@@ -23,7 +23,7 @@ from codex_ml.training.confignames import canonical_names
 from codex_ml.training.data import TokenSplits, make_splits
 from codex_ml.training.errors import TrainingConfigError
 from codex_ml.training.parts import Parts, Training
-from codex_ml.training.runplan import drop_empty, plan_run
+from codex_ml.training.runplan import drop_empty, give_up, plan_run
 from codex_ml.training.scoring import check_kinds
 from codex_ml.training.settings import TrainerChoice, TrainSettings, merge_settings, split_training
 
@@ -196,9 +196,10 @@ def train(cfg: Any, run_dir: Path | None = None, overrides: Sequence[str] = ()) 
         return summary
     finally:
         if plan is not None:
-            plan.lock.release(drop_if_empty=failed)
             if failed:
-                drop_empty(plan.path, training.settings.output_dir)
+                give_up(plan.lock, training.settings.output_dir)
+            else:
+                plan.lock.release()
 
 
 def _train_parts(parts: Parts) -> dict[str, Any]:

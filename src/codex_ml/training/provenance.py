@@ -119,14 +119,14 @@ def record(cfg: dict[str, Any]) -> dict[str, Any]:
             "components": components(cfg), "artefacts": artefacts}
 
 
-def pin_artefacts(cfg: dict[str, Any], recorded: dict[str, Any], *, present_only: bool = False) -> None:
+def pin_artefacts(cfg: dict[str, Any], recorded: dict[str, Any]) -> None:
     """Point ``cfg`` at the files the run recorded (not wherever the environment points today).
 
-    ``present_only``: a recorded file that is gone (the project moved) is left to the usual
-    search instead, as it was found at training time.
+    A recorded file that is gone (the project moved) is left to the usual search instead, as
+    it was found at training time.
     """
     for section, art in (recorded.get("artefacts") or {}).items():
-        if present_only and not os.path.exists(art["path"]):
+        if not os.path.exists(art["path"]):
             continue
         part = cfg.setdefault(section, {})
         part[str(art["key"]).split(".", 1)[1]] = art["path"]

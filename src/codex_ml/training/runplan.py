@@ -290,7 +290,8 @@ def _lock_stamped(path: Path, base: Path) -> RunLock:
         path = _unique(base)
 
 
-def _give_up(lock: RunLock, output_dir: str | None) -> None:
+def give_up(lock: RunLock, output_dir: str | None) -> None:
+    """Unlock a run that failed before writing, leaving no empty folder it made."""
     lock.release(drop_if_empty=True)
     drop_empty(lock.path, output_dir)
 
@@ -332,5 +333,5 @@ def plan_run(cfg: dict[str, Any], run_dir: Path | None, settings: TrainSettings)
                 "another training.run_name (or none, for a timestamped folder).")
         return Plan(path, False, cfg, lock, restart=resume and (path / METRICS).exists(), notes=notes)
     except BaseException:
-        _give_up(lock, settings.output_dir)
+        give_up(lock, settings.output_dir)
         raise

@@ -106,7 +106,7 @@ def trained_config(run_dir: Path, recorded: dict[str, Any] | None = None) -> dic
     from codex_ml.training.rundir import read_config
 
     cfg = read_config(run_dir)
-    pin_artefacts(cfg, read_provenance(run_dir) if recorded is None else recorded, present_only=True)
+    pin_artefacts(cfg, read_provenance(run_dir) if recorded is None else recorded)
     return cfg
 
 

@@ -96,6 +96,8 @@ def test_explain_absent_name_says_where_it_looked_and_what_is_close(tmp_path: Pa
     assert data["found"] is False and data["exit_code"] == 1
     assert {"kind": "tokenizers", "name": "offline:tiny-vocab"} in data["close_matches"]
     assert "entry-point group 'codex_ml.tokenizers' on sys.path" in data["searched"]["tokenizers"]
+    typo = parsed(codex_ml("explain", "offline:tiny-vocb", "--json", cwd=tmp_path))["close_matches"]
+    assert typo[0] == {"kind": "tokenizers", "name": "offline:tiny-vocab"} and len(typo) == 3  # best of all first
 
 
 def test_explain_absent_name_names_the_broken_plugin(tmp_path: Path) -> None:
@@ -135,12 +137,12 @@ def test_search_ranks_across_registries(tmp_path: Path) -> None:
     assert plain.returncode == 0 and "exact_match" in plain.stdout and "f1" in plain.stdout
 
 
-def test_search_without_hits_exits_1(tmp_path: Path) -> None:
+def test_search_without_hits_exits_1_with_the_message_on_stderr(tmp_path: Path) -> None:
     proc = codex_ml("search", "zzqqxx", cwd=tmp_path)
-    assert proc.returncode == 1
-    assert "no component matches 'zzqqxx'" in proc.stdout
+    assert proc.returncode == 1 and proc.stdout == ""
+    assert proc.stderr.startswith("error: no component matches 'zzqqxx'. Fix: try a shorter or different word")
     data = parsed(codex_ml("search", "zzqqxx", "--json", cwd=tmp_path))
-    assert data["count"] == 0 and data["results"] == []
+    assert (data["count"], data["results"], data["exit_code"]) == (0, [], 1)
 
 
 # ------------------------------------------------------------------- doctor

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from _support import make_package, pip_install
 from test_cli_app_support import (
     HEAVY,
     KINDS,
@@ -116,8 +117,8 @@ def test_ls_and_search_take_tags_too(tmp_path: Path) -> None:
     assert {r["name"] for r in hits["results"]} >= {"gpt2-offline", "tinyllama-offline"}
     assert all({"causal-lm", "offline"} <= set(r["tags"]) for r in hits["results"])
     none = codex_ml("search", "gpt", "--tag", "no-such-tag", cwd=tmp_path)
-    assert none.returncode == 1
-    assert none.stdout.startswith("no component matches 'gpt' tagged no-such-tag. Fix: try a shorter or "
+    assert none.returncode == 1 and none.stdout == ""
+    assert none.stderr.startswith("error: no component matches 'gpt' tagged no-such-tag. Fix: try a shorter or "
                                   "different word or fewer tags;")
 
 
@@ -228,6 +229,54 @@ def test_user_defined_kind_from_a_plugin_file(tmp_path: Path) -> None:
     assert cosine["file"] == str(folder / "schedulers.py") and cosine["loaded"] is True
     plain = plugins_cli("list", "scheduler", cwd=tmp_path, env=env).stdout
     assert "plugin file myplugins/schedulers.py" in plain
+
+
+@pytest.fixture(scope="module")
+def bundle_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A real distribution whose ``codex_ml.plugins`` bundle defines a kind of its own."""
+    root = tmp_path_factory.mktemp("bundle")
+    project = make_package(root, "sched-bundle", {
+        "codex_ml.plugins": {"sched": "sched_bundle"},
+        "codex_ml.schedulers": {"cosine": "sched_impl:cosine"},
+    }, {"sched_bundle.py": """
+        from codex_ml.registry import Registry
+
+        schedulers = Registry("schedulers", entry_point_group="codex_ml.schedulers")
+        """, "sched_impl.py": """
+        def cosine(**kw):
+            \"\"\"Cosine decay of the learning rate.\"\"\"
+            return kw
+        """})
+    return pip_install(project, root / "site")
+
+
+def test_a_kind_defined_by_a_bundle_is_found_by_every_command(bundle_site: Path, tmp_path: Path) -> None:
+    env = with_path(clean_env(), bundle_site)
+    plain = codex_ml("ls", cwd=tmp_path, env=env)
+    listed = parsed(codex_ml("ls", "--json", cwd=tmp_path, env=env))
+    assert "schedulers" not in {r["kind"] for r in listed["registries"]}  # listing imports no plugin
+    assert [b["name"] for b in listed["bundles_not_run"]] == ["sched"]
+    assert "1 bundle plugin(s) not run yet" in plain.stdout and "sched = sched_bundle (sched-bundle 0.1.0)" in plain.stdout
+    kinds = {r["kind"]: r["names"] for r in parsed(codex_ml("ls", "--resolve", "--json", cwd=tmp_path,
+                                                             env=env))["registries"]}
+    assert kinds["schedulers"] == ["cosine"]
+    hits = parsed(codex_ml("search", "cosine", "--json", cwd=tmp_path, env=env))["results"]
+    assert [(h["kind"], h["name"]) for h in hits] == [("schedulers", "cosine")]
+    found = parsed(codex_ml("explain", "cosine", "--no-load", "--json", cwd=tmp_path, env=env))
+    assert [m["kind"] for m in found["matches"]] == ["schedulers"]
+    doctor = parsed(codex_ml("doctor", "--json", cwd=tmp_path, env=env))
+    assert "schedulers" in {r["kind"] for r in doctor["registries"]}
+    proc = codex_ml("docs", "build", "--resolve", "--out", "md", cwd=tmp_path, env=env)
+    assert proc.returncode == 0, proc.stderr
+    assert "cosine" in (tmp_path / "md" / "schedulers.md").read_text()
+
+
+@pytest.mark.parametrize("kind", ["pipelines", "agents", "pipeline"])
+def test_an_empty_built_in_kind_lists_as_empty(kind: str, tmp_path: Path) -> None:
+    proc = codex_ml("list", kind, "--json", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    data = parsed(proc)
+    assert (data["kind"], data["entries"]) == (kind.rstrip("s") + "s", [])
 
 
 def test_broken_plugin_file_is_reported_by_list(tmp_path: Path) -> None:

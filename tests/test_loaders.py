@@ -97,7 +97,10 @@ def test_registry_disable_skips_factories(
     reload_settings()  # the environment is read once per process (docs/guides/registries.md)
     assert type(load_model_and_tokenizer("ckpt/gpt2")[0]).__name__ == "GPT2LMHeadModel"
     assert type(load_model_with_optional_lora("ckpt/gpt2")).__name__ == "GPT2LMHeadModel"
-    with pytest.raises(FileNotFoundError, match="'minilm' is not a registered model"):
+    with pytest.raises(FileNotFoundError, match=r"model 'minilm' is registered, but CODEX_MODEL_REGISTRY_DISABLE=1 "
+                       r"bypasses registered models, and it is neither a local checkpoint folder \(looked for "
+                       r"\S+minilm\) nor in the local Hugging Face cache; codex_ml never downloads\. Fix: unset "
+                       r"CODEX_MODEL_REGISTRY_DISABLE"):
         load_model_and_tokenizer("minilm")  # the registry is off, and it is no folder
 
 

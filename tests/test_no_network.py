@@ -195,6 +195,42 @@ def test_loading_every_catalogue_entry_opens_no_connection(tmp_path: Path) -> No
         assert entry in out["loaded"]  # type: ignore[operator]
 
 
+def test_loaders_stay_offline_when_transformers_was_imported_first(tmp_path: Path) -> None:
+    """huggingface_hub reads its offline flag at import: a program that imported transformers (or peft)
+    before asking codex_ml for a model, with no HF_* flag set, must still make no connection."""
+    pytest.importorskip("transformers")
+    pytest.importorskip("peft")
+    env = env_with(HF_HOME=str(tmp_path / "hf-home"))  # an empty cache: nothing cached to fall back on
+    for flag in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "HF_DATASETS_OFFLINE"):
+        env.pop(flag, None)
+    code = textwrap.dedent(AUDIT + """
+    import transformers, peft
+    from codex_ml.modeling.codex_model_loader import load_model_with_optional_lora
+    from codex_ml.registry import get_tokenizer
+    from codex_ml.utils.modeling import load_model_and_tokenizer
+    outcomes = []
+    for call in (lambda: load_model_and_tokenizer("gpt2"),
+                 lambda: get_tokenizer("hf", name_or_path="gpt2"),
+                 lambda: load_model_with_optional_lora("minilm", lora_enabled=True),
+                 lambda: load_model_and_tokenizer("small-local-model")):
+        try:
+            call()
+            outcomes.append("loaded")
+        except FileNotFoundError as exc:
+            outcomes.append("FileNotFoundError: " + str(exc)[:60])
+    print(json.dumps({"events": events, "outcomes": outcomes}))
+    """)
+    log = tmp_path / "strace.log"
+    proc = subprocess.run([*strace_prefix(log), sys.executable, "-c", code], env=env, cwd=tmp_path,
+                          capture_output=True, text=True, timeout=300, check=False)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    out = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert out["events"] == [], out["events"][:3]
+    assert inet_syscalls(log) == []
+    assert [o.split(":")[0] for o in out["outcomes"]] == ["FileNotFoundError", "FileNotFoundError", "loaded",
+                                                          "FileNotFoundError"], out["outcomes"]
+
+
 def test_a_subprocess_started_without_the_guard_would_be_caught_by_this_suite() -> None:
     """The guard is loaded from PYTHONPATH: a test helper that drops it must not go unnoticed."""
     env = env_with()

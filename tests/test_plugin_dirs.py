@@ -127,3 +127,32 @@ def test_auto_refresh_notices_changed_plugin_file(tree: Path, tmp_path: Path) ->
         print(json.dumps([first, second]))
     """, env=env_with(CODEX_ML_PLUGIN_PATH=str(tree), CODEX_ML_REGISTRY_AUTO_REFRESH="1"), cwd=tmp_path)
     assert out == ["ddpm", "ddpm-v2"]
+
+
+def test_a_missing_plugin_folder_is_reported_not_ignored(tree: Path, tmp_path: Path) -> None:
+    """In-process (isolated world): a typo in CODEX_ML_PLUGIN_PATH warns and is in the report;
+    a missing folder passed to discover_plugins is an error before anything is imported."""
+    from codex_ml.registry import PluginWarning, discover_plugins, model_registry, plugin_dir_report
+    from codex_ml.registry.testing import isolated
+
+    missing, a_file = tmp_path / "plugns", tmp_path / "notes.txt"
+    a_file.write_text("not a folder")
+    with isolated(env={"CODEX_ML_PLUGIN_PATH": os.pathsep.join(map(str, (tree, missing, a_file)))}):
+        with pytest.warns(PluginWarning, match=r"Plugin folder \S*plugns does not exist: nothing is imported "
+                                               r"from it\. Fix: create it, or correct CODEX_ML_PLUGIN_PATH"):
+            assert "ddpm" in model_registry.list()  # the folder that exists still loads
+        assert plugin_dir_report().missing == {str(missing): "does not exist", str(a_file): "is a file, not a folder"}
+        with pytest.raises(FileNotFoundError, match=r"plugin folder '\S*plugns' does not exist \(given to "
+                                                    r"discover_plugins\); nothing was imported\. Fix: create it"):
+            discover_plugins(paths=[tree, missing], force=True)
+        assert plugin_dir_report().missing != {}  # the failed call changed nothing
+
+
+def test_doctor_names_a_missing_plugin_folder(tmp_path: Path) -> None:
+    from test_cli_app_support import clean_env, codex_ml, parsed
+
+    proc = codex_ml("doctor", "--json", "--timeout", "0", cwd=tmp_path,
+                    env=clean_env(CODEX_ML_PLUGIN_PATH=str(tmp_path / "plugns")))
+    data = parsed(proc)
+    assert proc.returncode == 1 and data["ok"] is False
+    assert data["plugin_files"]["missing"] == [{"path": "plugns", "reason": "does not exist"}]  # shown relative

@@ -377,17 +377,54 @@ def test_seed_001_toy_tokenizer() -> None:
 
 def test_user_defined_kind_joins_the_registry_of_registries() -> None:
     from codex_ml.registry import registries
+    from codex_ml.registry.testing import isolated
 
-    schedulers = Registry("schedulers_test", entry_point_group="codex_ml.schedulers_test")
-    try:
+    with isolated():
+        schedulers = Registry("schedulers_test", entry_point_group="codex_ml.schedulers_test")
         assert registries.get("schedulers_test") is schedulers
-        private = Registry("models")  # a test's own "models" never hides the real one
-        assert registries.get("models") is model_registry and private is not model_registry
-    finally:
-        registries.unregister("schedulers_test")
+        again = Registry("schedulers_test")  # the same file again (a re-import): replaces
+        assert registries.get("schedulers_test") is again
+        with pytest.raises(RegistryCollisionError, match=r"registry name 'schedulers_test' is already registered "
+                           r"by codex_ml\.registry\._registry:Registry \(\S+test_registry\.py:\d+\); refusing a "
+                           r"different object from elsewhere\.py:1\. Fix: use that registry"):
+            exec(compile("Registry('schedulers_test')", "elsewhere.py", "exec"), {"Registry": Registry})  # noqa: S102
+        assert registries.get("schedulers_test") is again
+    assert "schedulers_test" not in registries
+
+
+def test_a_registry_of_a_built_in_kind_is_refused_unless_private() -> None:
+    from codex_ml.registry import registries
+
+    with pytest.raises(RegistryCollisionError, match=r"registry name 'models' is already registered by built-in "
+                       r"codex_ml\.registry\._kinds:models; refusing a different object from \S+test_registry\.py:"
+                       r"\d+\. Fix: use that registry \(registries\['models'\]\), give yours another kind, or pass "
+                       r"publish=False for a private registry"):
+        Registry("models")
+    private = Registry("models", publish=False)  # a test's own "models" never hides the real one
+    assert registries.get("models") is model_registry and private is not model_registry
 
 
 @pytest.mark.parametrize("kind", [5, None, "", "  "])
 def test_a_registry_kind_that_is_not_a_name_is_a_type_error(kind: object) -> None:
     with pytest.raises(TypeError, match=r"a registry's kind must be a non-empty str \(e\.g\. Registry\('schedulers'\)\)"):
         Registry(kind, publish=False)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(("typed", "suggested"), [
+    ("gpt2", ["gpt2-offline"]),                                   # the start of a name
+    ("tiny-vocab", ["offline:tiny-vocab"]),                       # the name without its namespace
+    ("offline:tiny-vocb", ["offline:tiny-vocab", "offline:tiny-corpus", "offline:tiny-sequence"]),  # closest first
+    ("GPT2_OFLINE", ["gpt2-offline"]),                            # case, '-' and '_' alike
+    ("zz", []),
+])
+def test_did_you_mean_puts_the_best_suggestion_first(typed: str, suggested: list[str]) -> None:
+    from codex_ml.registry._search import close_matches
+
+    names = ["gpt2-offline", "offline:tiny-vocab", "offline:tiny-corpus", "offline:tiny-sequence", "minilm"]
+    assert close_matches(typed, names) == suggested
+
+
+def test_a_lookup_miss_suggests_a_name_it_is_the_start_of(fresh: Registry[object]) -> None:
+    fresh.register("gpt2-offline", object(), factory=False)
+    with pytest.raises(UnknownComponentError, match=r"unknown widget 'gpt2'\. Did you mean 'gpt2-offline'\?"):
+        fresh["gpt2"]

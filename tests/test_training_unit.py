@@ -35,6 +35,7 @@ class BigramLM(torch.nn.Module):
 
     def __init__(self, vocab_size: int = 259, **_: Any) -> None:
         super().__init__()
+        self.vocab_size = vocab_size  # how the training loop learns the model's number of ids
         self.table = torch.nn.Embedding(vocab_size, vocab_size)
 
     def forward(self, input_ids: torch.Tensor) -> torch.Tensor:
@@ -339,3 +340,42 @@ def test_evaluation_files_sort_in_the_order_they_were_written(tmp_path: Path, mo
         written.append(path.name)
         time.sleep(0.0001)
     assert sorted(written) == written and len(set(written)) == 12
+
+
+class FavoursTheLastId(BigramLM):
+    """A model whose best next token is always its last id, one the byte tokenizer cannot decode."""
+
+    def forward(self, input_ids: torch.Tensor) -> torch.Tensor:
+        logits = super().forward(input_ids)
+        return logits + torch.nn.functional.one_hot(torch.tensor(logits.shape[-1] - 1), logits.shape[-1]) * 100.0
+
+
+def test_a_model_with_fewer_ids_than_the_tokenizer_is_refused_before_training(tmp_path: Path, bigram: Any) -> None:
+    cfg = tiny_cfg(tmp_path)
+    cfg["model"]["vocab_size"] = 100
+    with pytest.raises(TrainingConfigError, match=r"model 'test-bigram' has 100 token ids and tokenizer "
+                       r"'offline:bytes' 259: the tokenizer's ids from 100 up would index past the model's "
+                       r"embedding\. Fix: use the model's own tokenizer"):
+        train(cfg)
+    assert not (tmp_path / "runs").exists()
+
+
+def test_a_model_with_more_ids_than_the_tokenizer_warns_and_samples_only_ids_it_can_decode(tmp_path: Path) -> None:
+    from codex_ml.training.errors import VocabularyWarning
+
+    cfg = tiny_cfg(tmp_path, max_steps=1)
+    cfg["model"] = {"name": "test-favours-last", "vocab_size": 300, "path": None, "kwargs": {}}
+    with model_registry.snapshot():
+        model_registry.register("test-favours-last", FavoursTheLastId)
+        with pytest.warns(VocabularyWarning, match=r"model 'test-favours-last' has 300 token ids and tokenizer "
+                          r"'offline:bytes' 259: the model's other 41 ids are never trained and never sampled"):
+            summary = train(cfg)
+    assert summary["evaluation"]["samples"]  # decoded: the sampler never picked id 299
+
+
+def test_generate_picks_only_ids_the_tokenizer_can_decode() -> None:
+    from codex_ml.training.generate import Sampling, generate
+
+    model = FavoursTheLastId(vocab_size=300)
+    texts = generate(model, ByteTokenizer(), ["ab", "c"], Sampling(max_new_tokens=5))  # id 299 would not decode
+    assert len(texts) == 2 and all(isinstance(t, str) for t in texts)

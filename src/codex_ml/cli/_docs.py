@@ -91,11 +91,14 @@ def build(out: str | os.PathLike[str], fmt: str = "md", guides: str | None = Non
     if guides is not None:  # never ignored unsaid: only the site has guide pages
         raise UsageProblem(f"--guides {guides}: only the html site includes the guides. Fix: add "
                            "--format html, or drop --guides for the Markdown tables.")
-    return build_markdown(out)
+    return build_markdown(out, resolve)
 
 
-def build_markdown(out: str | os.PathLike[str]) -> list[Path]:
-    """Write ``index.md`` and one page per registry into ``out``; return the paths."""
+def build_markdown(out: str | os.PathLike[str], resolve: bool = False) -> list[Path]:
+    """Write ``index.md`` and one page per registry into ``out``; return the paths.
+
+    ``resolve=True`` runs hook and bundle plugins first: what they register is documented too.
+    """
     out_dir = Path(out)
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
@@ -103,8 +106,8 @@ def build_markdown(out: str | os.PathLike[str]) -> list[Path]:
         raise CliError(f"cannot create the docs folder {out_dir}: {exc.strerror or exc}. "
                        "Fix: pass a writable folder with --out.") from None
     written, rows = [], []
-    for reg in every_registry():
-        entries = [entry_info(reg, n) for n in reg.list()]
+    for reg in every_registry(bundles=resolve):
+        entries = [entry_info(reg, n) for n in reg.list(resolve=resolve)]
         rows.append((reg.kind, reg.entry_point_group, len(entries)))
         written.append(_write(out_dir / page_name(reg.kind),
                               registry_page(reg.kind, reg.label, reg.entry_point_group, entries)))

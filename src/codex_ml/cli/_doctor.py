@@ -37,7 +37,7 @@ def doctor_data(load_all: bool = False, timeout: float = DEFAULT_TIMEOUT) -> dic
     errors: list[str] = []
     stuck, stuck_files = probe_plugins(timeout) if timeout > 0 else ([], {})
     with skipping(stuck), skipping_files(stuck_files):
-        regs = every_registry()
+        regs = every_registry(bundles=True)  # a bundle may define a kind: run them before the list is taken
         for reg in regs:
             _discover(reg, errors)
             if load_all:
@@ -45,7 +45,8 @@ def doctor_data(load_all: bool = False, timeout: float = DEFAULT_TIMEOUT) -> dic
     failures = all_failures(regs) + [failure_info(f) for f in stuck]
     files = plugin_files()
     collisions = [{"kind": r.kind, "message": m} for r in regs for m in r.report().collisions]
-    problems = len(failures) + len(collisions) + len(files["failed"]) + len(files["refused"]) + len(errors)
+    problems = (len(failures) + len(collisions) + len(errors)
+                + sum(len(files[k]) for k in ("failed", "refused", "missing")))
     return {
         "ok": problems == 0, "problems": problems, "loaded_all": load_all,
         "registries": [_registry_row(r) for r in regs], "failures": failures,

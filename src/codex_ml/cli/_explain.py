@@ -14,6 +14,20 @@ from ._kinds import NotFound, every_registry, lookup_kind, resolve_kind
 def explain_data(name: str, kind: str | None = None, load: bool = True) -> dict[str, Any]:
     """Matches of ``name`` in every registry (or one kind); raises NotFound with the details."""
     regs = [resolve_kind(kind)] if kind else every_registry()
+    matches, misses = _look_up(regs, name, load)
+    if not matches and not kind:  # a miss runs the bundles: they may register the name, or define its kind
+        matches, misses = _look_up(every_registry(bundles=True), name, load)
+    if matches:
+        return {"name": name, "found": True, "matches": matches}
+    as_kind = None if kind else lookup_kind(name)
+    if as_kind is not None:
+        return {"name": name, "found": True, "matches": [], "registry": registry_info(as_kind)}
+    raise not_found(name, misses)
+
+
+def _look_up(regs: list[Registry[Any]], name: str, load: bool
+             ) -> tuple[list[dict[str, Any]], list[tuple[Registry[Any], UnknownComponentError]]]:
+    """What each registry knows of ``name``: matches, and the misses with their errors."""
     matches: list[dict[str, Any]] = []
     misses: list[tuple[Registry[Any], UnknownComponentError]] = []
     for reg in regs:
@@ -26,12 +40,7 @@ def explain_data(name: str, kind: str | None = None, load: bool = True) -> dict[
             matches.append(_broken_hook(reg, name, exc))
             continue
         matches.append(match_info(reg, entry.name, load))
-    if matches:
-        return {"name": name, "found": True, "matches": matches}
-    as_kind = None if kind else lookup_kind(name)
-    if as_kind is not None:
-        return {"name": name, "found": True, "matches": [], "registry": registry_info(as_kind)}
-    raise not_found(name, misses)
+    return matches, misses
 
 
 def match_info(reg: Registry[Any], name: str, load: bool) -> dict[str, Any]:
@@ -116,7 +125,12 @@ def registry_info(reg: Registry[Any]) -> dict[str, Any]:
 
 # -------------------------------------------------------------- not found
 def not_found(name: str, misses: list[tuple[Registry[Any], UnknownComponentError]]) -> NotFound:
+    from codex_ml.registry._names import normalise
+    from codex_ml.registry._search import suggestion_score
+
     close = [{"kind": reg.kind, "name": m} for reg, exc in misses for m in exc.close_matches]
+    close.sort(key=lambda c: -suggestion_score(normalise(name), normalise(c["name"])))
+    close = close[:3]  # the best three of every registry's, as one registry suggests
     failures = all_failures([reg for reg, _ in misses])
     data = {"name": name, "found": False, "close_matches": close,
             "searched": {reg.kind: exc.searched for reg, exc in misses},

@@ -55,12 +55,20 @@ def lookup_kind(text: str) -> Registry[Any] | None:
     key = _key(text)
     key = KIND_ALIASES.get(key, key)
     by_key = kind_map()
-    return by_key.get(key) or by_key.get(key + "s")
+    found = by_key.get(key)  # not `or`: an empty registry has len() 0 and is falsy
+    return found if found is not None else by_key.get(key + "s")
 
 
-def every_registry() -> list[Registry[Any]]:
-    """All registries, after plugin folders ran (a plugin file may define a kind)."""
-    registries.list()  # auto-discovery of plugin folders, as any first access does
+def every_registry(bundles: bool = False) -> list[Registry[Any]]:
+    """All registries, after plugin folders ran (a plugin file may define a kind).
+
+    ``bundles=True`` first runs the ``codex_ml.plugins`` bundles too, which
+    imports them: a bundle may define a kind of its own as well.
+    """
+    if bundles:
+        _run_bundles()
+    else:
+        registries.list()  # auto-discovery of plugin folders, as any first access does
     return all_registries()
 
 

@@ -32,7 +32,7 @@ def slug(text: str) -> str:
 def collect(resolve: bool = False) -> dict[str, Any]:
     """Every registry with its entries, the providers, broken plugins and graphs."""
     with not_strict():
-        regs = every_registry()
+        regs = every_registry(bundles=resolve)
         if resolve:
             for reg in regs:
                 reg.list(resolve=True)

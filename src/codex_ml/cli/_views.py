@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ._inspect import files_label
+from ._inspect import files_label, tagged
 from ._render import Block, Table, Text
 
 TYPE_CHECKING = False  # importing typing costs milliseconds on the listing path
@@ -48,13 +48,16 @@ def missing_files_blocks(entries: list[dict[str, Any]]) -> list[Block]:
 
 
 def hook_blocks(hooks: list[dict[str, Any]]) -> list[Block]:
-    pending = [h for h in hooks if h["state"] == "not run"]
-    if not pending:
+    return not_run_blocks([h for h in hooks if h["state"] == "not run"], "hook plugin(s) not run yet (they "
+                          "register their components when run: use --resolve, `codex-ml doctor`, or ask for a name):")
+
+
+def not_run_blocks(hooks: list[dict[str, Any]], what: str) -> list[Block]:
+    """``N <what>`` and one line per hook or bundle that has not run."""
+    if not hooks:
         return []
-    lines = [f"  {h['name']} = {h['target']} ({h['distribution']} {h['dist_version']})" for h in pending]
-    return [Text(f"{len(pending)} hook plugin(s) not run yet (they register their components when "
-                 "run: use --resolve, `codex-ml doctor`, or ask for a name):", "dim"),
-            *(Text(line, "dim") for line in lines)]
+    lines = [f"  {h['name']} = {h['target']} ({h['distribution']} {h['dist_version']})" for h in hooks]
+    return [Text(f"{len(hooks)} {what}", "dim"), *(Text(line, "dim") for line in lines)]
 
 
 def failure_blocks(failures: list[dict[str, Any]], files: dict[str, Any]) -> list[Block]:
@@ -62,6 +65,7 @@ def failure_blocks(failures: list[dict[str, Any]], files: dict[str, Any]) -> lis
                         for f in failures]
     out += [Text(f"broken plugin file {f['path']}: {f['cause']}", "red") for f in files["failed"]]
     out += [Text(f"refused plugin file {f['path']}: {f['reason']}", "red") for f in files["refused"]]
+    out += [Text(f"missing plugin folder {f['path']}: it {f['reason']}", "red") for f in files["missing"]]
     if out:
         out.append(Text("Run `codex-ml doctor` for the causes of every broken plugin.", "dim"))
     return out
@@ -73,21 +77,18 @@ def ls_blocks(data: dict[str, Any]) -> list[Block]:
             for r in data["registries"]]
     title = f"{len(rows)} registries, {data['total']} components{tagged(data.get('tags'))}"
     return [Table(title, ["kind", "entry-point group", "count", "names"], rows),
-            *failure_blocks([], data["plugin_files"])]
+            *bundle_blocks(data.get("bundles_not_run", [])), *failure_blocks([], data["plugin_files"])]
+
+
+def bundle_blocks(bundles: list[dict[str, Any]]) -> list[Block]:
+    return not_run_blocks(bundles, "bundle plugin(s) not run yet (a kind one defines is listed once it "
+                          "ran: use --resolve or `codex-ml doctor`):")
 
 
 def search_blocks(data: dict[str, Any]) -> list[Block]:
     rows = [[r["kind"], r["name"], r["source_label"], r.get("description") or ""] for r in data["results"]]
     where = f"{data['query']!r}{tagged(data.get('tags'))}"
-    if not rows:
-        return [Text(f"no component matches {where}. Fix: try a shorter or different word"
-                     f"{' or fewer tags' if data.get('tags') else ''}; `codex-ml ls` shows every registered name.")]
     return [Table(f"{data['count']} match(es) for {where}", ["kind", "name", "source", "description"], rows)]
-
-
-def tagged(tags: list[str] | None) -> str:
-    """`` tagged a, b`` for a title, or nothing without tags."""
-    return f" tagged {', '.join(tags)}" if tags else ""
 
 
 # ----------------------------------------------------------------- explain
@@ -159,6 +160,8 @@ def doctor_blocks(data: dict[str, Any]) -> list[Block]:
     files = data["plugin_files"]
     out += [Text(f"FAILED plugin file {f['path']}: {f['cause']}", "red") for f in files["failed"]]
     out += [Text(f"REFUSED plugin file {f['path']}: {f['reason']}", "red") for f in files["refused"]]
+    out += [Text(f"MISSING plugin folder {f['path']}: it {f['reason']}. Fix: create it, or correct "
+                 "CODEX_ML_PLUGIN_PATH.", "red") for f in files["missing"]]
     out += [Text(f"COLLISION {c['kind']}: {c['message']}", "red") for c in data["collisions"]]
     out += [Text(f"ERROR {e}", "red") for e in data["errors"]]
     out += [Text(f"shadowed {s['kind']}: {s['message']}", "dim") for s in data["shadowed"]]

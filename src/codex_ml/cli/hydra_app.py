@@ -266,16 +266,15 @@ def hydra_session(command: str) -> Iterator[None]:
 
 @contextmanager
 def config_warnings(command: str) -> Iterator[None]:
-    """An old config key's warning as one line, ``codex-ml train: warning: ...``; others as Python prints them."""
+    """codex_ml's own warnings (an old config key, a broken plugin, a bad setting) as one line,
+    ``codex-ml train: warning: ...``; others as Python prints them."""
     import warnings
-
-    from codex_ml.training.errors import DeprecatedConfigKey
 
     with warnings.catch_warnings():
         shown = warnings.showwarning
 
         def show(message: Any, category: type[Warning], *args: Any, **kwargs: Any) -> None:
-            if issubclass(category, DeprecatedConfigKey):
+            if category.__module__.partition(".")[0] == "codex_ml":
                 print(f"codex-ml {command}: warning: {message}", file=sys.stderr, flush=True)
             else:
                 shown(message, category, *args, **kwargs)

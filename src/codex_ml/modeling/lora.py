@@ -80,6 +80,9 @@ def default_target_modules(model: Any) -> list[str]:
 
 def apply_lora(model: Any, lora: Any) -> Any:
     """Wrap ``model`` with LoRA adapters (peft); only the adapters stay trainable."""
+    from codex_ml.tokenizers.hf import force_offline
+
+    force_offline()  # peft imports transformers and huggingface_hub
     from peft import LoraConfig, get_peft_model
 
     if isinstance(lora, LoraConfig):

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from ._entry import BUILTIN
+from ._entry import caller_location
+from ._errors import RegistryCollisionError
 from ._names import normalise
 from ._registry import Registry
 
@@ -14,16 +15,26 @@ registries: Registry[Registry[Any]] = Registry("registries", factory=False, labe
 
 
 def publish(reg: Registry[Any]) -> None:
-    """Every Registry() shows up in ``registries`` (the CLI and docs read it).
+    """Every Registry() shows up in ``registries`` (the CLI and docs read it): one per kind.
 
-    A registry built for a test under a built-in kind's name stays private, so
-    it can never hide the real one.
+    The same file making its kind's registry again (a plugin file imported
+    again after an edit, a reloaded module) replaces it; another place making a
+    registry of a kind that exists is a RegistryCollisionError, since only one
+    of the two could be the one the CLI and plugins see.
     """
     existing = registries._table.entries.get(normalise(reg.kind))
-    if existing is not None and existing.provenance.source == BUILTIN:
-        return
+    if existing is not None and existing.provenance.file != caller_location()[0]:
+        raise RegistryCollisionError(
+            reg.kind, "registry", str(existing.provenance), _here(), existing.name,
+            fix=(f"use that registry (registries[{reg.kind!r}]), give yours another kind, or pass "
+                 "publish=False for a private registry (a test's, say) that the CLI does not list"))
     registries.register(reg.kind, reg, override=True, description=f"registry of {reg.kind}",
                         entry_point_group=reg.entry_point_group)
+
+
+def _here() -> str:
+    file, line = caller_location()
+    return f"{file}:{line}" if file else "an unknown place"
 
 
 def all_registries() -> list[Registry[Any]]:

@@ -18,13 +18,14 @@ if TYPE_CHECKING:
 class DirReport:
     """What one discovery pass over the plugin directories did."""
 
-    __slots__ = ("failed", "loaded", "refused", "roots")
+    __slots__ = ("failed", "loaded", "missing", "refused", "roots")
 
     def __init__(self, roots: list[str] | None = None) -> None:
         self.roots: list[str] = list(roots or ())
         self.loaded: list[str] = []
         self.failed: dict[str, BaseException] = {}
         self.refused: dict[str, str] = {}
+        self.missing: dict[str, str] = {}  # a root that is not a folder -> what it is instead
 
 
 class _State:

@@ -63,11 +63,20 @@ def probe_import(path: str, roots: list[str]) -> None:
 
 def _usable_root(root: str, report: DirReport, trust: _fsafe.Trust) -> bool:
     if not os.path.isdir(root):
+        report.missing[root] = not_a_folder(root)
+        _warn_once(f"Plugin folder {_display(root)} {report.missing[root]}: nothing is imported from it. Fix: "
+                   "create it, or correct CODEX_ML_PLUGIN_PATH (or the paths given to discover_plugins).",
+                   key=f"missing:{root}")
         return False
     problem = unsafe_reason(root, trust)
     if problem:
         _refuse(root, problem, report)
     return not problem
+
+
+def not_a_folder(path: str) -> str:
+    """Why ``path`` cannot be a plugin folder (it is not one)."""
+    return "is a file, not a folder" if os.path.lexists(path) else "does not exist"
 
 
 def _plugin_files(root: str, report: DirReport, trust: _fsafe.Trust) -> list[str]:

@@ -83,14 +83,29 @@ def did_you_mean(name: str, candidates: Iterable[str]) -> str:
 
 
 def close_matches(name: str, candidates: Iterable[str], n: int = 3, cutoff: float = CUTOFF) -> list[str]:
-    """Candidates close to ``name``, compared on their normalised keys (case, '-' and '_' alike)."""
-    import difflib
-
+    """Candidates close to ``name``, best first, compared on their normalised keys (case, '-' and '_' alike)."""
     by_key: dict[str, str] = {}
     for cand in candidates:
         by_key.setdefault(normalise(cand), cand)
     key = normalise(name)
-    matches = difflib.get_close_matches(key, list(by_key), n=n, cutoff=cutoff)
-    # A name typed without its namespace ("tiny-vocab" for "offline:tiny-vocab").
-    matches += [k for k in by_key if k.endswith(":" + key) and k not in matches]
-    return [by_key[m] for m in matches[:n]]
+    scored = sorted((-suggestion_score(key, k, cutoff), k) for k in by_key)
+    return [by_key[k] for s, k in scored[:n] if s < 0]
+
+
+def suggestion_score(key: str, candidate: str, cutoff: float = CUTOFF) -> float:
+    """How good ``candidate`` is as a suggestion for the mistyped ``key`` (both normalised); 0: none.
+
+    The name without its namespace ("tiny_vocab" for "offline:tiny_vocab") and the
+    start of a name ("gpt2" for "gpt2_offline") rank above any misspelling; a
+    misspelling counts from ``cutoff`` closeness up, closest first.
+    """
+    if not key:
+        return 0.0
+    if key == candidate:
+        return 4.0
+    if candidate.endswith(":" + key):
+        return 3.0
+    if len(key) >= 3 and candidate.startswith(key):
+        return 2.0 + len(key) / len(candidate)
+    closeness = _closeness(key, candidate)
+    return closeness if closeness >= cutoff else 0.0

@@ -32,7 +32,18 @@ def registries() -> list[Any]:
 
 # ------------------------------------------------------------ plugin folders
 def discover_plugins(paths: Sequence[str | os.PathLike[str]] | None = None, force: bool = False) -> DirReport:
-    """Import every plugin file under ``paths`` (default: CODEX_ML_PLUGIN_PATH, else ./plugins)."""
+    """Import every plugin file under ``paths`` (default: CODEX_ML_PLUGIN_PATH, else ./plugins).
+
+    A folder in ``paths`` that does not exist is an error before anything is imported; one
+    in CODEX_ML_PLUGIN_PATH is a warning, recorded in the report's ``missing``.
+    """
+    for path in paths or ():
+        if not os.path.isdir(path):
+            from ._plugindirs import not_a_folder
+
+            raise FileNotFoundError(f"plugin folder {os.fspath(path)!r} {not_a_folder(os.fspath(path))} "
+                                    "(given to discover_plugins); nothing was imported. Fix: create it, or "
+                                    "pass the folder that holds your plugin files.")
     state = _dirstate.STATE
     before = state.runs
     # Entries of plugin files can only exist after a pass that had folders to import from.

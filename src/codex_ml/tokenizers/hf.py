@@ -9,6 +9,7 @@ passes ``local_files_only=True``. Folders are found through
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -19,9 +20,19 @@ OFFLINE_FLAGS = ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "HF_DATASETS_OFFLINE"
 
 
 def force_offline() -> None:
-    """Set the Hugging Face offline flags for this process (before transformers is imported)."""
+    """Turn the Hugging Face offline mode on for this process, even after the libraries were imported.
+
+    huggingface_hub reads its flag once, at import: a program that imported
+    transformers before asking codex_ml for a model would otherwise go online
+    (docs/guides/offline_catalogue.md, "Nothing goes online").
+    """
     for flag in OFFLINE_FLAGS:
         os.environ[flag] = "1"
+    for module, flags in (("huggingface_hub.constants", ("HF_HUB_OFFLINE",)),
+                          ("datasets.config", ("HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE"))):
+        loaded = sys.modules.get(module)
+        for flag in flags if loaded is not None else ():
+            setattr(loaded, flag, True)
 
 
 def _finish(tokenizer: Any) -> Any:

@@ -142,6 +142,14 @@ def vocab_size_of(tokenizer: Any) -> int:
     return max(known)
 
 
+def tokenizer_vocab(tokenizer: Any) -> int | None:
+    """``vocab_size_of``, or None for a tokenizer that does not say (nothing is then cut off)."""
+    try:
+        return vocab_size_of(tokenizer)
+    except TrainingConfigError:
+        return None
+
+
 def torch_free_model(cfg: Mapping[str, Any]) -> bool:
     """Whether the configured model's entry is tagged ``no-torch`` (so seeding skips torch)."""
     name = section(cfg, "model").get("name")
@@ -176,7 +184,46 @@ def build_model(cfg: Mapping[str, Any], tokenizer: Any) -> tuple[Any, Any]:
         from codex_ml.modeling.lora import apply_lora_config
 
         model = apply_lora_config(model, part["lora"])
-    return model, own_tokenizer if own_tokenizer is not None else tokenizer
+    tokenizer = own_tokenizer if own_tokenizer is not None else tokenizer
+    check_vocabulary(model, tokenizer, name, section(cfg, "tokenizer").get("name"))
+    return model, tokenizer
+
+
+def model_vocab_size(model: Any) -> int | None:
+    """How many token ids the model's input embedding has (None when it cannot tell)."""
+    embeddings = getattr(model, "get_input_embeddings", None)
+    if callable(embeddings):
+        try:
+            size = getattr(embeddings(), "num_embeddings", None)
+        except (AttributeError, NotImplementedError):
+            size = None
+        if isinstance(size, int):
+            return size
+    for owner in (getattr(model, "config", None), model):
+        size = getattr(owner, "vocab_size", None)
+        if isinstance(size, int):
+            return size
+    return None
+
+
+def check_vocabulary(model: Any, tokenizer: Any, model_name: str, tokenizer_name: Any) -> None:
+    """A tokenizer with more ids than the model is an error before anything runs; fewer, a warning."""
+    ids, size = model_vocab_size(model), tokenizer_vocab(tokenizer)
+    if ids is None or size is None or ids == size:
+        return  # a tokenizer without vocab_size is reported where it is used
+    pair = (f"model {model_name!r} has {ids} token ids and tokenizer {tokenizer_name or type(tokenizer).__name__!r}"
+            f" {size}")
+    own = "use the model's own tokenizer (tokenizer=offline/gpt2 with model=offline/gpt2, say)"
+    if ids < size:
+        raise TrainingConfigError(f"{pair}: the tokenizer's ids from {ids} up would index past the model's "
+                                  f"embedding. Fix: {own}, or size a model trained from scratch to the "
+                                  "tokenizer (model.vocab_size=tokenizer).", key="tokenizer.name")
+    import warnings
+
+    from codex_ml.training.errors import VocabularyWarning
+
+    warnings.warn(f"{pair}: the model's other {ids - size} ids are never trained and never sampled. If that "
+                  f"is not what you meant, {own}.", VocabularyWarning, stacklevel=2)
 
 
 def build_records(cfg: Mapping[str, Any]) -> Any:

@@ -1,25 +1,24 @@
-"""One name per concept in the run config: the canonical keys and their old spellings.
+"""One name per concept in the run config: the canonical keys and their other spellings.
 
 Every config section that picks a registered component has the same shape:
 ``name`` (the registered name), ``path`` (a file for it, optional) and
 ``kwargs`` (its arguments). The reward model, the RL agent and the trainer
-used other words; those still work as deprecated aliases
-(docs/guides/training.md, "One name per concept"):
+used other words (docs/guides/training.md, "One name per concept"):
 
-==========================  =====================
-old spelling                canonical key
-==========================  =====================
-``reward_model.plugin``     ``reward_model.name``
-``rl_agent.plugin``         ``rl_agent.name``
-``training.trainer``        ``training.name``
-``training.config_path``    ``training.path``
-``training.trainer_kwargs`` ``training.kwargs``
-==========================  =====================
+==========================  =====================  ===================================
+other spelling              canonical key          status
+==========================  =====================  ===================================
+``reward_model.plugin``     ``reward_model.name``  kept for good, silent (documented
+``rl_agent.plugin``         ``rl_agent.name``      opt-out keys users have in scripts)
+``training.trainer``        ``training.name``      deprecated: one warning
+``training.config_path``    ``training.path``      deprecated: one warning
+``training.trainer_kwargs`` ``training.kwargs``    deprecated: one warning
+==========================  =====================  ===================================
 
-An old key that is set moves to its canonical key with one warning
-(:class:`DeprecatedConfigKey`); the same old key given together with its
+A spelling that is set moves to its canonical key (a deprecated one with one
+:class:`DeprecatedConfigKey` warning); the same key given together with its
 canonical key on the command line, with a different value, is an error naming
-both. The old keys stay in the packaged YAML (``null``) so Hydra accepts them.
+both. The other spellings stay in the packaged YAML (``null``) so Hydra accepts them.
 """
 from __future__ import annotations
 
@@ -29,12 +28,14 @@ from typing import Any
 
 from codex_ml.training.errors import DeprecatedConfigKey, TrainingConfigError
 
-# section -> ((old key, canonical key), ...)
+# section -> ((other key, canonical key), ...)
 ALIASES: dict[str, tuple[tuple[str, str], ...]] = {
     "reward_model": (("plugin", "name"),),
     "rl_agent": (("plugin", "name"),),
     "training": (("trainer", "name"), ("config_path", "path"), ("trainer_kwargs", "kwargs")),
 }
+# Spellings kept for good: moved to the canonical key without a warning.
+SYNONYMS = frozenset({"reward_model.plugin", "rl_agent.plugin"})
 
 
 def override_keys(overrides: Iterable[str]) -> set[str]:
@@ -59,9 +60,9 @@ def _move(part: dict[str, Any], section: str, old: str, new: str, keys: set[str]
     if _given(new_key, keys) and part.get(new) != value:
         raise TrainingConfigError(
             f"{old_key}={value!r} and {new_key}={part.get(new)!r} are both set, and {old_key} is "
-            f"the old spelling of {new_key}. Keep one: {new_key}={value!r} (or drop {old_key}).",
+            f"another spelling of {new_key}. Keep one: {new_key}={value!r} (or drop {old_key}).",
             key=old_key)
-    if warn:
+    if warn and old_key not in SYNONYMS:
         warnings.warn(f"{old_key} is the old spelling of {new_key}; it still works but will go "
                       f"away. Write {new_key}={value!r}.", DeprecatedConfigKey, stacklevel=4)
     part[new] = value

@@ -24,6 +24,10 @@ class DeprecatedConfigKey(FutureWarning):
     """
 
 
+class VocabularyWarning(UserWarning):
+    """The model has more token ids than the tokenizer: the extra ones are never trained or sampled."""
+
+
 class CheckpointError(RuntimeError):
     """A checkpoint is missing, incomplete or does not fit the model."""
 

@@ -15,6 +15,7 @@ from typing import Any
 
 import torch
 
+from codex_ml.training.components import model_vocab_size, tokenizer_vocab
 from codex_ml.training.errors import TrainingConfigError
 from codex_ml.training.lm import logits_of
 from codex_ml.utils.modeling import is_hf_model
@@ -72,16 +73,16 @@ def _device(model: torch.nn.Module) -> torch.device:
 
 @torch.no_grad()
 def _own_batch(model: torch.nn.Module, ids: list[list[int]], s: Sampling, block_size: int,
-               generator: torch.Generator | None) -> list[list[int]]:
+               generator: torch.Generator | None, vocab: int | None) -> list[list[int]]:
     seq = torch.tensor(ids, dtype=torch.long, device=_device(model))
     for _ in range(s.max_new_tokens):
-        logits = logits_of(model(seq[:, -block_size:]))[:, -1, :].float()
+        logits = logits_of(model(seq[:, -block_size:]))[:, -1, :vocab].float()  # only ids it can decode
         seq = torch.cat([seq, next_tokens(logits, s, generator).to(seq.device)], dim=1)
     return [row[len(ids[0]):] for row in seq.tolist()]
 
 
 def _own_generate(model: torch.nn.Module, encoded: list[list[int]], s: Sampling,
-                  block_size: int) -> list[list[int]]:
+                  block_size: int, vocab: int | None) -> list[list[int]]:
     """Batches of equal-length prompts through the cache-less decoder."""
     generator = None if s.seed is None else torch.Generator().manual_seed(s.seed)
     by_length: dict[int, list[int]] = {}
@@ -89,14 +90,15 @@ def _own_generate(model: torch.nn.Module, encoded: list[list[int]], s: Sampling,
         by_length.setdefault(len(ids), []).append(index)
     out: list[list[int]] = [[] for _ in encoded]
     for indices in by_length.values():
-        rows = _own_batch(model, [encoded[i] for i in indices], s, block_size, generator)
+        rows = _own_batch(model, [encoded[i] for i in indices], s, block_size, generator, vocab)
         for i, row in zip(indices, rows):
             out[i] = row
     return out
 
 
 @torch.no_grad()
-def _hf_generate(model: Any, encoded: list[list[int]], s: Sampling, pad_id: int) -> list[list[int]]:
+def _hf_generate(model: Any, encoded: list[list[int]], s: Sampling, pad_id: int,
+                 vocab: int | None) -> list[list[int]]:
     """One left-padded batch through ``model.generate`` (its key/value cache on)."""
     width = max(len(ids) for ids in encoded)
     device = _device(model)
@@ -106,6 +108,9 @@ def _hf_generate(model: Any, encoded: list[list[int]], s: Sampling, pad_id: int)
         torch.manual_seed(s.seed)
     options: dict[str, Any] = {"do_sample": not s.greedy, "max_new_tokens": s.max_new_tokens,
                                "pad_token_id": pad_id, "use_cache": True}
+    ids = model_vocab_size(model)
+    if vocab is not None and ids is not None and ids > vocab:  # ids the tokenizer cannot decode
+        options["suppress_tokens"] = list(range(vocab, ids))
     if not s.greedy:
         options.update(temperature=s.temperature, top_k=s.top_k, top_p=s.top_p)
     else:  # silence "temperature is set but do_sample=False" from a generation_config
@@ -143,11 +148,12 @@ def generate(model: Any, tokenizer: Any, prompts: Sequence[str], sampling: Sampl
     was_training = model.training
     model.eval()
     try:
+        vocab = tokenizer_vocab(tokenizer)
         if is_hf_model(model):
-            new = _hf_generate(model, encoded, s, _pad_id(model, tokenizer))
+            new = _hf_generate(model, encoded, s, _pad_id(model, tokenizer), vocab)
         else:
             limit: Any = block_size or getattr(getattr(model, "config", None), "max_seq_len", 1024)
-            new = _own_generate(model, encoded, s, int(limit))
+            new = _own_generate(model, encoded, s, int(limit), vocab)
     finally:
         model.train(was_training)
     return [str(tokenizer.decode(ids)) for ids in new]

@@ -75,12 +75,16 @@ def token_nll_and_predictions(model: torch.nn.Module, batch: tuple[torch.Tensor,
 
 @torch.no_grad()
 def generate(model: torch.nn.Module, ids: list[int], max_new_tokens: int, block_size: int,
-             temperature: float = 0.0, generator: torch.Generator | None = None) -> list[int]:
-    """Continue ``ids`` token by token (greedy at temperature 0), nanoGPT's ``generate``."""
+             temperature: float = 0.0, generator: torch.Generator | None = None,
+             vocab: int | None = None) -> list[int]:
+    """Continue ``ids`` token by token (greedy at temperature 0), nanoGPT's ``generate``.
+
+    ``vocab``: the tokenizer's number of ids; a model with more never picks the others.
+    """
     device = next(model.parameters()).device
     seq = torch.tensor([ids], dtype=torch.long, device=device)
     for _ in range(max_new_tokens):
-        logits = logits_of(model(seq[:, -block_size:]))[:, -1, :].float()
+        logits = logits_of(model(seq[:, -block_size:]))[:, -1, :vocab].float()
         if temperature <= 0:
             nxt = logits.argmax(dim=-1, keepdim=True)
         else:
@@ -137,14 +141,17 @@ class TorchSampler:
     """Greedy text continuations from a causal LM, for samples, rewards and rollouts."""
 
     def __init__(self, model: torch.nn.Module, tokenizer: Any, block_size: int) -> None:
+        from codex_ml.training.components import tokenizer_vocab
+
         self.model, self.tokenizer, self.block_size = model, tokenizer, block_size
+        self.vocab = tokenizer_vocab(tokenizer)
 
     def __call__(self, prompt: str, max_new_tokens: int) -> str:
         ids = self.tokenizer.encode(prompt)
         was_training = self.model.training
         self.model.eval()
         try:
-            new = generate(self.model, ids, max_new_tokens, self.block_size)
+            new = generate(self.model, ids, max_new_tokens, self.block_size, vocab=self.vocab)
         finally:
             self.model.train(was_training)
         # One line per sample: stop at the first line break the model writes.

@@ -36,11 +36,11 @@ def is_hf_model(model: Any) -> bool:
     return isinstance(base, modeling_utils.PreTrainedModel)
 
 
-def registered_model(name: str) -> bool:
+def registered_model(name: str, *, even_if_disabled: bool = False) -> bool:
     """Whether ``name`` should be built by the model registry (``False`` when it is disabled)."""
     from codex_ml import registry
 
-    if registry.registry_disabled():
+    if registry.registry_disabled() and not even_if_disabled:
         return False
     try:
         return name in registry.model_registry
@@ -87,15 +87,22 @@ def local_model(name: str, *, dtype: Any = None, device: Any = None, **kwargs: A
     try:
         model = AutoModelForCausalLM.from_pretrained(name, local_files_only=True, **kwargs)
     except (OSError, ValueError) as exc:
-        from codex_ml import registry
-
-        known = ", ".join(registry.model_registry.list())
-        raise FileNotFoundError(
-            f"model {name!r} is not a registered model ({known}) nor a local checkpoint folder "
-            f"(looked for {folder.resolve()}), nor in the local Hugging Face cache. codex_ml never "
-            "downloads: pass a registered name or the path of a folder with config.json and weights."
-        ) from exc
+        raise FileNotFoundError(_no_model(name, folder)) from exc
     return model.to(device) if device is not None else model
+
+
+def _no_model(name: str, folder: Path) -> str:
+    """Why ``name`` gave no model: not registered (or the registry switched off), and no local copy."""
+    from codex_ml import registry
+
+    where = f"a local checkpoint folder (looked for {folder.resolve()}) nor in the local Hugging Face cache"
+    never = "codex_ml never downloads"
+    if registry.registry_disabled() and registered_model(name, even_if_disabled=True):
+        return (f"model {name!r} is registered, but CODEX_MODEL_REGISTRY_DISABLE=1 bypasses registered models, "
+                f"and it is neither {where}; {never}. Fix: unset CODEX_MODEL_REGISTRY_DISABLE to use the "
+                "registered model, or pass the path of a folder with config.json and weights.")
+    return (f"model {name!r} is not a registered model ({', '.join(registry.model_registry.list())}) nor "
+            f"{where}. {never}: pass a registered name or the path of a folder with config.json and weights.")
 
 
 def _tokenizer_for(name: str, tokenizer_name_or_path: Any, from_registry: bool) -> Any:

@@ -90,8 +90,7 @@ class RegistryCollisionError(RegistryError, ValueError):
     """A different object was registered under a name that is taken."""
 
     def __init__(self, name: str, kind: str, existing: str, new: str, existing_name: str = "",
-                 *, strict: bool = False, fix: str = "pass override=True to replace it, or register under "
-                                                     "another name") -> None:
+                 *, strict: bool = False) -> None:
         self.name, self.kind, self.strict = name, kind, strict
         self.existing_provenance, self.new_provenance = existing, new
         taken = f" (as {existing_name!r})" if existing_name and existing_name != name else ""
@@ -103,7 +102,8 @@ class RegistryCollisionError(RegistryError, ValueError):
             return
         super().__init__(
             f"{kind} name {name!r} is already registered{taken} by {existing}; "
-            f"refusing a different object from {new}. Fix: {fix}."
+            f"refusing a different object from {new}. Fix: pass override=True to replace "
+            "it, or register under another name."
         )
 
 

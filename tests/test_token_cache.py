@@ -102,7 +102,7 @@ def test_a_cache_folder_others_can_write_is_refused(tmp_path: Path, monkeypatch:
     shared.mkdir(parents=True)
     os.chmod(shared, 0o777)
     monkeypatch.setenv("CODEX_ML_CACHE_DIR", str(tmp_path / "shared"))
-    with pytest.raises(TrainingConfigError, match=r"writable by others .*set CODEX_ML_CACHE_DIR"):
+    with pytest.raises(TrainingConfigError, match=r"refusing the token cache .*writable by other users.*set CODEX_ML_CACHE_DIR"):
         cached_tokens({}, LinesDataset(corpus(tmp_path / "c.txt", 50)), ByteTokenizer())
 
 

@@ -116,8 +116,12 @@ def build_markdown(out: str | os.PathLike[str], resolve: bool = False) -> list[P
 
 
 def _write(path: Path, text: str) -> Path:
+    from codex_ml.utils.outputs import write_output
+
     try:
-        path.write_text(text, encoding="utf-8")
+        write_output(path, text, "--out")
+    except PermissionError:
+        raise  # a folder another account could change: the refusal says why
     except OSError as exc:
         raise CliError(f"cannot write {path}: {exc.strerror or exc}. Fix: pass a writable folder "
                        "with --out.") from None

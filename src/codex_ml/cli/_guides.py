@@ -53,7 +53,7 @@ def assets(pages: list[dict[str, Any]]) -> list[str]:
 
 def render(root: Path, rel: Path, known: set[str]) -> dict[str, Any]:
     """``{"title", "html", "path"}`` of one guide; links rewritten for the site."""
-    text = (root / rel).read_text(encoding="utf-8", errors="replace")
+    text = read_inside(root, rel).decode("utf-8", errors="replace")
     match = _TITLE.search(text)
     title = match.group(1).strip() if match else rel.stem
     uses: list[str] = []
@@ -68,9 +68,13 @@ def to_html(text: str) -> str:
         import markdown  # type: ignore[import-untyped,unused-ignore]  # the docs extra; no stubs needed
     except ImportError:
         return f'<pre class="plain-guide">{html.escape(text)}</pre>'
-    return str(markdown.markdown(text, extensions=["tables", "fenced_code", "toc", "sane_lists"],
-                                 extension_configs={"toc": {"slugify": github_slug}},
-                                 output_format="html"))
+    converter = markdown.Markdown(extensions=["tables", "fenced_code", "toc", "sane_lists"],
+                                  extension_configs={"toc": {"slugify": github_slug}}, output_format="html")
+    # Raw HTML in a guide is shown as text, never run: a guide may come from a folder of the
+    # working directory, and the site is opened in a browser (comments are dropped).
+    converter.preprocessors.deregister("html_block")
+    converter.inlinePatterns.deregister("html")
+    return str(converter.convert(re.sub(r"<!--.*?-->", "", text, flags=re.DOTALL)))
 
 
 def github_slug(value: str, separator: str = "-") -> str:
@@ -110,6 +114,19 @@ def relative_root(page: str) -> str:
     return "../" * depth if depth else "./"
 
 
-def copy_asset(src: Path, dst: Path) -> None:
-    dst.parent.mkdir(parents=True, exist_ok=True)
-    dst.write_bytes(src.read_bytes())
+def read_inside(root: Path, rel: Path | str) -> bytes:
+    """The bytes of a guide or asset, when it is a regular file really inside ``root``.
+
+    A link (to the user's private files, say) is refused, not followed: what is
+    read here is published in the site.
+    """
+    import os
+
+    from codex_ml.registry._errors import UnsafeFileError
+
+    path = root / rel
+    inside = os.path.realpath(path).startswith(os.path.realpath(root) + os.sep)
+    if path.is_symlink() or not inside or not path.is_file():
+        raise UnsafeFileError(str(path), "it is a link, or not a regular file inside the guides folder",
+                              fix="keep the guides and the files they show as plain files inside the guides folder")
+    return path.read_bytes()

@@ -57,10 +57,13 @@ class Writer:
         self.bytes(rel, content.encode("utf-8"))
 
     def bytes(self, rel: str, content: bytes) -> None:
+        from codex_ml.utils.outputs import write_output
+
         path = self.out / rel
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_bytes(content)
+            write_output(path, content, "--out")
+        except PermissionError:
+            raise  # a folder another account could change: the refusal says why
         except OSError as exc:
             raise CliError(f"cannot write {path}: {exc.strerror or exc}. Fix: pass a writable "
                            "folder with --out.") from None
@@ -102,10 +105,13 @@ def guide_pages(writer: Writer, explicit: str | None) -> list[dict[str, Any]]:
     root = _guides.find_guides(explicit)
     if root is None:
         return []
+    from codex_ml.catalogue.integrity import require_safe_tree
+
+    require_safe_tree(root)  # guides another account could change would publish its pages and files
     known = _guides.known_files(root)
     pages = [_guides.render(root, rel, known) for rel in _guides.guide_files(root)]
     for rel in _guides.assets(pages):
-        writer.bytes(f"docs/{rel}", (root / rel).read_bytes())
+        writer.bytes(f"docs/{rel}", _guides.read_inside(root, rel))
     return pages
 
 

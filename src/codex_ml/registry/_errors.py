@@ -168,14 +168,14 @@ class UnsafeFileError(RegistryError, PermissionError):
     regular file, too large); see docs/reliability.md, "Threat model".
     """
 
-    def __init__(self, path: str, reason: str, what: str = "file") -> None:
+    def __init__(self, path: str, reason: str, what: str = "file", *, action: str = "read",
+                 fix: str | None = None) -> None:
         self.path, self.reason = path, reason
         kept = "the file (a regular file)" if what == "file" else f"the {what}"
-        super().__init__(
-            f"refusing to read {path}: {reason}. Another account could have put it there or "
-            f"could change it. Fix: keep {kept} in folders owned by you or root "
-            "that only you can write (chown, chmod go-w), or point codex_ml at another copy."
-        )
+        fix = fix or (f"keep {kept} in folders owned by you or root that only you can write (chown, "
+                      "chmod go-w), or point codex_ml at another copy")
+        super().__init__(f"refusing to {action} {path}: {reason}. Another account could have put it there or "
+                         f"could change it. Fix: {fix}.")
 
     def __str__(self) -> str:  # OSError would format it as "[Errno None] ..."
         return str(self.args[0])

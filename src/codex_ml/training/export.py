@@ -40,9 +40,29 @@ def _is_peft(model: Any) -> bool:
 
 
 def _check_out(out: Path) -> None:
+    """A new (or empty) folder of the user's own, in a folder no other account can change."""
+    from codex_ml.registry import _fsafe
+    from codex_ml.registry._errors import UnsafeFileError
+    from codex_ml.utils.outputs import require_own_folder
+
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
         raise TrainingConfigError(f"out={out} already exists and is not an empty folder; choose a "
                                   "new folder (export never overwrites).")
+    try:
+        require_own_folder(out.parent, "out=")  # an export another account could swap is loaded later
+    except UnsafeFileError:
+        raise
+    except OSError as exc:  # the folder it goes in cannot be made
+        raise _cannot_write(out, exc) from None
+    problem = _fsafe.check(out) if os.path.lexists(out) else ""
+    if problem:
+        raise UnsafeFileError(str(out), problem, "folder", action="export into",
+                              fix="give out= a new folder in a folder only you (or root) can write")
+
+
+def _cannot_write(target: Path, exc: OSError) -> TrainingConfigError:
+    return TrainingConfigError(f"cannot write the export to {target}: {exc.strerror} (making a folder in "
+                               f"{target.parent}). Fix: pass out= a new folder in a place you can write.")
 
 
 def _save_tokenizer(tokenizer: Any, folder: Path, run_dir: Path) -> None:
@@ -113,9 +133,7 @@ def export_run(run_dir: str | os.PathLike[str], out: str | os.PathLike[str],
         target.parent.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
     except OSError as exc:  # the folder it goes in cannot be made or written
-        raise TrainingConfigError(f"cannot write the export to {target}: {exc.strerror} (making a "
-                                  f"folder in {target.parent}). Fix: pass out= a new folder in a place "
-                                  "you can write.") from None
+        raise _cannot_write(target, exc) from None
     try:
         if kind == "hf":
             fmt = _export_hf(model, tokenizer, staging, lora, run)

@@ -123,6 +123,16 @@ def compare_runs(runs: list[Path], out: Path, metric: str = "val_loss") -> Path:
     axis.set(xlabel="step", ylabel=f"{split} {key}", title=f"{split} {key} by run")
     axis.grid(alpha=0.3)
     axis.legend(title="run")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(out, dpi=110)
+    save_figure(fig, out, "--out")
     return out
+
+
+def save_figure(fig: Any, out: Path, option: str) -> None:
+    """The figure in the format its suffix names, written like every output file (codex_ml.utils.outputs)."""
+    import io
+
+    from codex_ml.utils.outputs import write_output
+
+    buffer = io.BytesIO()
+    fig.savefig(buffer, dpi=110, format=out.suffix.lstrip(".").lower() or "png")
+    write_output(out, buffer.getvalue(), option)

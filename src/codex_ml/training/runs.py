@@ -141,19 +141,45 @@ def load_run(run_dir: str | os.PathLike[str], checkpoint: str = "latest") -> tup
     return model, tokenizer
 
 
+def _export_manifest(path: Path) -> dict[str, Any]:
+    """The manifest ``codex-ml export`` wrote, or an error naming the file and what is wrong with it."""
+    from codex_ml.registry._fsafe import read_small_file
+
+    try:
+        manifest: dict[str, Any] = json.loads(read_small_file(path, max_bytes=1 << 20))
+    except ValueError as exc:
+        raise TrainingConfigError(f"{path} is not valid JSON ({exc}); it was not written by codex-ml "
+                                  "export, or was damaged. Fix: export the run again.") from None
+    model = manifest.get("model") if isinstance(manifest, dict) else None
+    if not isinstance(model, dict) or not isinstance(model.get("config"), dict) or \
+            not isinstance(manifest.get("tokenizer"), dict):
+        raise TrainingConfigError(f"{path} lacks model.config or tokenizer; it was not written by codex-ml "
+                                  "export, or was edited. Fix: export the run again.")
+    if manifest.get("format") != FORMAT:
+        raise TrainingConfigError(f"{path} has format {manifest.get('format')!r}, not {FORMAT!r}; it was "
+                                  "not written by codex-ml export.")
+    return manifest
+
+
 def load_exported(folder: Path) -> tuple[Any, Any]:
     """``(model, tokenizer)`` of a folder ``codex-ml export`` wrote for the in-package decoder."""
     from safetensors.torch import load_model
 
+    from codex_ml.catalogue.integrity import require_safe_tree
     from codex_ml.models.decoder import DecoderConfig, DecoderOnlyLM
 
-    manifest = json.loads((folder / EXPORT_MANIFEST).read_text(encoding="utf-8"))
-    if manifest.get("format") != FORMAT:
-        raise TrainingConfigError(f"{folder / EXPORT_MANIFEST} has format "
-                                  f"{manifest.get('format')!r}, not {FORMAT!r}; it was not "
-                                  "written by codex-ml export.")
+    require_safe_tree(folder)  # as a model folder: another account's export is never loaded
+    manifest = _export_manifest(folder / EXPORT_MANIFEST)
     model = DecoderOnlyLM(DecoderConfig(**manifest["model"]["config"]))
-    load_model(model, str(folder / "model.safetensors"))
+    weights = folder / "model.safetensors"
+    if not weights.is_file() or weights.is_symlink():
+        raise TrainingConfigError(f"{weights} is missing or not a regular file; the export is incomplete. "
+                                  "Fix: export the run again (codex-ml export run_dir=... out=...).")
+    try:
+        load_model(model, str(weights))
+    except Exception as exc:  # safetensors' own errors: a damaged file, or weights of another shape
+        raise TrainingConfigError(f"{weights} could not be loaded ({str(exc).splitlines()[0]}): the file is "
+                                  "damaged or from another model. Fix: export the run again.") from exc
     token_part = manifest["tokenizer"]
     if token_part.get("name") == "hf" and "files" in token_part:
         from codex_ml.tokenizers.hf import build_hf_tokenizer

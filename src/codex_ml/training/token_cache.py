@@ -23,7 +23,6 @@ import collections
 import hashlib
 import json
 import os
-import stat
 import sys
 import time
 from collections.abc import Iterable, Iterator, Mapping
@@ -130,7 +129,7 @@ def tokenise(lines: Iterable[str], tokenizer: Any, out: Path, dtype: str) -> dic
     """Encode ``lines`` into ``out`` (atomically); return the count and the last lines."""
     encode, count, started = _encoder(tokenizer), 0, time.perf_counter()
     tail: collections.deque[str] = collections.deque(maxlen=PROMPT_LINES)
-    with atomic_path(out) as tmp, open(tmp, "wb") as handle:
+    with atomic_path(out, mode=0o600) as tmp, open(tmp, "wb") as handle:  # token ids are the corpus
         for chunk in _chunks(line for line in lines if line.strip()):
             ids = encode(chunk)
             handle.write(ids.astype(dtype, copy=False).tobytes())
@@ -148,14 +147,16 @@ def cache_root(cfg: Mapping[str, Any]) -> Path:
 
 
 def check_private(path: Path) -> None:
-    """Refuse a cache folder or file another account owns or may write."""
-    info = path.stat()
-    mine = info.st_uid in (os.getuid(), 0) if hasattr(os, "getuid") else True
-    if not mine or info.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
+    """Refuse a cache folder or file another account could change: it owns it, may write it, or owns
+    a folder or link on the way to it (a link could send the cache, and the corpus it holds, to the
+    attacker's choice of folder)."""
+    from codex_ml.registry import _fsafe
+
+    problem = _fsafe.check(path)
+    if problem:
         raise TrainingConfigError(
-            f"token cache {path} is owned by uid {info.st_uid} or writable by others "
-            f"(mode {stat.filemode(info.st_mode)}): another account could plant token ids. "
-            "Remove it, or set CODEX_ML_CACHE_DIR to a folder of your own (mode 700).")
+            f"refusing the token cache {path}: {problem}. Another account could plant token ids, or read "
+            "the corpus. Fix: remove it, or set CODEX_ML_CACHE_DIR to a folder of your own (mode 700).")
 
 
 def _open_root(cfg: Mapping[str, Any]) -> Path:
@@ -192,6 +193,7 @@ def _trusted(meta_file: Path, bin_file: Path, source: dict[str, Any]) -> dict[st
 def cached_tokens(cfg: Mapping[str, Any], dataset: Any, tokenizer: Any) -> tuple[Path, dict[str, Any]]:
     """``(id file, manifest)``, tokenising the corpus first unless a matching cache exists."""
     root = _open_root(cfg)
+    before = _stamp(Path(dataset.path))  # before the hash: a write during the hash or the tokenising shows
     key, source = _cache_key(dataset, tokenizer)
     bin_file, meta_file = root / f"{key}.bin", root / f"{key}.json"
     meta = _trusted(meta_file, bin_file, source)
@@ -199,8 +201,26 @@ def cached_tokens(cfg: Mapping[str, Any], dataset: Any, tokenizer: Any) -> tuple
         print(f"tokenising {source['path']} into {bin_file} (once; reused while the file and "
               "tokenizer are unchanged)", file=sys.stderr, flush=True)
         meta = {"format": FORMAT, **source, **tokenise(dataset, tokenizer, bin_file, source["dtype"])}
-        atomic_write_text(meta_file, json.dumps(meta, indent=2) + "\n")
+        _unchanged_since(Path(dataset.path), before, bin_file)
+        atomic_write_text(meta_file, json.dumps(meta, indent=2) + "\n", mode=0o600)  # holds corpus lines
     return bin_file, meta
+
+
+def _stamp(path: Path) -> tuple[int, ...]:
+    """What any write to the file changes: the kernel sets ``st_ctime`` on every change, and no
+    one can set it back (``touch`` and ``tar`` restore the modification time only)."""
+    st = os.stat(path)
+    return st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns
+
+
+def _unchanged_since(path: Path, before: tuple[int, ...], bin_file: Path) -> None:
+    """Refuse ids tokenised from a file that changed after it was hashed: the cache would be keyed by
+    bytes other than the ones it holds, and served as theirs on the next run."""
+    if _stamp(path) != before:
+        bin_file.unlink(missing_ok=True)
+        raise TrainingConfigError(
+            f"{path} changed while it was being tokenised, so its token ids were not kept (they could "
+            "mix two versions of the file). Fix: run again once nothing is writing to it.")
 
 
 def streamed_splits(cfg: Mapping[str, Any], dataset: Any, tokenizer: Any,

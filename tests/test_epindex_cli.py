@@ -53,3 +53,12 @@ def test_cache_clear_without_a_cache_folder_is_fine(env: dict[str, str], tmp_pat
     proc = cli(env, tmp_path, "cache", "clear", "--json")
     assert proc.returncode == 0 and json.loads(proc.stdout)["count"] == 0
     assert not (tmp_path / "never-made").exists()
+
+
+def test_cache_clear_of_a_folder_it_cannot_read_is_an_error(env: dict[str, str], tmp_path: Path) -> None:
+    (tmp_path / "a-file").write_text("not a folder")
+    env["CODEX_ML_CACHE_DIR"] = str(tmp_path / "a-file")
+    proc = cli(env, tmp_path, "cache", "clear")
+    assert proc.returncode == 1 and proc.stdout == ""
+    assert proc.stderr.startswith(f"error: cannot clear the cache folder {tmp_path / 'a-file'}: Not a directory. "
+                                  "Fix: set CODEX_ML_CACHE_DIR to a folder of your own")

@@ -173,6 +173,7 @@ def bare_codex(tmp_path_factory: pytest.TempPathFactory) -> str:
 @pytest.mark.parametrize(("argv", "extra"), [
     (["train"], "cli"), (["evaluate", "run_dir=x"], "cli"), (["--help"], "cli"),
     (["docs", "build", "--out", "site"], "cli"), (["nonsense"], "cli"),
+    (["generate", "run_dir=runs/x", "prompt=hi"], "torch"),
 ])
 def test_minimal_install_names_the_extra_to_install(workdir: Path, bare_codex: str,
                                                     argv: list[str], extra: str) -> None:

@@ -107,3 +107,20 @@ def test_a_misspelt_logger_stops_the_run_before_it_starts(tmp_path: Path) -> Non
     (tmp_path / "mine").mkdir()  # an output folder the user made stays, empty or not
     assert cli(["train", *QUICK, "training.output_dir=mine", "loggers=[tensorbord]"], tmp_path).returncode == 1
     assert [p.name for p in tmp_path.iterdir()] == ["mine"] and not any((tmp_path / "mine").iterdir())
+
+
+def test_the_last_line_lists_the_files_the_run_really_wrote(tmp_path: Path) -> None:
+    pytest.importorskip("tensorboard")
+    result = ok(cli(["train", *QUICK, "training.run_name=tb", "loggers=[tensorboard]"], tmp_path))
+    assert "wrote runs/tb: config.yaml, summary.json, tensorboard/, checkpoints/\n" in result.stdout
+    assert not (tmp_path / "runs" / "tb" / "metrics.jsonl").exists()
+
+
+def test_the_torch_free_preset_uses_the_chosen_loggers_too(tmp_path: Path) -> None:
+    pytest.importorskip("tensorboard")
+    ok(cli(["train", "-cn", "offline/tiny_fixtures", "training.run_name=tiny", "loggers=[jsonl,tensorboard]"],
+           tmp_path))
+    run_dir = tmp_path / "runs" / "tiny"
+    assert list((run_dir / "tensorboard").iterdir()) and (run_dir / "metrics.jsonl").is_file()
+    ok(cli(["train", "-cn", "offline/tiny_fixtures", "training.run_name=tb", "loggers=[tensorboard]"], tmp_path))
+    assert not (tmp_path / "runs" / "tb" / "metrics.jsonl").exists()

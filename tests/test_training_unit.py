@@ -379,3 +379,12 @@ def test_generate_picks_only_ids_the_tokenizer_can_decode() -> None:
     model = FavoursTheLastId(vocab_size=300)
     texts = generate(model, ByteTokenizer(), ["ab", "c"], Sampling(max_new_tokens=5))  # id 299 would not decode
     assert len(texts) == 2 and all(isinstance(t, str) for t in texts)
+
+
+@pytest.mark.skipif(torch.backends.mps.is_available(), reason="this machine has an Apple GPU")
+def test_a_device_this_machine_lacks_is_refused_before_the_run_folder(tmp_path: Path, bigram: Any) -> None:
+    cfg = tiny_cfg(tmp_path, device="mps")
+    with pytest.raises(TrainingConfigError, match=r"training\.device=mps but torch sees no Apple GPU \(MPS\) here\. "
+                                                  r"Use training\.device=cpu \(or auto\)\."):
+        train(cfg)
+    assert not (tmp_path / "runs").exists()

@@ -157,5 +157,16 @@ def run(command: str, argv: list[str]) -> int:
 
         show_traceback(exc)
         text = str(exc) if isinstance(exc, _known_errors()) else f"{type(exc).__name__}: {exc}"
-        print(f"codex-ml {command}: error: {text}", file=sys.stderr)
+        print(f"codex-ml {command}: error: {_with_extra(command, exc, text)}", file=sys.stderr)
         return 1
+
+
+def _with_extra(command: str, exc: BaseException, text: str) -> str:
+    """A module of an optional extra that is not installed is named with the extra to install."""
+    from codex_ml._extras import install_hint, missing_extra
+
+    found = missing_extra(exc)
+    if found is None:
+        return text
+    return (f"`codex-ml {command}` needs the optional extra [{found[0]}] (no module {found[1]!r}). "
+            f"Fix: {install_hint(found[0])}.")

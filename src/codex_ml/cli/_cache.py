@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from . import _render
+from ._kinds import CliError
 from ._actions import run
 
 
@@ -20,7 +21,11 @@ def cache_clear_action(as_json: bool = False) -> int:
         from codex_ml.registry import _epcache
 
         folder = _epcache.cache_dir()
-        removed = _epcache.clear_cache()
+        try:
+            removed = _epcache.clear_cache()
+        except OSError as exc:
+            raise CliError(f"cannot clear the cache folder {folder}: {exc.strerror or exc}. Fix: set "
+                           "CODEX_ML_CACHE_DIR to a folder of your own, or fix this one's permissions.") from None
         data = {"folder": folder, "removed": removed, "count": len(removed)}
         head = f"removed {len(removed)} cache file(s) from {folder}" if removed else f"no cache files in {folder}"
         return data, [_render.Text(head), *(_render.Text(f"  {p}") for p in removed)], 0

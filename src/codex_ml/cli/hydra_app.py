@@ -105,10 +105,16 @@ def _train(cfg: Any) -> float | None:
     summary = train(cfg, run_dir=Path(folder), overrides=overrides)
     if "rank" not in summary:  # only rank 0 reports
         run_dir = summary["run_dir"]
-        print(f"wrote {run_dir}: config.yaml, metrics.jsonl, summary.json, checkpoints/\n"
+        print(f"wrote {run_dir}: {', '.join(_written(Path(run_dir)))}\n"
               f"evaluate it with: codex-ml evaluate run_dir={run_dir}", flush=True)
     loss = (summary.get("final_eval") or {}).get("loss")
     return float(loss) if isinstance(loss, (int, float)) else None
+
+
+def _written(run_dir: Any) -> list[str]:
+    """The run's main files that are there (the loggers chosen decide some of them)."""
+    names = ("config.yaml", "metrics.jsonl", "summary.json", "tensorboard", "checkpoints")
+    return [name + ("/" if (run_dir / name).is_dir() else "") for name in names if (run_dir / name).exists()]
 
 
 def _data_label(data: dict[str, Any]) -> str:

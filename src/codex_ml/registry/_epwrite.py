@@ -119,10 +119,14 @@ def write(folder: str, name: str, data: bytes) -> bool:
 
 
 def clear(folder: str) -> list[str]:
-    """Remove our cache files (never following links) from ``folder``; the paths removed."""
+    """Remove our cache files (never following links) from ``folder``; the paths removed.
+
+    A folder that does not exist holds nothing; one that cannot be read (or is not a folder)
+    raises its ``OSError``: "nothing there" would be a guess.
+    """
     try:
         dir_fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
-    except OSError:
+    except FileNotFoundError:
         return []
     removed = []
     try:

@@ -61,6 +61,9 @@ def pick_device(preference: str, local_rank: int) -> torch.device:
     if preference not in ("cpu", "mps"):
         raise TrainingConfigError(
             f"training.device={preference!r} is not a device; use auto, cpu, cuda or cuda:N.")
+    if preference == "mps" and not torch.backends.mps.is_available():  # checked now, not at the first step
+        raise TrainingConfigError("training.device=mps but torch sees no Apple GPU (MPS) here. "
+                                  "Use training.device=cpu (or auto).")
     return torch.device(preference)
 
 

@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from codex_ml.loggers.hub import LoggerSet, open_loggers
 from codex_ml.training import checkpoint
 from codex_ml.training.errors import CheckpointError, TrainingConfigError
 from codex_ml.training.progress import format_values
@@ -70,23 +71,26 @@ def train_tiny(parts: Any) -> dict[str, Any]:
     run = Run(parts.plan.path)
     run.start(parts.cfg)
     print(f"run directory: {run.path}", flush=True)
-    history = [_log(run, 0, measure(parts, parts.model, es))]
+    sink = open_loggers(parts.cfg, run.path, 0, lambda text: print(text, flush=True))  # loggers=[...]
+    history = [_log(sink, 0, measure(parts, parts.model, es))]
     started = time.perf_counter()
     sequences = [parts.tokenizer.encode(t) for t in parts.splits.train_texts]
     model = parts.trainer.fit_counts(parts.model, sequences)
     seconds = time.perf_counter() - started
-    run.log({"step": 1, "split": "train", "sequences": len(sequences), "seconds": seconds})
-    history.append(_log(run, 1, measure(parts, model, es)))
+    sink.log({"step": 1, "split": "train", "sequences": len(sequences), "seconds": seconds})
+    history.append(_log(sink, 1, measure(parts, model, es)))
     _require(model, "state_dict")
     checkpoint.save_json_model(run.checkpoints, 1, model.state_dict(), s.keep_checkpoints, _dump)
     report = final_report(parts, history[-1], sampler_for(model), es)
-    return finish_run(parts, run, history, report, {"steps": 1, "train_seconds": seconds,
-                                                    "world_size": 1, "device": "cpu (pure Python)"})
+    summary = finish_run(parts, run, history, report, {"steps": 1, "train_seconds": seconds,
+                                                       "world_size": 1, "device": "cpu (pure Python)"})
+    sink.finish(summary)  # samples to the loggers, then close them
+    return summary
 
 
-def _log(run: Run, step: int, values: dict[str, float]) -> dict[str, Any]:
+def _log(sink: LoggerSet, step: int, values: dict[str, float]) -> dict[str, Any]:
     record = {"step": step, "split": "val", **values}
-    run.log(record)
+    sink.log(record)
     print(f"eval step {step} | {format_values(values)}", flush=True)
     return record
 

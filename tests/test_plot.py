@@ -60,6 +60,10 @@ def test_plot_errors(tmp_path: Path) -> None:
     assert (tmp_path / "cmp.jpg").read_bytes()[:2] == b"\xff\xd8"  # a JPEG
     nothing = cli(["plot", str(tmp_path), "--out", "x.png"], tmp_path)
     assert nothing.returncode == 1 and "has no metrics.jsonl" in nothing.stderr
+    (tmp_path / "a-file").write_text("")
+    unwritable = cli(["plot", str(a), "--out", "a-file/x.png"], tmp_path)
+    assert unwritable.returncode == 1 and "cannot write the picture a-file/x.png: File exists" in unwritable.stderr
+    assert "Fix: pass --out a path in a folder you can write." in unwritable.stderr
 
 
 def test_without_matplotlib_a_one_line_note(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -116,11 +116,12 @@ def build_markdown(out: str | os.PathLike[str], resolve: bool = False) -> list[P
 
 
 def _write(path: Path, text: str) -> Path:
+    from codex_ml.registry._errors import UnsafeFileError
     from codex_ml.utils.outputs import write_output
 
     try:
         write_output(path, text, "--out")
-    except PermissionError:
+    except UnsafeFileError:
         raise  # a folder another account could change: the refusal says why
     except OSError as exc:
         raise CliError(f"cannot write {path}: {exc.strerror or exc}. Fix: pass a writable folder "

@@ -29,12 +29,13 @@ def build_report(run_dirs: list[str], out: str) -> dict[str, Any]:
 
     env = environment(SITE / "templates")
     page = env.get_template("report.html").render(**data, css=(SITE / "static" / "site.css").read_text())
+    from codex_ml.registry._errors import UnsafeFileError
     from codex_ml.utils.outputs import write_output
 
     path = Path(out)
     try:
         write_output(path, page, "--out")
-    except PermissionError:
+    except UnsafeFileError:
         raise  # a folder another account could change: the refusal says why
     except OSError as exc:
         raise CliError(f"cannot write the report {path}: {exc.strerror or exc}. Fix: pass a writable "

@@ -57,12 +57,13 @@ class Writer:
         self.bytes(rel, content.encode("utf-8"))
 
     def bytes(self, rel: str, content: bytes) -> None:
+        from codex_ml.registry._errors import UnsafeFileError
         from codex_ml.utils.outputs import write_output
 
         path = self.out / rel
         try:
             write_output(path, content, "--out")
-        except PermissionError:
+        except UnsafeFileError:
             raise  # a folder another account could change: the refusal says why
         except OSError as exc:
             raise CliError(f"cannot write {path}: {exc.strerror or exc}. Fix: pass a writable "

@@ -133,6 +133,14 @@ def save_figure(fig: Any, out: Path, option: str) -> None:
 
     from codex_ml.utils.outputs import write_output
 
+    from codex_ml.registry._errors import UnsafeFileError
+
     buffer = io.BytesIO()
     fig.savefig(buffer, dpi=110, format=out.suffix.lstrip(".").lower() or "png")
-    write_output(out, buffer.getvalue(), option)
+    try:
+        write_output(out, buffer.getvalue(), option)
+    except UnsafeFileError:
+        raise  # a folder another account could change: the refusal says why
+    except OSError as exc:
+        raise TrainingConfigError(f"cannot write the picture {out}: {exc.strerror or exc}. Fix: pass {option} "
+                                  "a path in a folder you can write.") from None

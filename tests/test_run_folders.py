@@ -274,3 +274,14 @@ def test_a_full_disk_while_logging_names_the_metrics_file(tmp_path: Path) -> Non
     (tmp_path / "metrics.jsonl").symlink_to("/dev/full")
     with pytest.raises(RunWriteError, match=r"could not append to .*metrics.jsonl: No space left"):
         run.log({"step": 1, "loss": 1.0})
+
+
+def test_an_ambiguous_resume_counts_the_runs_it_names(tmp_path: Path) -> None:
+    from codex_ml.training.runplan import pick_resumable
+
+    for i in range(8):
+        (tmp_path / f"run-{i}" / "checkpoints" / "latest").mkdir(parents=True)
+        os.utime(tmp_path / f"run-{i}" / "checkpoints" / "latest", (1_000_000 + i, 1_000_000 + i))
+    with pytest.raises(TrainingConfigError, match=r"holds 8 runs that could be continued \(run-7, run-6, run-5, "
+                                                  r"run-4, run-3, run-2 and 2 more, newest first\)\. Name one"):
+        pick_resumable(tmp_path)

@@ -82,10 +82,12 @@ def pick_resumable(root: Path) -> Path | None:
     unfinished = [p for p in runs if not (p / SUMMARY).exists()]
     if len(runs) <= 1 or len(unfinished) == 1:
         return unfinished[0] if len(unfinished) == 1 else (runs[0] if runs else None)
-    names = ", ".join(p.name for p in (unfinished or runs)[:6])
+    candidates = unfinished or runs
+    more = len(candidates) - 6
+    names = ", ".join(p.name for p in candidates[:6]) + (f" and {more} more, newest first" if more > 0 else "")
     raise TrainingConfigError(
         f"training.resume=true without training.run_name is ambiguous: {root} holds "
-        f"{len(unfinished) or len(runs)} runs that could be continued ({names}). Name one: "
+        f"{len(candidates)} runs that could be continued ({names}). Name one: "
         "training.run_name=<one of those> training.resume=true.")
 
 

@@ -256,6 +256,8 @@ def test_a_kind_defined_by_a_bundle_is_found_by_every_command(bundle_site: Path,
     listed = parsed(codex_ml("ls", "--json", cwd=tmp_path, env=env))
     assert "schedulers" not in {r["kind"] for r in listed["registries"]}  # listing imports no plugin
     assert [b["name"] for b in listed["bundles_not_run"]] == ["sched"]
+    disabled = parsed(codex_ml("ls", "--json", cwd=tmp_path, env={**env, "CODEX_ML_PLUGINS_DISABLE": "sched-bundle"}))
+    assert disabled["bundles_not_run"] == []  # it never runs: --resolve would not help
     assert "1 bundle plugin(s) not run yet" in plain.stdout and "sched = sched_bundle (sched-bundle 0.1.0)" in plain.stdout
     kinds = {r["kind"]: r["names"] for r in parsed(codex_ml("ls", "--resolve", "--json", cwd=tmp_path,
                                                              env=env))["registries"]}

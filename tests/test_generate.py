@@ -5,7 +5,7 @@ import json
 from pathlib import Path
 
 import pytest
-from test_training_support import cli, ok
+from test_training_support import QUICK, cli, ok
 
 torch = pytest.importorskip("torch")
 
@@ -99,3 +99,11 @@ def test_top_k_and_top_p_filters() -> None:
 
     assert kept(0.6) == [[True, False, False, False]]
     assert kept(0.7) == [[True, True, False, False]]
+
+
+def test_a_vocabulary_warning_is_one_line_in_every_command(tmp_path: Path) -> None:
+    trained = ok(cli(["train", *QUICK, "model.vocab_size=300", "training.run_name=v300"], tmp_path))
+    line = "warning: model 'decoder_only' has 300 token ids and tokenizer 'offline:bytes' 259"
+    assert f"codex-ml train: {line}" in trained.stderr
+    generated = ok(cli(["generate", "run_dir=runs/v300", "prompt=hi", "max_new_tokens=3"], tmp_path))
+    assert f"codex-ml generate: {line}" in generated.stderr and "components.py" not in generated.stderr

@@ -89,17 +89,20 @@ def test_guides_with_a_link_or_raw_html_cannot_leak_or_script(tmp_path: Path) ->
     secret = tmp_path / "ssh_secret"
     secret.write_text("PRIVATE KEY")
     secret.chmod(0o600)
-    (docs / "index.md").write_text('# Home\n\n<script>document.title="pwned"</script>\n\n![logo](logo.png)\n')
+    (docs / "index.md").write_text('# Home\n\n<script>document.title="pwned"</script>\n\n![logo](logo.png)\n'
+                                   '[click](javascript:alert(1))\n\n`<!-- kept in code -->`\n')
     (docs / "logo.png").symlink_to(secret)
+    as_other(docs / "logo.png")  # another account's link: what it leads to is never published
     proc = codex_ml("docs", "build", "--format", "html", "--out", "site", cwd=tmp_path)
     assert proc.returncode == 1, proc.stdout
-    assert "refusing to read" in proc.stderr and "logo.png" in proc.stderr
+    assert "refusing to read" in proc.stderr and "logo.png" in proc.stderr and "owned by uid 65534" in proc.stderr
     (docs / "logo.png").unlink()
     (docs / "logo.png").write_bytes(b"\x89PNG")
     proc = codex_ml("docs", "build", "--format", "html", "--out", "site", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     page = (tmp_path / "site" / "docs" / "index.html").read_text()
     assert "<script>document.title" not in page and "&lt;script&gt;document.title" in page
+    assert "javascript:" not in page and "&lt;!-- kept in code --&gt;" in page
     assert (tmp_path / "site" / "docs" / "logo.png").read_bytes() == b"\x89PNG"
 
 
@@ -206,12 +209,13 @@ def test_export_refuses_a_folder_others_can_write(tmp_path: Path) -> None:
 
 
 # ------------------------------------------------------ python -m codex_ml.cli
-def test_python_m_imports_no_hydra_plugins_from_the_working_folder(tmp_path: Path) -> None:
+@pytest.mark.parametrize("module", ["codex_ml.cli", "codex_ml.cli.app"])
+def test_python_m_imports_no_hydra_plugins_from_the_working_folder(tmp_path: Path, module: str) -> None:
     marker = tmp_path / "PWNED"
     plugin = tmp_path / "hydra_plugins" / "evil" / "__init__.py"
     plugin.parent.mkdir(parents=True)
     plugin.write_text(f"open({str(marker)!r}, 'w').write('ran')\n")
-    proc = subprocess.run([sys.executable, "-m", "codex_ml.cli", "train", "--cfg", "job"], cwd=tmp_path,
+    proc = subprocess.run([sys.executable, "-m", module, "train", "--cfg", "job"], cwd=tmp_path,
                           env=env_with(**clean_env()), capture_output=True, text=True, timeout=120, check=False)
     assert proc.returncode == 0, proc.stderr
     assert not marker.exists()  # Hydra scans hydra_plugins on sys.path: the working folder is not on it
@@ -226,3 +230,30 @@ def test_a_sweep_folder_others_can_write_is_refused_before_hydra_writes_into_it(
     assert proc.returncode == 1, proc.stderr
     assert f"codex-ml train: error: refusing to write into {shared}: it is writable by other users" in proc.stderr
     assert list(shared.iterdir()) == []  # no multirun.yaml, no job folder
+
+
+def test_a_sticky_shared_folder_like_tmp_takes_new_outputs(tmp_path: Path) -> None:
+    sticky = own_folder(tmp_path / "tmp")
+    sticky.chmod(0o1777)
+    write_output(sticky / "report.html", "<html>", "--out")
+    assert (sticky / "report.html").read_text() == "<html>"
+
+
+def test_a_refused_output_leaves_no_folder_behind(tmp_path: Path) -> None:
+    shared = own_folder(tmp_path / "shared")
+    shared.chmod(0o777)
+    with pytest.raises(UnsafeFileError):
+        write_output(shared / "new" / "deeper" / "x.png", b"png", "--out")
+    assert list(shared.iterdir()) == []
+
+
+def test_an_edited_export_model_config_is_named(tmp_path: Path) -> None:
+    from codex_ml.training.errors import TrainingConfigError
+    from codex_ml.training.runs import EXPORT_MANIFEST, load_run
+
+    export = own_folder(tmp_path / "exp")
+    (export / EXPORT_MANIFEST).write_text(json.dumps({"format": "codex_ml.decoder", "model": {"config": {"bogus": 1}},
+                                                      "tokenizer": {"name": "offline:bytes"}}))
+    with pytest.raises(TrainingConfigError, match=r"codex_ml_model\.json: its model\.config does not describe the "
+                                                  r"decoder \(.*bogus.*\)\. Fix: export the run again\."):
+        load_run(export)

@@ -135,13 +135,15 @@ def test_a_missing_plugin_folder_is_reported_not_ignored(tree: Path, tmp_path: P
     from codex_ml.registry import PluginWarning, discover_plugins, model_registry, plugin_dir_report
     from codex_ml.registry.testing import isolated
 
-    missing, a_file = tmp_path / "plugns", tmp_path / "notes.txt"
+    missing, a_file, dangling = tmp_path / "plugns", tmp_path / "notes.txt", tmp_path / "gone"
     a_file.write_text("not a folder")
-    with isolated(env={"CODEX_ML_PLUGIN_PATH": os.pathsep.join(map(str, (tree, missing, a_file)))}):
+    dangling.symlink_to(tmp_path / "nowhere")
+    with isolated(env={"CODEX_ML_PLUGIN_PATH": os.pathsep.join(map(str, (tree, missing, a_file, dangling)))}):
         with pytest.warns(PluginWarning, match=r"Plugin folder \S*plugns does not exist: nothing is imported "
                                                r"from it\. Fix: create it, or correct CODEX_ML_PLUGIN_PATH"):
             assert "ddpm" in model_registry.list()  # the folder that exists still loads
-        assert plugin_dir_report().missing == {str(missing): "does not exist", str(a_file): "is a file, not a folder"}
+        assert plugin_dir_report().missing == {str(missing): "does not exist", str(a_file): "is a file, not a folder",
+                                               str(dangling): "is a link to nothing"}
         with pytest.raises(FileNotFoundError, match=r"plugin folder '\S*plugns' does not exist \(given to "
                                                     r"discover_plugins\); nothing was imported\. Fix: create it"):
             discover_plugins(paths=[tree, missing], force=True)

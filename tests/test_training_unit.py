@@ -388,3 +388,17 @@ def test_a_device_this_machine_lacks_is_refused_before_the_run_folder(tmp_path: 
                                                   r"Use training\.device=cpu \(or auto\)\."):
         train(cfg)
     assert not (tmp_path / "runs").exists()
+
+
+def test_a_finished_run_with_fewer_model_ids_still_loads_with_a_warning(tmp_path: Path, bigram: Any) -> None:
+    """Trained before the vocabulary check existed: evaluating it stays possible."""
+    from codex_ml.training import components
+    from codex_ml.training.errors import VocabularyWarning
+
+    cfg = tiny_cfg(tmp_path)
+    cfg["model"]["vocab_size"] = 256
+    with pytest.warns(VocabularyWarning, match=r"has 256 token ids and tokenizer 'offline:bytes' 259: the "
+                      r"tokenizer's ids from 256 up would index past the model's embedding; text that needs "
+                      r"them cannot be scored\."):
+        model, _ = components.build_model(cfg, ByteTokenizer(), new_run=False)
+    assert model.vocab_size == 256

@@ -6,19 +6,7 @@ to :mod:`codex_ml.cli.app`, so both spellings behave the same.
 """
 from __future__ import annotations
 
-import os
 import sys
-
-
-def _drop_working_folder() -> None:
-    """``python -m`` puts the working folder first on sys.path; the ``codex-ml`` script does not.
-
-    Hydra imports every ``hydra_plugins`` package on sys.path, so in a shared
-    folder a planted ``hydra_plugins/`` would run as the user (docs/reliability.md,
-    "Hostile neighbours"). Without it, both spellings import the same code.
-    """
-    if sys.path and sys.path[0] and os.path.abspath(sys.path[0]) == os.getcwd():
-        del sys.path[0]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -29,5 +17,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    _drop_working_folder()
+    from codex_ml.cli._workdir import drop_working_folder
+
+    drop_working_folder()
     sys.exit(main())

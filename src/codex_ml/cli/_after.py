@@ -147,8 +147,11 @@ def run(command: str, argv: list[str]) -> int:
     if argv and argv[0] in ("-h", "--help"):
         print(USAGE[command])
         return 0
+    from codex_ml.cli._traceback import config_warnings
+
     try:
-        return JOBS[command](argv)
+        with config_warnings(command):  # codex_ml's warnings (a vocabulary mismatch, say) as one line
+            return JOBS[command](argv)
     except UsageError as exc:
         print(f"{USAGE[command]}\ncodex-ml {command}: error: {exc}", file=sys.stderr)
         return 2

@@ -74,7 +74,18 @@ def to_html(text: str) -> str:
     # working directory, and the site is opened in a browser (comments are dropped).
     converter.preprocessors.deregister("html_block")
     converter.inlinePatterns.deregister("html")
-    return str(converter.convert(re.sub(r"<!--.*?-->", "", text, flags=re.DOTALL)))
+    return str(converter.convert(drop_comment_lines(text)))
+
+
+def drop_comment_lines(text: str) -> str:
+    """Lines that are only an HTML comment (``<!-- norun: ... -->`` markers), outside code blocks."""
+    out, fenced = [], False
+    for line in text.splitlines(keepends=True):
+        if line.lstrip().startswith("```"):
+            fenced = not fenced
+        if fenced or not re.fullmatch(r"\s*<!--.*-->\s*", line):
+            out.append(line)
+    return "".join(out)
 
 
 def github_slug(value: str, separator: str = "-") -> str:
@@ -87,6 +98,8 @@ def github_slug(value: str, separator: str = "-") -> str:
 def _link(url: str, rel: Path, known: set[str], uses: list[str]) -> str:
     """A guide's link as the site needs it (``uses`` collects its target); "" when it cannot resolve."""
     parts = urlsplit(html.unescape(url))
+    if parts.scheme and parts.scheme.lower() not in ("http", "https", "mailto"):
+        return ""  # javascript:, data:, file: ... never become a link of the site
     if parts.scheme or parts.netloc or url.startswith("#") or not parts.path:
         return url
     target = posixpath.normpath(posixpath.join(rel.parent.as_posix(), parts.path))
@@ -115,18 +128,18 @@ def relative_root(page: str) -> str:
 
 
 def read_inside(root: Path, rel: Path | str) -> bytes:
-    """The bytes of a guide or asset, when it is a regular file really inside ``root``.
+    """The bytes of a guide or asset: a file no other account could have put there or changed.
 
-    A link (to the user's private files, say) is refused, not followed: what is
-    read here is published in the site.
+    What is read here is published in the site. The guides folder was checked
+    already; a link in it is the user's own, and leads to a file that must be
+    safe too (another account's link, or one to its file, is refused).
     """
-    import os
-
+    from codex_ml.registry import _fsafe
     from codex_ml.registry._errors import UnsafeFileError
 
     path = root / rel
-    inside = os.path.realpath(path).startswith(os.path.realpath(root) + os.sep)
-    if path.is_symlink() or not inside or not path.is_file():
-        raise UnsafeFileError(str(path), "it is a link, or not a regular file inside the guides folder",
-                              fix="keep the guides and the files they show as plain files inside the guides folder")
+    problem = _fsafe.check(path) or ("" if path.is_file() else "it is not a regular file")
+    if problem:  # a link is followed: its owner, and every folder to its target, are checked
+        raise UnsafeFileError(str(path), problem, fix="keep the guides and the files they show as files of "
+                              "your own, in folders only you (or root) can write")
     return path.read_bytes()

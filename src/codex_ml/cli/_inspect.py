@@ -195,7 +195,8 @@ def bundles_not_run() -> list[dict[str, Any]]:
     if _discovery.BUNDLES.once.done:
         return []
     return [{"name": r.name, "target": r.value, "distribution": r.distribution, "dist_version": r.version,
-             "state": "not run"} for r in _epindex.records(_discovery.BUNDLE_GROUP)]
+             "state": "not run"} for r in _epindex.records(_discovery.BUNDLE_GROUP)
+            if not _discovery.allowed(r)]  # one CODEX_ML_PLUGINS_DISABLE/_ALLOW stops never runs
 
 
 def search_data(query: str, kind: str | None = None, tags: list[str] | None = None) -> dict[str, Any]:

@@ -10,10 +10,13 @@ commands and a bare install (no extras) import it too.
 """
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import sys
 import traceback
+from collections.abc import Iterator
+from typing import Any
 
 from codex_ml.registry._settings import FALSE, TRUE, switch
 
@@ -43,3 +46,22 @@ def show_traceback(exc: BaseException) -> None:
     if traceback_wanted():
         traceback.print_exception(exc)
         sys.stderr.flush()
+
+
+@contextlib.contextmanager
+def config_warnings(command: str) -> Iterator[None]:
+    """codex_ml's own warnings (an old config key, a broken plugin, a bad setting) as one line,
+    ``codex-ml train: warning: ...``; others as Python prints them."""
+    import warnings
+
+    with warnings.catch_warnings():
+        shown = warnings.showwarning
+
+        def show(message: Any, category: type[Warning], *args: Any, **kwargs: Any) -> None:
+            if category.__module__.partition(".")[0] == "codex_ml":
+                print(f"codex-ml {command}: warning: {message}", file=sys.stderr, flush=True)
+            else:
+                shown(message, category, *args, **kwargs)
+
+        warnings.showwarning = show  # restored when catch_warnings exits
+        yield

@@ -71,5 +71,8 @@ def _plugin_cli(args: list[str]) -> int:
         return 1
 
 
-if __name__ == "__main__":
+if __name__ == "__main__":  # python -m codex_ml.cli.app: as python -m codex_ml.cli
+    from codex_ml.cli._workdir import drop_working_folder
+
+    drop_working_folder()
     sys.exit(main())

@@ -41,7 +41,7 @@ from codex_ml.cli._hydra_explain import (
     explain,
     translate,
 )
-from codex_ml.cli._traceback import TRACEBACK_VARS, show_traceback, traceback_wanted
+from codex_ml.cli._traceback import TRACEBACK_VARS, config_warnings, show_traceback, traceback_wanted
 from codex_ml.registry._search import did_you_mean
 from codex_ml.utils import interrupts
 
@@ -268,25 +268,6 @@ def hydra_session(command: str) -> Iterator[None]:
             os.environ.pop("HYDRA_FULL_ERROR", None)
         else:
             os.environ["HYDRA_FULL_ERROR"] = previous
-
-
-@contextmanager
-def config_warnings(command: str) -> Iterator[None]:
-    """codex_ml's own warnings (an old config key, a broken plugin, a bad setting) as one line,
-    ``codex-ml train: warning: ...``; others as Python prints them."""
-    import warnings
-
-    with warnings.catch_warnings():
-        shown = warnings.showwarning
-
-        def show(message: Any, category: type[Warning], *args: Any, **kwargs: Any) -> None:
-            if category.__module__.partition(".")[0] == "codex_ml":
-                print(f"codex-ml {command}: warning: {message}", file=sys.stderr, flush=True)
-            else:
-                shown(message, category, *args, **kwargs)
-
-        warnings.showwarning = show  # restored when catch_warnings exits
-        yield
 
 
 def _launch(command: str, parser: Any, args: Any) -> None:

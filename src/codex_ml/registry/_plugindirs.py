@@ -76,7 +76,13 @@ def _usable_root(root: str, report: DirReport, trust: _fsafe.Trust) -> bool:
 
 def not_a_folder(path: str) -> str:
     """Why ``path`` cannot be a plugin folder (it is not one)."""
-    return "is a file, not a folder" if os.path.lexists(path) else "does not exist"
+    try:
+        os.stat(path)
+    except FileNotFoundError:
+        return "is a link to nothing" if os.path.islink(path) else "does not exist"
+    except OSError as exc:
+        return f"cannot be reached ({exc.strerror})"
+    return "is a file, not a folder"
 
 
 def _plugin_files(root: str, report: DirReport, trust: _fsafe.Trust) -> list[str]:

@@ -6,6 +6,7 @@ same crash-safe way as the PyTorch checkpoints do.
 from __future__ import annotations
 
 import os
+import secrets
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -30,10 +31,11 @@ def atomic_path(path: Path, mode: int | None = None) -> Iterator[Path]:
     created with them, so it is never readable by others even for a moment.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    if mode is not None:
-        tmp.unlink(missing_ok=True)
-        os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), mode))
+    # A new file of a name nobody can guess, created here and never through a link: in a
+    # shared sticky folder another account cannot have prepared it.
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}-{secrets.token_hex(4)}")
+    os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0),
+                     0o666 if mode is None else mode))
     try:
         yield tmp
         with open(tmp, "rb+") as handle:

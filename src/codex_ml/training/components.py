@@ -159,7 +159,7 @@ def torch_free_model(cfg: Mapping[str, Any]) -> bool:
     return name in registry and "no-torch" in (registry.metadata(name).get("tags") or ())
 
 
-def build_model(cfg: Mapping[str, Any], tokenizer: Any) -> tuple[Any, Any]:
+def build_model(cfg: Mapping[str, Any], tokenizer: Any, *, new_run: bool = True) -> tuple[Any, Any]:
     """``model.name`` with ``model.kwargs``; returns ``(model, tokenizer)``.
 
     ``model.vocab_size: tokenizer`` passes the tokenizer's size, so a model
@@ -185,7 +185,7 @@ def build_model(cfg: Mapping[str, Any], tokenizer: Any) -> tuple[Any, Any]:
 
         model = apply_lora_config(model, part["lora"])
     tokenizer = own_tokenizer if own_tokenizer is not None else tokenizer
-    check_vocabulary(model, tokenizer, name, section(cfg, "tokenizer").get("name"))
+    check_vocabulary(model, tokenizer, name, section(cfg, "tokenizer").get("name"), new_run)
     return model, tokenizer
 
 
@@ -206,22 +206,27 @@ def model_vocab_size(model: Any) -> int | None:
     return None
 
 
-def check_vocabulary(model: Any, tokenizer: Any, model_name: str, tokenizer_name: Any) -> None:
-    """A tokenizer with more ids than the model is an error before anything runs; fewer, a warning."""
+def check_vocabulary(model: Any, tokenizer: Any, model_name: str, tokenizer_name: Any,
+                     new_run: bool = True) -> None:
+    """A tokenizer with more ids than the model is an error before a new run starts (a warning when a
+    finished run is loaded: it trained, so its text never used those ids); fewer, a warning."""
     ids, size = model_vocab_size(model), tokenizer_vocab(tokenizer)
     if ids is None or size is None or ids == size:
         return  # a tokenizer without vocab_size is reported where it is used
     pair = (f"model {model_name!r} has {ids} token ids and tokenizer {tokenizer_name or type(tokenizer).__name__!r}"
             f" {size}")
     own = "use the model's own tokenizer (tokenizer=offline/gpt2 with model=offline/gpt2, say)"
-    if ids < size:
-        raise TrainingConfigError(f"{pair}: the tokenizer's ids from {ids} up would index past the model's "
-                                  f"embedding. Fix: {own}, or size a model trained from scratch to the "
-                                  "tokenizer (model.vocab_size=tokenizer).", key="tokenizer.name")
     import warnings
 
     from codex_ml.training.errors import VocabularyWarning
 
+    if ids < size:
+        past = f"{pair}: the tokenizer's ids from {ids} up would index past the model's embedding"
+        if not new_run:
+            warnings.warn(f"{past}; text that needs them cannot be scored.", VocabularyWarning, stacklevel=2)
+            return
+        raise TrainingConfigError(f"{past}. Fix: {own}, or size a model trained from scratch to the "
+                                  "tokenizer (model.vocab_size=tokenizer).", key="tokenizer.name")
     warnings.warn(f"{pair}: the model's other {ids - size} ids are never trained and never sampled. If that "
                   f"is not what you meant, {own}.", VocabularyWarning, stacklevel=2)
 

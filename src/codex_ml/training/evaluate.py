@@ -46,7 +46,7 @@ def evaluate(cfg: Any, overrides: list[str] | None = None) -> dict[str, Any]:
                                  "source": "the config"})
     if run_dir is not None:
         plan = evalrun.run_config(cfg, run_dir, list(overrides or []), es.allow_changed)
-    parts = build_parts(plan.cfg)
+    parts = build_parts(plan.cfg, new_run=run_dir is None)
     if is_torch_model(parts.model):
         from codex_ml.training.lm import evaluate_model
         required: tuple[str, ...] = ("model.safetensors",)

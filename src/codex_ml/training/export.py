@@ -23,6 +23,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from codex_ml.registry._errors import UnsafeFileError
 from codex_ml.training.errors import TrainingConfigError
 from codex_ml.training.runs import (  # load_exported: re-exported, it lived here
     EXPORT_MANIFEST,
@@ -42,18 +43,12 @@ def _is_peft(model: Any) -> bool:
 def _check_out(out: Path) -> None:
     """A new (or empty) folder of the user's own, in a folder no other account can change."""
     from codex_ml.registry import _fsafe
-    from codex_ml.registry._errors import UnsafeFileError
-    from codex_ml.utils.outputs import require_own_folder
+    from codex_ml.utils.outputs import check_own_folder
 
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
         raise TrainingConfigError(f"out={out} already exists and is not an empty folder; choose a "
                                   "new folder (export never overwrites).")
-    try:
-        require_own_folder(out.parent, "out=")  # an export another account could swap is loaded later
-    except UnsafeFileError:
-        raise
-    except OSError as exc:  # the folder it goes in cannot be made
-        raise _cannot_write(out, exc) from None
+    check_own_folder(out.parent, "out=")  # an export another account could swap is loaded later
     problem = _fsafe.check(out) if os.path.lexists(out) else ""
     if problem:
         raise UnsafeFileError(str(out), problem, "folder", action="export into",
@@ -129,9 +124,13 @@ def export_run(run_dir: str | os.PathLike[str], out: str | os.PathLike[str],
     _check_out(target)
     model, tokenizer = load_run(run, checkpoint)
     kind = _exporter(model)
+    from codex_ml.utils.outputs import require_own_folder
+
     try:
-        target.parent.mkdir(parents=True, exist_ok=True)
+        require_own_folder(target.parent, "out=")
         staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
+    except UnsafeFileError:
+        raise
     except OSError as exc:  # the folder it goes in cannot be made or written
         raise _cannot_write(target, exc) from None
     try:

@@ -138,13 +138,16 @@ def _streamed(cfg: dict[str, Any], records: Any, tokenizer: Any, model: Any) -> 
     return streamed_splits(cfg, records, tokenizer, _val_fraction(cfg))
 
 
-def build_parts(cfg: dict[str, Any], training: Training | None = None) -> Parts:
-    """Settings (unless parsed already), seed, tokenizer, model, data, metrics and trainer."""
+def build_parts(cfg: dict[str, Any], training: Training | None = None, *, new_run: bool = True) -> Parts:
+    """Settings (unless parsed already), seed, tokenizer, model, data, metrics and trainer.
+
+    ``new_run=False``: the parts of a finished run, being evaluated (see ``check_vocabulary``).
+    """
     training = training or parse_training(cfg)
     settings, trainer = training.settings, training.trainer
     seed_everything(settings.seed, with_torch=not components.torch_free_model(cfg))
     tokenizer = components.build_tokenizer(cfg)
-    model, tokenizer = components.build_model(cfg, tokenizer)
+    model, tokenizer = components.build_model(cfg, tokenizer, new_run=new_run)
     records = components.build_records(cfg)
     splits = (_streamed(cfg, records, tokenizer, model)  # data=lines: a memory-mapped token cache
               or make_splits(records, tokenizer, _val_fraction(cfg)))

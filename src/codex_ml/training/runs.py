@@ -117,7 +117,7 @@ def build_from_config(cfg: dict[str, Any]) -> tuple[Any, Any]:
 
     seed_everything(0, with_torch=not components.torch_free_model(cfg))
     tokenizer = components.build_tokenizer(cfg)
-    return components.build_model(cfg, tokenizer)
+    return components.build_model(cfg, tokenizer, new_run=False)  # a finished run: never refused for its vocabulary
 
 
 def load_run(run_dir: str | os.PathLike[str], checkpoint: str = "latest") -> tuple[Any, Any]:
@@ -170,7 +170,11 @@ def load_exported(folder: Path) -> tuple[Any, Any]:
 
     require_safe_tree(folder)  # as a model folder: another account's export is never loaded
     manifest = _export_manifest(folder / EXPORT_MANIFEST)
-    model = DecoderOnlyLM(DecoderConfig(**manifest["model"]["config"]))
+    try:
+        model = DecoderOnlyLM(DecoderConfig(**manifest["model"]["config"]))
+    except (TypeError, ValueError) as exc:  # an edited model.config
+        raise TrainingConfigError(f"{folder / EXPORT_MANIFEST}: its model.config does not describe the decoder "
+                                  f"({exc}). Fix: export the run again.") from None
     weights = folder / "model.safetensors"
     if not weights.is_file() or weights.is_symlink():
         raise TrainingConfigError(f"{weights} is missing or not a regular file; the export is incomplete. "

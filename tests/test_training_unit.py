@@ -350,16 +350,6 @@ class FavoursTheLastId(BigramLM):
         return logits + torch.nn.functional.one_hot(torch.tensor(logits.shape[-1] - 1), logits.shape[-1]) * 100.0
 
 
-def test_a_model_with_fewer_ids_than_the_tokenizer_is_refused_before_training(tmp_path: Path, bigram: Any) -> None:
-    cfg = tiny_cfg(tmp_path)
-    cfg["model"]["vocab_size"] = 100
-    with pytest.raises(TrainingConfigError, match=r"model 'test-bigram' has 100 token ids and tokenizer "
-                       r"'offline:bytes' 259: the tokenizer's ids from 100 up would index past the model's "
-                       r"embedding\. Fix: use the model's own tokenizer"):
-        train(cfg)
-    assert not (tmp_path / "runs").exists()
-
-
 def test_a_model_with_more_ids_than_the_tokenizer_warns_and_samples_only_ids_it_can_decode(tmp_path: Path) -> None:
     from codex_ml.training.errors import VocabularyWarning
 
@@ -381,11 +371,21 @@ def test_generate_picks_only_ids_the_tokenizer_can_decode() -> None:
     assert len(texts) == 2 and all(isinstance(t, str) for t in texts)
 
 
-@pytest.mark.skipif(torch.backends.mps.is_available(), reason="this machine has an Apple GPU")
-def test_a_device_this_machine_lacks_is_refused_before_the_run_folder(tmp_path: Path, bigram: Any) -> None:
-    cfg = tiny_cfg(tmp_path, device="mps")
-    with pytest.raises(TrainingConfigError, match=r"training\.device=mps but torch sees no Apple GPU \(MPS\) here\. "
-                                                  r"Use training\.device=cpu \(or auto\)\."):
+NO_MPS = pytest.mark.skipif(torch.backends.mps.is_available(), reason="this machine has an Apple GPU")
+
+
+@pytest.mark.parametrize(("section", "key", "value", "message"), [
+    ("model", "vocab_size", 100, r"model 'test-bigram' has 100 token ids and tokenizer 'offline:bytes' 259: the "
+                                 r"tokenizer's ids from 100 up would index past the model's embedding\. Fix: use the "
+                                 r"model's own tokenizer"),
+    pytest.param("training", "device", "mps", r"training\.device=mps but torch sees no Apple GPU \(MPS\) here\. "
+                                              r"Use training\.device=cpu \(or auto\)\.", marks=NO_MPS),
+])
+def test_what_cannot_run_is_refused_before_the_run_folder(tmp_path: Path, bigram: Any, section: str, key: str,
+                                                          value: Any, message: str) -> None:
+    cfg = tiny_cfg(tmp_path)
+    cfg[section][key] = value
+    with pytest.raises(TrainingConfigError, match=message):
         train(cfg)
     assert not (tmp_path / "runs").exists()
 

@@ -257,3 +257,15 @@ def test_an_edited_export_model_config_is_named(tmp_path: Path) -> None:
     with pytest.raises(TrainingConfigError, match=r"codex_ml_model\.json: its model\.config does not describe the "
                                                   r"decoder \(.*bogus.*\)\. Fix: export the run again\."):
         load_run(export)
+
+
+def test_a_guide_the_user_linked_from_their_own_file_is_published(tmp_path: Path) -> None:
+    pytest.importorskip("markdown")
+    pytest.importorskip("jinja2")
+    docs = own_folder(tmp_path / "docs")
+    (docs / "index.md").write_text("# Home\n\nSee [the changes](CHANGELOG.md).\n")
+    (tmp_path / "CHANGELOG.md").write_text("# Changes\n\nversion 2\n")
+    (docs / "CHANGELOG.md").symlink_to(tmp_path / "CHANGELOG.md")  # the user's own link, to their own file
+    proc = codex_ml("docs", "build", "--format", "html", "--out", "site", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert "version 2" in (tmp_path / "site" / "docs" / "CHANGELOG.html").read_text()

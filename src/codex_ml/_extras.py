@@ -23,6 +23,15 @@ def install_hint(extra: str) -> str:
     return f'pip install "codex-ml[{extra}]"'
 
 
+def needs_extra(what: str, exc: BaseException) -> str | None:
+    """``<what> needs the optional extra [x] ... Fix: ...`` when ``exc`` is an extra's missing module."""
+    found = missing_extra(exc)
+    if found is None:
+        return None
+    return (f"{what} needs the optional extra [{found[0]}] (no module {found[1]!r}). "
+            f"Fix: {install_hint(found[0])}.")
+
+
 def extra_for_module(module: str | None) -> str | None:
     """The extra that provides ``module`` (``torch.nn`` -> ``torch``), if any."""
     return MODULE_EXTRA.get((module or "").split(".")[0])

@@ -166,10 +166,6 @@ def run(command: str, argv: list[str]) -> int:
 
 def _with_extra(command: str, exc: BaseException, text: str) -> str:
     """A module of an optional extra that is not installed is named with the extra to install."""
-    from codex_ml._extras import install_hint, missing_extra
+    from codex_ml._extras import needs_extra
 
-    found = missing_extra(exc)
-    if found is None:
-        return text
-    return (f"`codex-ml {command}` needs the optional extra [{found[0]}] (no module {found[1]!r}). "
-            f"Fix: {install_hint(found[0])}.")
+    return needs_extra(f"`codex-ml {command}`", exc) or text

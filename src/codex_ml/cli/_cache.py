@@ -12,8 +12,8 @@ from __future__ import annotations
 from typing import Any
 
 from . import _render
-from ._kinds import CliError
 from ._actions import run
+from ._kinds import CliError
 
 
 def cache_clear_action(as_json: bool = False) -> int:

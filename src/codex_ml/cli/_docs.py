@@ -116,14 +116,19 @@ def build_markdown(out: str | os.PathLike[str], resolve: bool = False) -> list[P
 
 
 def _write(path: Path, text: str) -> Path:
+    write_out(path, text)
+    return path
+
+
+def write_out(path: Path, data: str | bytes, what: str = "", fix: str = "a writable folder") -> None:
+    """A file of the docs, site or report (``--out``): ``codex_ml.utils.outputs``'s rule, one error."""
     from codex_ml.registry._errors import UnsafeFileError
     from codex_ml.utils.outputs import write_output
 
     try:
-        write_output(path, text, "--out")
+        write_output(path, data, "--out")
     except UnsafeFileError:
         raise  # a folder another account could change: the refusal says why
     except OSError as exc:
-        raise CliError(f"cannot write {path}: {exc.strerror or exc}. Fix: pass a writable folder "
+        raise CliError(f"cannot write {what}{path}: {exc.strerror or exc}. Fix: pass {fix} "
                        "with --out.") from None
-    return path

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from . import _rundata, _svg
-from ._kinds import CliError, UsageProblem
+from ._kinds import UsageProblem
 
 SKIP_KEYS = ("step", "split")
 
@@ -29,17 +29,10 @@ def build_report(run_dirs: list[str], out: str) -> dict[str, Any]:
 
     env = environment(SITE / "templates")
     page = env.get_template("report.html").render(**data, css=(SITE / "static" / "site.css").read_text())
-    from codex_ml.registry._errors import UnsafeFileError
-    from codex_ml.utils.outputs import write_output
+    from ._docs import write_out
 
     path = Path(out)
-    try:
-        write_output(path, page, "--out")
-    except UnsafeFileError:
-        raise  # a folder another account could change: the refusal says why
-    except OSError as exc:
-        raise CliError(f"cannot write the report {path}: {exc.strerror or exc}. Fix: pass a writable "
-                       "path with --out.") from None
+    write_out(path, page, "the report ", "a writable path")
     return {"out": str(path), "runs": [r["path"] for r in runs],
             "charts": [c["title"] for c in data["charts"]], "notes": data["notes"]}
 

@@ -57,17 +57,10 @@ class Writer:
         self.bytes(rel, content.encode("utf-8"))
 
     def bytes(self, rel: str, content: bytes) -> None:
-        from codex_ml.registry._errors import UnsafeFileError
-        from codex_ml.utils.outputs import write_output
+        from ._docs import write_out
 
         path = self.out / rel
-        try:
-            write_output(path, content, "--out")
-        except UnsafeFileError:
-            raise  # a folder another account could change: the refusal says why
-        except OSError as exc:
-            raise CliError(f"cannot write {path}: {exc.strerror or exc}. Fix: pass a writable "
-                           "folder with --out.") from None
+        write_out(path, content)
         self.written.append(path)
 
 

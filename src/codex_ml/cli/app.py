@@ -57,17 +57,15 @@ def _plugin_cli(args: list[str]) -> int:
     try:
         return dispatch(args, PROG, hydra_commands=True)
     except ImportError as exc:
-        from codex_ml._extras import install_hint, missing_extra
+        from codex_ml._extras import needs_extra
 
-        found = missing_extra(exc)
-        if found is None:
+        message = needs_extra(f"`{PROG} {' '.join(args[:1]) or '--help'}`", exc)
+        if message is None:
             raise
         from codex_ml.cli._traceback import show_traceback
 
         show_traceback(exc)
-        command = " ".join(args[:1]) or "--help"
-        print(f"{PROG}: error: `{PROG} {command}` needs the optional extra [{found[0]}] "
-              f"(no module {found[1]!r}). Fix: {install_hint(found[0])}.", file=sys.stderr)
+        print(f"{PROG}: error: {message}", file=sys.stderr)
         return 1
 
 

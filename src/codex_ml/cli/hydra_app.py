@@ -313,17 +313,15 @@ def _run(command: str, argv: list[str]) -> int:
             _launch(command, parser, args)
         return 0
     except ImportError as exc:
-        from codex_ml._extras import install_hint, missing_extra
+        from codex_ml._extras import needs_extra
 
         if interrupts.pending():  # a Ctrl-C that an import swallowed, failing a later import
             return _interrupted(command)
-        found = missing_extra(exc)
-        if found is None or traceback_wanted():
+        message = needs_extra(f"`codex-ml {command}`", exc)
+        if message is None or traceback_wanted():
             report(command, exc)
             return 1
-        print(f"codex-ml {command}: error: `codex-ml {command}` needs the optional extra "
-              f"[{found[0]}] (no module {found[1]!r}). Fix: {install_hint(found[0])}.",
-              file=sys.stderr)
+        print(f"codex-ml {command}: error: {message}", file=sys.stderr)
         return 1
     except UsageError as exc:
         print(f"{USAGE}\ncodex-ml {command}: error: {exc}", file=sys.stderr)

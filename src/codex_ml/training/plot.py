@@ -131,9 +131,8 @@ def save_figure(fig: Any, out: Path, option: str) -> None:
     """The figure in the format its suffix names, written like every output file (codex_ml.utils.outputs)."""
     import io
 
-    from codex_ml.utils.outputs import write_output
-
     from codex_ml.registry._errors import UnsafeFileError
+    from codex_ml.utils.outputs import write_output
 
     buffer = io.BytesIO()
     fig.savefig(buffer, dpi=110, format=out.suffix.lstrip(".").lower() or "png")

@@ -32,6 +32,7 @@ from typing import Any
 
 import numpy as np
 
+from codex_ml.registry._epcache import stamp
 from codex_ml.training.atomic import atomic_path, atomic_write_text
 from codex_ml.training.data import TokenSplits
 from codex_ml.training.errors import TrainingConfigError
@@ -193,7 +194,7 @@ def _trusted(meta_file: Path, bin_file: Path, source: dict[str, Any]) -> dict[st
 def cached_tokens(cfg: Mapping[str, Any], dataset: Any, tokenizer: Any) -> tuple[Path, dict[str, Any]]:
     """``(id file, manifest)``, tokenising the corpus first unless a matching cache exists."""
     root = _open_root(cfg)
-    before = _stamp(Path(dataset.path))  # before the hash: a write during the hash or the tokenising shows
+    before = stamp(str(dataset.path))  # before the hash: a write during the hash or the tokenising shows
     key, source = _cache_key(dataset, tokenizer)
     bin_file, meta_file = root / f"{key}.bin", root / f"{key}.json"
     meta = _trusted(meta_file, bin_file, source)
@@ -206,17 +207,10 @@ def cached_tokens(cfg: Mapping[str, Any], dataset: Any, tokenizer: Any) -> tuple
     return bin_file, meta
 
 
-def _stamp(path: Path) -> tuple[int, ...]:
-    """What any write to the file changes: the kernel sets ``st_ctime`` on every change, and no
-    one can set it back (``touch`` and ``tar`` restore the modification time only)."""
-    st = os.stat(path)
-    return st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns
-
-
-def _unchanged_since(path: Path, before: tuple[int, ...], bin_file: Path) -> None:
+def _unchanged_since(path: Path, before: tuple[str, int, int, int, int], bin_file: Path) -> None:
     """Refuse ids tokenised from a file that changed after it was hashed: the cache would be keyed by
     bytes other than the ones it holds, and served as theirs on the next run."""
-    if _stamp(path) != before:
+    if stamp(str(path)) != before:  # any write moves the ctime, which no one can set back
         bin_file.unlink(missing_ok=True)
         raise TrainingConfigError(
             f"{path} changed while it was being tokenised, so its token ids were not kept (they could "
